@@ -1,0 +1,2 @@
+-- The log head: last position and its hash.
+SELECT position, hash FROM events_head

@@ -1,0 +1,14 @@
+"""SQL lives in files under sql/; this loads each file once, by name."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+SQL_ROOT = Path(__file__).resolve().parents[2] / "sql"
+
+
+@cache
+def query(name: str) -> str:
+    """The text of `sql/<name>.sql`, e.g. `query("events/lock-head")`."""
+    return (SQL_ROOT / f"{name}.sql").read_text(encoding="utf-8")

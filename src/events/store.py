@@ -1,0 +1,154 @@
+"""EventStore: the public face of the log."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Any, Self
+
+import asyncpg
+
+from events.append import prepare
+from events.codec import Codec, JsonCodec
+from events.model import (
+    ANY,
+    AppendResult,
+    ExpectedVersion,
+    NewEvent,
+    RecordedEvent,
+    StreamAppend,
+    VerifyReport,
+)
+from events.read import PAGE_SIZE, LogFilter, iterate_all, read_stream_page, to_event
+from events.sql import query
+from events.subscription import Wakeup, follow
+from events.verify import verify_log
+from events.writer import GroupCommitWriter
+
+
+class EventStore:
+    """An append-only, hash-chained log of events in PostgreSQL.
+
+    Appends from concurrent tasks are written together (group commit); each still succeeds or
+    fails on its own conditions.
+    """
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool[Any],
+        *,
+        codec: Codec | None = None,
+        dsn: str | None = None,
+        connect_kwargs: dict[str, Any] | None = None,
+        owns_pool: bool = False,
+    ) -> None:
+        self.pool = pool
+        self.codec: Codec = codec or JsonCodec()
+        self._dsn = dsn
+        self._connect_kwargs = connect_kwargs or {}
+        self._owns_pool = owns_pool
+        self._writer = GroupCommitWriter(pool)
+
+    @classmethod
+    async def connect(
+        cls, dsn: str, *, codec: Codec | None = None, min_size: int = 2, max_size: int = 10,
+        **connect_kwargs: Any,
+    ) -> Self:  # fmt: skip
+        """Open a pool on `dsn` and a store over it; `close()` closes both."""
+        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, **connect_kwargs)
+        return cls(pool, codec=codec, dsn=dsn, connect_kwargs=connect_kwargs, owns_pool=True)
+
+    async def close(self) -> None:
+        await self._writer.close()
+        if self._owns_pool:
+            await self.pool.close()
+
+    async def append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: ExpectedVersion = ANY,
+        idempotency_key: str | None = None,
+    ) -> AppendResult:
+        """Append `events` to one stream if its version is `expected_version`.
+
+        Raises WrongExpectedVersion on a mismatch, IdempotencyKeyReused when the key was used
+        for a different append. A retry with the same key returns the first result.
+        """
+        results = await self.append_many(
+            [StreamAppend(stream_id, events, expected_version)], idempotency_key=idempotency_key
+        )
+        return results[0]
+
+    async def append_many(
+        self, appends: Sequence[StreamAppend], idempotency_key: str | None = None
+    ) -> list[AppendResult]:
+        """Append to several streams atomically: all of it is written, or (on any conflict) none."""
+        outcome = await self._writer.submit(prepare(appends, idempotency_key))
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    async def read_stream(
+        self,
+        stream_id: str,
+        from_version: int = 1,
+        to_version: int | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> AsyncIterator[RecordedEvent]:
+        """One stream's events in version order (none if the stream does not exist)."""
+        while True:
+            rows = await read_stream_page(self.pool, stream_id, from_version, to_version, page_size)
+            for row in rows:
+                yield to_event(row, self.codec)
+            if len(rows) < page_size:
+                return
+            from_version = rows[-1]["version"] + 1
+
+    def read_all(
+        self,
+        after: int = 0,
+        limit: int | None = None,
+        *,
+        stream_prefix: str | None = None,
+        types: Sequence[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        actor: str | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> AsyncIterator[RecordedEvent]:
+        """The log in position order after `after`, filtered, up to `limit` events."""
+        where = LogFilter(
+            stream_prefix=stream_prefix, types=types, since=since, until=until, actor=actor
+        )
+        return iterate_all(self.pool, self.codec, after, limit, where, page_size)
+
+    def subscribe(
+        self,
+        after: int = 0,
+        *,
+        stream_prefix: str | None = None,
+        types: Sequence[str] | None = None,
+        poll_interval: float = 1.0,
+    ) -> AsyncIterator[RecordedEvent]:
+        """Catch up from `after`, then follow the log live: every event once, in order."""
+        if self._dsn is None:
+            raise RuntimeError("subscribe needs a store made by EventStore.connect (it listens)")
+        wakeup = Wakeup(self._dsn, self._connect_kwargs)
+        where = LogFilter(stream_prefix=stream_prefix, types=types)
+        return follow(self.pool, wakeup, self.codec, after, where, poll_interval)
+
+    async def head(self) -> tuple[int, str]:
+        """The last position and its hash (hex)."""
+        row = await self.pool.fetchrow(query("events/head"))
+        assert row is not None
+        return row["position"], bytes(row["hash"]).hex()
+
+    async def position_at(self, moment: datetime) -> int:
+        """The last position recorded at or before `moment`, for "as of a time" reads."""
+        position: int = await self.pool.fetchval(query("events/position-at"), moment)
+        return position
+
+    async def verify(self) -> VerifyReport:
+        """Recompute the hash chain over the whole log."""
+        return await verify_log(self.pool)

@@ -1,0 +1,97 @@
+"""Live subscriptions: catch up from the log, then follow it as it grows.
+
+Polling the log is the source of truth; LISTEN/NOTIFY only wakes the poller early. A lost
+notification therefore costs at most one poll interval, never an event, and a dropped listener
+connection is simply opened again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+
+from events.codec import Codec
+from events.model import RecordedEvent
+from events.read import PAGE_SIZE, LogFilter, read_all_page, to_event
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "events"
+
+
+class Wakeup:
+    """A LISTEN connection that sets an asyncio.Event whenever the log may have grown."""
+
+    def __init__(self, dsn: str, connect_kwargs: dict[str, Any], channel: str = CHANNEL) -> None:
+        self._dsn = dsn
+        self._kwargs = connect_kwargs
+        self._channel = channel
+        self.event = asyncio.Event()
+        self._conn: asyncpg.Connection[Any] | None = None
+
+    @property
+    def connection(self) -> asyncpg.Connection[Any] | None:
+        return self._conn
+
+    async def ensure_listening(self) -> None:
+        """Open (or reopen) the listening connection; a failure is logged, polling carries on."""
+        if self._conn is not None and not self._conn.is_closed():
+            return
+        try:
+            conn = await asyncpg.connect(self._dsn, **self._kwargs)
+            await conn.add_listener(self._channel, self._notified)
+            conn.add_termination_listener(self._terminated)
+        except (OSError, asyncpg.PostgresError) as error:
+            log.warning("cannot listen for new events, polling only: %s", error)
+            return
+        self._conn = conn
+        # Anything committed while we were not listening is found by the next poll.
+        self.event.set()
+
+    def _notified(self, *_: object) -> None:
+        self.event.set()
+
+    def _terminated(self, *_: object) -> None:
+        self._conn = None
+        self.event.set()
+
+    async def wait(self, timeout: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.event.wait(), timeout)
+        self.event.clear()
+
+    async def close(self) -> None:
+        if self._conn is not None and not self._conn.is_closed():
+            with contextlib.suppress(OSError, asyncpg.PostgresError):
+                await self._conn.close(timeout=2)
+        self._conn = None
+
+
+async def follow(
+    pool: asyncpg.Pool[Any],
+    wakeup: Wakeup,
+    codec: Codec,
+    after: int,
+    where: LogFilter,
+    poll_interval: float,
+    page_size: int = PAGE_SIZE,
+) -> AsyncIterator[RecordedEvent]:
+    """Every event after `after`, exactly once and in order, forever."""
+    position = after
+    try:
+        while True:
+            await wakeup.ensure_listening()
+            wakeup.event.clear()
+            rows = await read_all_page(pool, position, page_size, where)
+            for row in rows:
+                position = row["position"]
+                yield to_event(row, codec)
+            if len(rows) < page_size:
+                await wakeup.wait(poll_interval)
+    finally:
+        await wakeup.close()

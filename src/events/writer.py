@@ -1,0 +1,98 @@
+"""Group commit: concurrent appends wait in a queue and are written together, one transaction each.
+
+Every append must hold the single log-head lock, so appends are serial whatever we do; what we
+choose is how much work one hold of the lock (and one fsync at commit) carries. While one batch
+commits, the next gathers, so the batch size adapts to the load by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import asyncpg
+
+from events.append import Outcome, PreparedAppend, write_batch
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH_EVENTS = 2000
+
+
+class _Pending:
+    __slots__ = ("future", "request")
+
+    def __init__(self, request: PreparedAppend, future: asyncio.Future[Outcome]) -> None:
+        self.request = request
+        self.future = future
+
+
+class GroupCommitWriter:
+    """Owns one connection and writes queued appends in batches."""
+
+    def __init__(self, pool: asyncpg.Pool[Any], max_batch_events: int = MAX_BATCH_EVENTS) -> None:
+        self._pool = pool
+        self._max = max_batch_events
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def submit(self, request: PreparedAppend) -> Outcome:
+        """Queue one append and wait until its batch has committed (or failed)."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="events-writer")
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Pending(request, future))
+        # Shielded: a caller that gives up must not cancel a write already in a batch; the
+        # outcome then simply goes unread (an idempotency key makes the retry safe).
+        return await asyncio.shield(future)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        while not self._queue.empty():
+            pending = self._queue.get_nowait()
+            if not pending.future.done():
+                pending.future.set_exception(RuntimeError("the event store was closed"))
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            size = batch[0].request.event_count
+            while size < self._max and not self._queue.empty():
+                pending = self._queue.get_nowait()
+                batch.append(pending)
+                size += pending.request.event_count
+            await self._write(batch)
+
+    async def _write(self, batch: list[_Pending]) -> None:
+        try:
+            outcomes = await self._transaction([p.request for p in batch])
+        except asyncio.CancelledError:
+            for pending in batch:
+                if not pending.future.done():
+                    pending.future.set_exception(RuntimeError("the event store was closed"))
+            raise
+        except Exception as error:  # noqa: BLE001 — handed to every waiting caller, not swallowed
+            if len(batch) > 1:
+                # One request may have poisoned the batch (say, a value PostgreSQL refuses):
+                # write each alone so only the culprit fails.
+                for pending in batch:
+                    await self._write([pending])
+                return
+            outcomes = [error]  # type: ignore[list-item]
+        for pending, outcome in zip(batch, outcomes, strict=True):
+            if pending.future.done():
+                continue
+            if isinstance(outcome, BaseException):
+                pending.future.set_exception(outcome)
+            else:
+                pending.future.set_result(outcome)
+
+    async def _transaction(self, requests: list[PreparedAppend]) -> list[Outcome]:
+        async with self._pool.acquire() as conn, conn.transaction():
+            return await write_batch(conn, requests)

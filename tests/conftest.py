@@ -1,0 +1,90 @@
+"""Test databases: a real PostgreSQL, a fresh database per test cloned from a migrated template.
+
+DATABASE_URL picks the server; without it, the embedded PostgreSQL in .registry-test/ is used.
+Every run makes its own databases (named after the process) and drops them at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from events import EventStore
+from events.migrate import migrate
+from registry.database import embedded_dsn, with_database
+
+ROOT = Path(__file__).resolve().parents[1]
+_counter = itertools.count()
+
+
+def _admin(dsn: str, *statements: str) -> None:
+    async def run() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            for statement in statements:
+                await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
+@pytest.fixture(scope="session")
+def server_dsn() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    return embedded_dsn(Path(os.environ.get("REGISTRY_TEST_DATA_DIR", ROOT / ".registry-test")))
+
+
+@pytest.fixture(scope="session")
+def run_prefix() -> str:
+    return f"regtest_{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
+def template_database(server_dsn: str, run_prefix: str) -> Iterator[str]:
+    name = f"{run_prefix}_template"
+    _admin(server_dsn, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}")
+
+    async def apply() -> None:
+        conn = await asyncpg.connect(with_database(server_dsn, name))
+        try:
+            await migrate(conn)
+        finally:
+            await conn.close()
+
+    asyncio.run(apply())
+    yield name
+    _admin(server_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def database_dsn(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[str]:
+    """A DSN for a fresh, migrated database of this test alone."""
+    name = f"{run_prefix}_{next(_counter)}"
+    _admin(server_dsn, f"CREATE DATABASE {name} TEMPLATE {template_database}")
+    yield with_database(server_dsn, name)
+    _admin(server_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def empty_database_dsn(server_dsn: str, run_prefix: str) -> Iterator[str]:
+    """A DSN for a fresh database with no schema at all."""
+    name = f"{run_prefix}_{next(_counter)}"
+    _admin(server_dsn, f"CREATE DATABASE {name}")
+    yield with_database(server_dsn, name)
+    _admin(server_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+async def store(database_dsn: str) -> AsyncIterator[EventStore]:
+    store = await EventStore.connect(database_dsn, max_size=20)
+    yield store
+    await store.close()
