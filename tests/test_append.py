@@ -88,7 +88,10 @@ async def test_append_many_is_atomic_one_conflict_writes_nothing(store: EventSto
 
 async def test_append_many_writes_all_streams_in_one_go(store: EventStore) -> None:
     results = await store.append_many(
-        [StreamAppend("offer-1", [ev(1), ev(2)], NO_STREAM), StreamAppend("plan-1", [ev(3)], NO_STREAM)]
+        [
+            StreamAppend("offer-1", [ev(1), ev(2)], NO_STREAM),
+            StreamAppend("plan-1", [ev(3)], NO_STREAM),
+        ]
     )
     assert results == [AppendResult(2, 2), AppendResult(3, 1)]
 
@@ -135,7 +138,9 @@ async def test_every_event_keeps_its_metadata(store: EventStore) -> None:
         request_id="r-1", extra={"ip": "127.0.0.1"},
     )  # fmt: skip
     await store.append("s", [NewEvent(type="t", data={"a": 1}, metadata=meta, schema_version=3)])
-    await store.append("s", [NewEvent(type="t", data={}, metadata={"actor": "cli", "role": "auditor"})])
+    await store.append(
+        "s", [NewEvent(type="t", data={}, metadata={"actor": "cli", "role": "auditor"})]
+    )
     first, second = await collect(store.read_stream("s"))
     assert first.metadata == meta
     assert first.schema_version == 3
@@ -153,7 +158,10 @@ async def test_every_event_keeps_its_metadata(store: EventStore) -> None:
         ([StreamAppend("s", [NewEvent(type="", data={})])], "event type"),
         ([StreamAppend("s", [NewEvent(type="t", data={})], -3)], "expected version"),
         (
-            [StreamAppend("s", [NewEvent(type="t", data={})]), StreamAppend("s", [NewEvent(type="t", data={})])],
+            [
+                StreamAppend("s", [NewEvent(type="t", data={})]),
+                StreamAppend("s", [NewEvent(type="t", data={})]),
+            ],
             "twice",
         ),
     ],

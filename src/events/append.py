@@ -12,11 +12,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 import msgspec
 
 from events.chain import chain, record_bytes
-from events.errors import DuplicateEventId, EventStoreError, IdempotencyKeyReused, WrongExpectedVersion
+from events.errors import (
+    DuplicateEventId,
+    EventStoreError,
+    IdempotencyKeyReused,
+    WrongExpectedVersion,
+)
 from events.model import (
     ANY,
     NO_STREAM,
@@ -27,7 +31,7 @@ from events.model import (
     NewEvent,
     StreamAppend,
 )
-from events.sql import query
+from events.sql import Connection, query
 
 MAX_STREAM_ID = 200
 _encoder = msgspec.json.Encoder()
@@ -129,7 +133,11 @@ def _as_dict(value: Mapping[str, Any]) -> dict[str, Any]:
 def _fingerprint(streams: list[PreparedStream]) -> bytes:
     """What makes two appends the same request: streams, conditions, types and payloads."""
     shape = [
-        (s.stream_id, str(s.expected_version), [(e.type, e.schema_version, e.data) for e in s.events])
+        (
+            s.stream_id,
+            str(s.expected_version),
+            [(e.type, e.schema_version, e.data) for e in s.events],
+        )
         for s in streams
     ]
     return hashlib.sha256(_encoder.encode(shape)).digest()
@@ -170,7 +178,10 @@ class _Batch:
         if request.idempotency_key is not None:
             self.keys.append(request.idempotency_key)
             self.fingerprints.append(request.fingerprint)
-            encoded = [(s.stream_id, r.position, r.version) for s, r in zip(request.streams, results, strict=True)]
+            encoded = [
+                (s.stream_id, r.position, r.version)
+                for s, r in zip(request.streams, results, strict=True)
+            ]
             self.results.append(_encoder.encode(encoded).decode())
         return results
 
@@ -188,9 +199,7 @@ class _Batch:
             column.append(value)
 
 
-async def write_batch(
-    conn: asyncpg.Connection[Any], requests: Sequence[PreparedAppend]
-) -> list[Outcome]:
+async def write_batch(conn: Connection, requests: Sequence[PreparedAppend]) -> list[Outcome]:
     """Append each request that its conditions allow; return a result or an error for each.
 
     Must run inside a transaction. Requests are judged in order, each against the log as the
@@ -210,7 +219,11 @@ async def write_batch(
         await conn.execute(query("events/insert-events"), *batch.columns)
         if batch.keys:
             await conn.execute(
-                query("events/insert-idempotency"), batch.keys, batch.fingerprints, batch.results, batch.now
+                query("events/insert-idempotency"),
+                batch.keys,
+                batch.fingerprints,
+                batch.results,
+                batch.now,
             )
         await conn.execute(query("events/advance-head"), batch.position, batch.hash)
     return outcomes
@@ -233,7 +246,7 @@ def _judge(
             return results
         if request.idempotency_key is None:
             return DuplicateEventId([str(e.event_id) for s in request.streams for e in s.events])
-        return IdempotencyKeyReused(key)
+        return IdempotencyKeyReused(request.idempotency_key)
     for stream in request.streams:
         actual = versions[stream.stream_id]
         if not _satisfied(stream.expected_version, actual):
@@ -244,16 +257,14 @@ def _judge(
     return results
 
 
-async def _stream_versions(
-    conn: asyncpg.Connection[Any], requests: Sequence[PreparedAppend]
-) -> dict[str, int]:
+async def _stream_versions(conn: Connection, requests: Sequence[PreparedAppend]) -> dict[str, int]:
     stream_ids = list({s.stream_id for r in requests for s in r.streams})
     rows = await conn.fetch(query("events/stream-versions"), stream_ids)
     return {row["stream_id"]: row["version"] for row in rows}
 
 
 async def _previous_results(
-    conn: asyncpg.Connection[Any], requests: Sequence[PreparedAppend]
+    conn: Connection, requests: Sequence[PreparedAppend]
 ) -> dict[str, tuple[bytes, list[AppendResult]] | EventStoreError]:
     """Results of earlier appends these requests repeat, by idempotency key or by event ids."""
     found: dict[str, tuple[bytes, list[AppendResult]] | EventStoreError] = {}
@@ -261,7 +272,10 @@ async def _previous_results(
     if keys:
         for row in await conn.fetch(query("events/find-idempotency"), keys):
             stored = _results_decoder.decode(row["result"])
-            found[row["key"]] = (bytes(row["fingerprint"]), [AppendResult(p, v) for _, p, v in stored])
+            found[row["key"]] = (
+                bytes(row["fingerprint"]),
+                [AppendResult(p, v) for _, p, v in stored],
+            )
     given = [r for r in requests if r.ids_given and r.idempotency_key is None]
     if given:
         found.update(await _repeated_event_ids(conn, given))
@@ -269,9 +283,9 @@ async def _previous_results(
 
 
 async def _repeated_event_ids(
-    conn: asyncpg.Connection[Any], requests: Sequence[PreparedAppend]
+    conn: Connection, requests: Sequence[PreparedAppend]
 ) -> dict[str, tuple[bytes, list[AppendResult]] | EventStoreError]:
-    """Requests whose caller-given event ids are all recorded already are retries; partly is an error."""
+    """Requests whose given event ids are all recorded already are retries; partly is an error."""
     ids = [e.event_id for r in requests for s in r.streams for e in s.events]
     rows = await conn.fetch(query("events/find-event-ids"), ids)
     recorded = {row["event_id"]: row for row in rows}

@@ -31,7 +31,7 @@ def record_bytes(
     event_id: uuid.UUID,
     stream_id: str,
     version: int,
-    type: str,  # noqa: A002 — the column's name
+    type: str,
     schema_version: int,
     recorded_at: datetime,
     data: str,

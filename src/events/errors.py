@@ -7,7 +7,7 @@ class EventStoreError(Exception):
     """Base of every error the event store raises on purpose."""
 
 
-class WrongExpectedVersion(EventStoreError):  # noqa: N818 — the name the event-sourcing world knows
+class WrongExpectedVersion(EventStoreError):
     """An append's expected version did not match the stream's actual version."""
 
     def __init__(self, stream_id: str, expected: object, actual: int) -> None:
@@ -19,7 +19,7 @@ class WrongExpectedVersion(EventStoreError):  # noqa: N818 — the name the even
         )
 
 
-class IdempotencyKeyReused(EventStoreError):  # noqa: N818
+class IdempotencyKeyReused(EventStoreError):
     """An idempotency key came back with a different request than the one it first carried."""
 
     def __init__(self, key: str) -> None:
@@ -27,7 +27,7 @@ class IdempotencyKeyReused(EventStoreError):  # noqa: N818
         super().__init__(f"idempotency key {key!r} was already used for a different append")
 
 
-class DuplicateEventId(EventStoreError):  # noqa: N818
+class DuplicateEventId(EventStoreError):
     """Some, but not all, of an append's event ids are already in the log."""
 
     def __init__(self, event_ids: list[str]) -> None:

@@ -11,13 +11,12 @@ import hashlib
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import msgspec
 
 from events.errors import MigrationError
-from events.sql import SQL_ROOT, query
+from events.sql import SQL_ROOT, Connection, query
 
 MIGRATIONS = SQL_ROOT / "migrations"
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -52,13 +51,15 @@ def discover(directory: Path = MIGRATIONS) -> list[Migration]:
     return migrations
 
 
-async def migrate(conn: asyncpg.Connection[Any], directory: Path = MIGRATIONS) -> list[Migration]:
+async def migrate(conn: Connection, directory: Path = MIGRATIONS) -> list[Migration]:
     """Apply every pending migration; returns those applied now."""
     migrations = discover(directory)
     await conn.execute(query("events/migration-lock"))
     try:
         await conn.execute(query("events/migrations-table"))
-        applied = {row["version"]: row for row in await conn.fetch(query("events/migrations-applied"))}
+        applied = {
+            row["version"]: row for row in await conn.fetch(query("events/migrations-applied"))
+        }
         _refuse_changed(migrations, applied)
         done = []
         for migration in migrations:
@@ -67,7 +68,10 @@ async def migrate(conn: asyncpg.Connection[Any], directory: Path = MIGRATIONS) -
             async with conn.transaction():
                 await conn.execute(migration.path.read_text(encoding="utf-8"))
                 await conn.execute(
-                    query("events/migration-record"), migration.version, migration.name, migration.checksum
+                    query("events/migration-record"),
+                    migration.version,
+                    migration.name,
+                    migration.checksum,
                 )
             done.append(migration)
         return done
@@ -75,7 +79,7 @@ async def migrate(conn: asyncpg.Connection[Any], directory: Path = MIGRATIONS) -
         await conn.execute(query("events/migration-unlock"))
 
 
-async def status(conn: asyncpg.Connection[Any], directory: Path = MIGRATIONS) -> list[MigrationStatus]:
+async def status(conn: Connection, directory: Path = MIGRATIONS) -> list[MigrationStatus]:
     """Each migration known to the files or the database, with its state."""
     await conn.execute(query("events/migrations-table"))
     applied = {row["version"]: row for row in await conn.fetch(query("events/migrations-applied"))}
@@ -84,6 +88,7 @@ async def status(conn: asyncpg.Connection[Any], directory: Path = MIGRATIONS) ->
     for version in sorted(files.keys() | applied.keys()):
         file, row = files.get(version), applied.get(version)
         if file is None:
+            assert row is not None
             report.append(MigrationStatus(version, row["name"], row["applied_at"], "missing"))
         elif row is None:
             report.append(MigrationStatus(version, file.name, None, "pending"))

@@ -11,7 +11,7 @@ import msgspec
 
 from events.codec import Codec
 from events.model import Metadata, RecordedEvent
-from events.sql import query
+from events.sql import Connection, query
 
 PAGE_SIZE = 2000
 _MAX_VERSION = 2**31 - 1
@@ -47,7 +47,7 @@ def to_event(row: asyncpg.Record, codec: Codec) -> RecordedEvent:
 
 
 async def read_stream_page(
-    conn: asyncpg.Connection[Any] | asyncpg.Pool[Any],
+    conn: Connection | asyncpg.Pool[Any],
     stream_id: str,
     from_version: int,
     to_version: int | None,
@@ -59,7 +59,7 @@ async def read_stream_page(
 
 
 async def read_all_page(
-    conn: asyncpg.Connection[Any] | asyncpg.Pool[Any],
+    conn: Connection | asyncpg.Pool[Any],
     after: int,
     limit: int,
     where: LogFilter,

@@ -55,7 +55,9 @@ class EventStore:
         **connect_kwargs: Any,
     ) -> Self:  # fmt: skip
         """Open a pool on `dsn` and a store over it; `close()` closes both."""
-        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, **connect_kwargs)
+        pool = await asyncpg.create_pool(
+            dsn, min_size=min_size, max_size=max_size, **connect_kwargs
+        )
         return cls(pool, codec=codec, dsn=dsn, connect_kwargs=connect_kwargs, owns_pool=True)
 
     async def close(self) -> None:
@@ -132,11 +134,22 @@ class EventStore:
         poll_interval: float = 1.0,
     ) -> AsyncIterator[RecordedEvent]:
         """Catch up from `after`, then follow the log live: every event once, in order."""
-        if self._dsn is None:
-            raise RuntimeError("subscribe needs a store made by EventStore.connect (it listens)")
-        wakeup = Wakeup(self._dsn, self._connect_kwargs)
+        wakeup = self.wakeup()
         where = LogFilter(stream_prefix=stream_prefix, types=types)
         return follow(self.pool, wakeup, self.codec, after, where, poll_interval)
+
+    def wakeup(self, channel: str = "events") -> Wakeup:
+        """A listener woken by appends (or by `channel`); see `subscribe`."""
+        if self._dsn is None:
+            raise RuntimeError("listening needs a store made by EventStore.connect")
+        return Wakeup(self._dsn, self._connect_kwargs, channel)
+
+    async def connect_single(self) -> asyncpg.Connection[Any]:
+        """A connection of its own, outside the pool (for session-level locks)."""
+        if self._dsn is None:
+            raise RuntimeError("a separate connection needs a store made by EventStore.connect")
+        conn: asyncpg.Connection[Any] = await asyncpg.connect(self._dsn, **self._connect_kwargs)
+        return conn
 
     async def head(self) -> tuple[int, str]:
         """The last position and its hash (hex)."""

@@ -77,7 +77,7 @@ class GroupCommitWriter:
                 if not pending.future.done():
                     pending.future.set_exception(RuntimeError("the event store was closed"))
             raise
-        except Exception as error:  # noqa: BLE001 — handed to every waiting caller, not swallowed
+        except Exception as error:
             if len(batch) > 1:
                 # One request may have poisoned the batch (say, a value PostgreSQL refuses):
                 # write each alone so only the culprit fails.

@@ -1,0 +1,1 @@
+SELECT events_create_schema($1)

@@ -1,0 +1,1 @@
+SELECT events_drop_schema($1)

@@ -1,0 +1,1 @@
+SELECT events_rename_schema($1, $2)
