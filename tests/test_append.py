@@ -157,6 +157,8 @@ async def test_every_event_keeps_its_metadata(store: EventStore) -> None:
         ([StreamAppend("s", [])], "no events"),
         ([StreamAppend("s", [NewEvent(type="", data={})])], "event type"),
         ([StreamAppend("s", [NewEvent(type="t", data={})], -3)], "expected version"),
+        ([StreamAppend("s\x00", [NewEvent(type="t", data={})])], "NUL"),
+        ([StreamAppend("s", [NewEvent(type="t", data={}, metadata={"actor": "a\x00"})])], "NUL"),
         (
             [
                 StreamAppend("s", [NewEvent(type="t", data={})]),

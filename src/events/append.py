@@ -83,6 +83,7 @@ def prepare(appends: Sequence[StreamAppend], idempotency_key: str | None) -> Pre
         raise ValueError("an append needs at least one stream")
     if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_STREAM_ID:
         raise ValueError("an idempotency key has 1 to 200 characters")
+    _refuse_nul("an idempotency key", idempotency_key)
     seen: set[str] = set()
     streams: list[PreparedStream] = []
     ids_given = False
@@ -99,6 +100,7 @@ def prepare(appends: Sequence[StreamAppend], idempotency_key: str | None) -> Pre
 def _check_stream(append: StreamAppend, seen: set[str]) -> None:
     if not 0 < len(append.stream_id) <= MAX_STREAM_ID:
         raise ValueError("a stream id has 1 to 200 characters")
+    _refuse_nul("a stream id", append.stream_id)
     if append.stream_id in seen:
         raise ValueError(f"stream {append.stream_id!r} appears twice in one append")
     if not append.events:
@@ -114,9 +116,11 @@ def _prepare_event(event: NewEvent) -> PreparedEvent:
         raise ValueError("an event type has 1 to 200 characters")
     if event.schema_version < 1:
         raise ValueError("a schema version is >= 1")
+    _refuse_nul("an event type", event.type)
     metadata = event.metadata
     if not isinstance(metadata, Metadata):
         metadata = msgspec.convert(_as_dict(metadata), Metadata)
+    _refuse_nul("the actor", metadata.actor)
     return PreparedEvent(
         event_id=event.id or uuid.uuid4(),
         type=event.type,
@@ -124,6 +128,12 @@ def _prepare_event(event: NewEvent) -> PreparedEvent:
         data=_encoder.encode(event.data).decode(),
         metadata=_encoder.encode(metadata).decode(),
     )
+
+
+def _refuse_nul(what: str, value: str | None) -> None:
+    # PostgreSQL text cannot hold NUL: say so here rather than fail a whole batch in the database.
+    if value is not None and "\x00" in value:
+        raise ValueError(f"{what} must not contain a NUL character")
 
 
 def _as_dict(value: Mapping[str, Any]) -> dict[str, Any]:
