@@ -37,7 +37,8 @@ async def revised(conn: Connection, event: RecordedEvent) -> None:
 async def poisoned(conn: Connection, event: RecordedEvent) -> None:
     """Writes, then fails: the write must not survive."""
     await conn.execute(
-        "INSERT INTO offers (id, title, valid_from) VALUES ('half-written', 'x', $1)", event.position
+        "INSERT INTO offers (id, title, valid_from) VALUES ('half-written', 'x', $1)",
+        event.position,
     )
     raise ValueError("this handler fails half-way")
 
@@ -49,8 +50,5 @@ def offers_projection(ddl: str = DDL, *, with_poison: bool = False) -> Projectio
     return Projection("offers", "test_offers", ddl, handlers)
 
 
-AS_OF = (
-    "SELECT title FROM test_offers.offers "
-    "WHERE id = $1 AND int8range(valid_from, valid_to) @> $2::bigint"
-)
+AS_OF = "SELECT title FROM test_offers.offers WHERE id = $1 AND int8range(valid_from, valid_to) @> $2::bigint"
 CURRENT = "SELECT title FROM test_offers.offers WHERE id = $1 AND valid_to IS NULL"

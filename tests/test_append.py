@@ -125,9 +125,7 @@ async def test_retry_with_same_event_ids_returns_first_result(store: EventStore)
 async def test_concurrent_retries_of_one_key_write_once(store: EventStore) -> None:
     import asyncio
 
-    results = await asyncio.gather(
-        *(store.append("s", [ev(1)], idempotency_key="k") for _ in range(20))
-    )
+    results = await asyncio.gather(*(store.append("s", [ev(1)], idempotency_key="k") for _ in range(20)))
     assert len(set(results)) == 1
     assert (await store.head())[0] == 1
 
@@ -138,9 +136,7 @@ async def test_every_event_keeps_its_metadata(store: EventStore) -> None:
         request_id="r-1", extra={"ip": "127.0.0.1"},
     )  # fmt: skip
     await store.append("s", [NewEvent(type="t", data={"a": 1}, metadata=meta, schema_version=3)])
-    await store.append(
-        "s", [NewEvent(type="t", data={}, metadata={"actor": "cli", "role": "auditor"})]
-    )
+    await store.append("s", [NewEvent(type="t", data={}, metadata={"actor": "cli", "role": "auditor"})])
     first, second = await collect(store.read_stream("s"))
     assert first.metadata == meta
     assert first.schema_version == 3

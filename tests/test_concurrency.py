@@ -103,9 +103,7 @@ async def test_a_request_the_database_refuses_fails_alone_not_its_whole_batch(
         """
     )
     streams = [f"good-{i}" for i in range(10)] + ["poison"] + [f"good-{i}" for i in range(10, 20)]
-    results = await asyncio.gather(
-        *(store.append(s, [ev()]) for s in streams), return_exceptions=True
-    )
+    results = await asyncio.gather(*(store.append(s, [ev()]) for s in streams), return_exceptions=True)
     failures = [s for s, r in zip(streams, results, strict=True) if isinstance(r, Exception)]
     assert failures == ["poison"]
     positions = await store.pool.fetchval("SELECT array_agg(position ORDER BY position) FROM events")

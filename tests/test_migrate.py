@@ -55,7 +55,7 @@ async def test_a_changed_applied_migration_is_refused_with_a_clear_error(
         await migrate(conn, tmp_path)
         _write(tmp_path, "0001_first.sql", "CREATE TABLE a (x bigint);")
         _write(tmp_path, "0002_second.sql", "CREATE TABLE b (x int);")
-        with pytest.raises(MigrationError, match="0001_first.sql was changed after it was applied"):
+        with pytest.raises(MigrationError, match=r"0001_first\.sql was changed after it was applied"):
             await migrate(conn, tmp_path)
         assert await conn.fetchval("SELECT to_regclass('b')") is None
         assert [s.state for s in await status(conn, tmp_path)] == ["changed", "pending"]

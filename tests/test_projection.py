@@ -62,8 +62,7 @@ async def test_as_of_query_is_served_by_the_index(store: EventStore, runner: Pro
     async with store.pool.acquire() as conn, conn.transaction():
         await conn.execute("ANALYZE test_offers.offers")
         lines = await conn.fetch(
-            "EXPLAIN SELECT title FROM test_offers.offers "
-            "WHERE int8range(valid_from, valid_to) @> 17::bigint"
+            "EXPLAIN SELECT title FROM test_offers.offers WHERE int8range(valid_from, valid_to) @> 17::bigint"
         )
         plan = "\n".join(line[0] for line in lines)
     assert "offers_as_of" in plan

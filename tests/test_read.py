@@ -78,11 +78,14 @@ def _v2_to_v3(data: dict[str, object]) -> dict[str, object]:
     return {**data, "phone_hidden": True}
 
 
-async def test_upcasters_lift_old_payloads_on_read_and_leave_the_log_alone(store: EventStore) -> None:
+async def test_upcasters_lift_old_payloads_on_read_and_leave_the_log_alone(
+    store: EventStore,
+) -> None:
     await store.append("s", [NewEvent(type="renamed", data={"name": "李"}, schema_version=1)])
     await store.append("s", [NewEvent(type="renamed", data={"full_name": "王"}, schema_version=2)])
     await store.append(
-        "s", [NewEvent(type="renamed", data={"full_name": "张", "phone_hidden": False}, schema_version=3)]
+        "s",
+        [NewEvent(type="renamed", data={"full_name": "张", "phone_hidden": False}, schema_version=3)],
     )
     upcasters = Upcasters()
     upcasters.register("renamed", 1, _v1_to_v2)

@@ -18,7 +18,10 @@ json_values = st.recursive(
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.dictionaries(st.text(), json_values, max_size=5), actor=st.text(min_size=1).filter(lambda a: "\x00" not in a))
+@given(
+    data=st.dictionaries(st.text(), json_values, max_size=5),
+    actor=st.text(min_size=1).filter(lambda a: "\x00" not in a),
+)
 async def test_payload_and_metadata_round_trip_and_verify(
     store: EventStore, data: dict[str, Any], actor: str
 ) -> None:

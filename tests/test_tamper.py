@@ -71,7 +71,9 @@ async def test_verify_finds_an_altered_payload_at_its_position(store: EventStore
     assert report.checked == 6
 
 
-async def test_verify_finds_an_altered_payload_even_with_equal_json_meaning(store: EventStore) -> None:
+async def test_verify_finds_an_altered_payload_even_with_equal_json_meaning(
+    store: EventStore,
+) -> None:
     await _fill(store)
     await _tamper(store, "UPDATE events SET data = '{\"n\": 4}' WHERE position = 5")  # a space added
     assert (await store.verify()).first_bad_position == 5
@@ -109,5 +111,5 @@ async def test_verify_finds_swapped_payloads(store: EventStore) -> None:
 
 async def test_verify_finds_a_rewritten_metadata_actor(store: EventStore) -> None:
     await _fill(store)
-    await _tamper(store, "UPDATE events SET metadata = '{\"actor\":\"someone-else\"}' WHERE position = 2")
+    await _tamper(store, 'UPDATE events SET metadata = \'{"actor":"someone-else"}\' WHERE position = 2')
     assert (await store.verify()).first_bad_position == 2

@@ -189,8 +189,7 @@ class _Batch:
             self.keys.append(request.idempotency_key)
             self.fingerprints.append(request.fingerprint)
             encoded = [
-                (s.stream_id, r.position, r.version)
-                for s, r in zip(request.streams, results, strict=True)
+                (s.stream_id, r.position, r.version) for s, r in zip(request.streams, results, strict=True)
             ]
             self.results.append(_encoder.encode(encoded).decode())
         return results

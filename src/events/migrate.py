@@ -57,9 +57,7 @@ async def migrate(conn: Connection, directory: Path = MIGRATIONS) -> list[Migrat
     await conn.execute(query("events/migration-lock"))
     try:
         await conn.execute(query("events/migrations-table"))
-        applied = {
-            row["version"]: row for row in await conn.fetch(query("events/migrations-applied"))
-        }
+        applied = {row["version"]: row for row in await conn.fetch(query("events/migrations-applied"))}
         _refuse_changed(migrations, applied)
         done = []
         for migration in migrations:

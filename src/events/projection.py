@@ -74,9 +74,7 @@ async def apply_batch(
         head = min(head, up_to)
     if head <= after:
         return after
-    rows = await read_all_page(
-        conn, after, batch_size, LogFilter(types=projection.types), up_to=head
-    )
+    rows = await read_all_page(conn, after, batch_size, LogFilter(types=projection.types), up_to=head)
     await conn.execute(query("events/search-path"), schema)
     for row in rows:
         event = to_event(row, codec)

