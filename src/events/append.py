@@ -41,6 +41,17 @@ _results_decoder = msgspec.json.Decoder(_results_type)
 Outcome = list[AppendResult] | EventStoreError
 
 
+class IdempotentResult(msgspec.Struct, frozen=True):
+    """An earlier append's fingerprint and, per stream, where it landed."""
+
+    fingerprint: bytes
+    streams: list[tuple[str, AppendResult]]
+
+
+def decode_results(stored: str) -> list[tuple[str, AppendResult]]:
+    return [(stream, AppendResult(p, v)) for stream, p, v in _results_decoder.decode(stored)]
+
+
 class PreparedEvent(msgspec.Struct, frozen=True):
     event_id: uuid.UUID
     type: str
@@ -77,8 +88,15 @@ class PreparedAppend(msgspec.Struct, frozen=True):
         return None
 
 
-def prepare(appends: Sequence[StreamAppend], idempotency_key: str | None) -> PreparedAppend:
-    """Validate and encode an append; raises ValueError on input no append could accept."""
+def prepare(
+    appends: Sequence[StreamAppend], idempotency_key: str | None, fingerprint: bytes | None = None
+) -> PreparedAppend:
+    """Validate and encode an append; raises ValueError on input no append could accept.
+
+    `fingerprint` names what makes a retry "the same request" when the caller knows better than
+    the events do (an HTTP layer fingerprints the request it received); by default it is the
+    streams, conditions, types and payloads.
+    """
     if not appends:
         raise ValueError("an append needs at least one stream")
     if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_STREAM_ID:
@@ -94,7 +112,7 @@ def prepare(appends: Sequence[StreamAppend], idempotency_key: str | None) -> Pre
             ids_given = ids_given or event.id is not None
             events.append(_prepare_event(event))
         streams.append(PreparedStream(append.stream_id, append.expected_version, events))
-    return PreparedAppend(streams, idempotency_key, _fingerprint(streams), ids_given)
+    return PreparedAppend(streams, idempotency_key, fingerprint or _fingerprint(streams), ids_given)
 
 
 def _check_stream(append: StreamAppend, seen: set[str]) -> None:

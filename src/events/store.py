@@ -8,7 +8,7 @@ from typing import Any, Self
 
 import asyncpg
 
-from events.append import prepare
+from events.append import IdempotentResult, decode_results, prepare
 from events.codec import Codec, JsonCodec
 from events.model import (
     ANY,
@@ -69,6 +69,7 @@ class EventStore:
         events: Sequence[NewEvent],
         expected_version: ExpectedVersion = ANY,
         idempotency_key: str | None = None,
+        fingerprint: bytes | None = None,
     ) -> AppendResult:
         """Append `events` to one stream if its version is `expected_version`.
 
@@ -76,15 +77,18 @@ class EventStore:
         for a different append. A retry with the same key returns the first result.
         """
         results = await self.append_many(
-            [StreamAppend(stream_id, events, expected_version)], idempotency_key=idempotency_key
+            [StreamAppend(stream_id, events, expected_version)], idempotency_key, fingerprint
         )
         return results[0]
 
     async def append_many(
-        self, appends: Sequence[StreamAppend], idempotency_key: str | None = None
+        self,
+        appends: Sequence[StreamAppend],
+        idempotency_key: str | None = None,
+        fingerprint: bytes | None = None,
     ) -> list[AppendResult]:
         """Append to several streams atomically: all of it is written, or (on any conflict) none."""
-        outcome = await self._writer.submit(prepare(appends, idempotency_key))
+        outcome = await self._writer.submit(prepare(appends, idempotency_key, fingerprint))
         if isinstance(outcome, BaseException):
             raise outcome
         return outcome
@@ -146,6 +150,19 @@ class EventStore:
             raise RuntimeError("a separate connection needs a store made by EventStore.connect")
         conn: asyncpg.Connection[Any] = await asyncpg.connect(self._dsn, **self._connect_kwargs)
         return conn
+
+    async def stream_version(self, stream_id: str) -> int:
+        """A stream's current version; 0 if it has no events."""
+        rows = await self.pool.fetch(query("events/stream-versions"), [stream_id])
+        version: int = rows[0]["version"]
+        return version
+
+    async def idempotent_result(self, key: str) -> IdempotentResult | None:
+        """What an earlier append made with `key` returned, and the fingerprint it was made with."""
+        rows = await self.pool.fetch(query("events/find-idempotency"), [key])
+        if not rows:
+            return None
+        return IdempotentResult(bytes(rows[0]["fingerprint"]), decode_results(rows[0]["result"]))
 
     async def head(self) -> tuple[int, str]:
         """The last position and its hash (hex)."""

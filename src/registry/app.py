@@ -1,49 +1,74 @@
-"""The composition root: `create_app(settings)` wires the store and the HTTP routes."""
+"""The composition root: `create_app(settings)` wires the store, the read model and the routes."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import asyncpg
-from litestar import Litestar, get
-from litestar.datastructures import State
-from litestar.response import Response
+from litestar import Litestar
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
 
 from events import EventStore
+from events.runner import ProjectionRunner
+from registry.api.auth import PUBLIC_PATHS, BearerTokenAuth
+from registry.api.ops import PROMETHEUS, health, metrics, ready
+from registry.api.problems import EXCEPTION_HANDLERS
+from registry.api.routes.categories import list_categories
+from registry.api.routes.needs import NeedController
+from registry.api.routes.offers import OfferController
+from registry.api.routes.plans import PlanController
+from registry.api.routes.tokens import TokenController
+from registry.api.routes.units import UnitController
+from registry.read.projection import read_model_projection, registry_codec
+from registry.service.execute import Registry
 from registry.settings import Settings, settings_from_env
 
-
-@get("/health", operation_id="health", tags=["ops"])
-async def health() -> dict[str, str]:
-    """Liveness: the process answers."""
-    return {"status": "ok"}
+MAX_BODY_BYTES = 1024 * 1024
 
 
-@get("/ready", operation_id="ready", tags=["ops"])
-async def ready(state: State) -> Response[dict[str, object]]:
-    """Readiness: the database answers and the log head can be read."""
-    store: EventStore = state.store
-    try:
-        position, head_hash = await store.head()
-    except (OSError, asyncpg.PostgresError) as error:
-        return Response({"status": "unavailable", "detail": str(error)}, status_code=503)
-    return Response({"status": "ready", "head_position": position, "head_hash": head_hash})
+async def open_registry(settings: Settings) -> Registry:
+    """The store (typed events, custom plans for the read queries), the read model, the write side."""
+    store = await EventStore.connect(
+        settings.database_url,
+        codec=registry_codec(),
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+        # Read queries test optional filters with `$n IS NULL`; custom plans fold those away.
+        server_settings={"plan_cache_mode": "force_custom_plan"},
+    )
+    runner = ProjectionRunner(store, [read_model_projection()], name="registry")
+    await runner.catch_up()
+    return Registry(store, runner)
 
 
 def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        store = await EventStore.connect(
-            settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
-        )
-        app.state.store = store
+        registry = await open_registry(settings)
+        app.state.registry = registry
+        app.state.store = registry.store
+        app.state.runner = registry.runner
+        registry.runner.start()
         try:
             yield
         finally:
-            await store.close()
+            await registry.runner.stop()
+            await registry.store.close()
 
-    return Litestar(route_handlers=[health, ready], lifespan=[lifespan])
+    return Litestar(
+        route_handlers=[
+            health, ready, metrics, list_categories,
+            UnitController, OfferController, NeedController, PlanController, TokenController,
+        ],
+        lifespan=[lifespan],
+        middleware=[PROMETHEUS.middleware, DefineMiddleware(BearerTokenAuth, exclude=PUBLIC_PATHS)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(
+            title="共建资源登记簿 — co-building resource registry", version="1.0.0", path="/schema",
+        ),
+    )  # fmt: skip
 
 
 def app_from_env() -> Litestar:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import logging
 import os
 import sys
+import uuid
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,7 +17,13 @@ import click
 
 from events import EventStore, MigrationError
 from events.migrate import migrate, status
+from registry.app import open_registry
 from registry.database import resolve_dsn
+from registry.domain.errors import RegistryError
+from registry.domain.values import Role
+from registry.service import commands
+from registry.service.context import Actor, Command
+from registry.settings import Settings
 
 T = TypeVar("T")
 
@@ -106,6 +114,39 @@ def db_status(data_dir: Path | None) -> None:
         click.echo(f"{version:04d}_{name:<40} {state}")
     if any(state in ("changed", "missing") for _, _, state in rows):
         sys.exit(1)
+
+
+@main.group()
+def token() -> None:
+    """Bearer tokens."""
+
+
+@token.command("create")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--unit", "unit_id", type=click.UUID, default=None, help="The unit a liaison acts for.")
+@click.option("--label", default=None, help="Who or what the token is for.")
+@data_dir_option
+def token_create(role: str, unit_id: uuid.UUID | None, label: str | None, data_dir: Path | None) -> None:
+    """Issue a token; its secret is printed alone on the last line (and never shown again)."""
+
+    async def work(dsn: str) -> tuple[uuid.UUID, str]:
+        await _migrate(dsn)
+        registry = await open_registry(Settings(database_url=dsn, pool_min_size=1, pool_max_size=2))
+        try:
+            actor = Actor(subject=f"cli:{getpass.getuser()}", role=Role.COORDINATOR)
+            written, secret = await commands.issue_token(
+                registry, Command(actor=actor), Role(role), unit_id, label
+            )
+            return written.entity_id, secret
+        finally:
+            await registry.store.close()
+
+    try:
+        token_id, secret = _run(work, data_dir)
+    except RegistryError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"token {token_id} ({role}{f', unit {unit_id}' if unit_id else ''})", err=True)
+    click.echo(secret)
 
 
 @main.group()

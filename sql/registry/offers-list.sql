@@ -1,0 +1,17 @@
+-- A page of offers in submission order, current or as of a position, filtered.
+-- category takes descendants ($3 exactly, or within [$4, $5) in byte order); area means the
+-- offer serves that place (a service area at or above it, or none at all); the window means
+-- availability covers it entirely.
+SELECT doc, created_position FROM registry_read.offers
+WHERE ((($1::bigint IS NULL AND valid_to IS NULL)
+       OR ($1::bigint IS NOT NULL AND int8range(valid_from, valid_to) @> $1::bigint)))
+  AND created_position > $2
+  AND ($3::text IS NULL OR category = $3 OR (category >= $4 AND category < $5))
+  AND ($6::uuid IS NULL OR unit_id = $6)
+  AND ($7::text IS NULL OR status = $7)
+  AND ($8::text IS NULL OR cardinality(service_area) = 0
+       OR EXISTS (SELECT 1 FROM unnest(service_area) AS a (area) WHERE $8 = a.area OR starts_with($8, a.area || '/')))
+  AND ($9::timestamptz IS NULL OR available @> tstzrange($9, $10))
+  AND ($11::text IS NULL OR strpos(search, $11) > 0)
+ORDER BY created_position
+LIMIT $12

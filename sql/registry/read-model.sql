@@ -1,0 +1,102 @@
+-- The registry's read model, kept by one projection in its own schema (named by the runner).
+--
+-- Every table is system-versioned by log position: a row holds from valid_from (the position of
+-- the event that made it) until valid_to (the position that replaced it; NULL while current).
+-- "Current" reads use the partial indexes WHERE valid_to IS NULL; "as of p" reads use the GiST
+-- index on int8range(valid_from, valid_to). `state` is the domain state the projection folds
+-- events into; `doc` is the JSON document a GET returns as it is.
+
+CREATE TABLE units (
+    id               uuid        NOT NULL,
+    version          integer     NOT NULL,
+    created_position bigint      NOT NULL,
+    kind             text        NOT NULL,
+    area             text        COLLATE "C" NOT NULL,
+    search           text        NOT NULL,
+    state            json        NOT NULL,
+    doc              json        NOT NULL,
+    created_at       timestamptz NOT NULL,
+    valid_from       bigint      NOT NULL,
+    valid_to         bigint,
+    PRIMARY KEY (id, valid_from)
+);
+CREATE UNIQUE INDEX units_current ON units (id) WHERE valid_to IS NULL;
+CREATE INDEX units_current_order ON units (created_position) WHERE valid_to IS NULL;
+CREATE INDEX units_as_of ON units USING gist (int8range(valid_from, valid_to));
+
+CREATE TABLE offers (
+    id               uuid        NOT NULL,
+    version          integer     NOT NULL,
+    created_position bigint      NOT NULL,
+    unit_id          uuid        NOT NULL,
+    category         text        COLLATE "C" NOT NULL,
+    status           text        NOT NULL,
+    service_area     text[]      NOT NULL,
+    available        tstzmultirange NOT NULL,
+    search           text        NOT NULL,
+    state            json        NOT NULL,
+    doc              json        NOT NULL,
+    created_at       timestamptz NOT NULL,
+    valid_from       bigint      NOT NULL,
+    valid_to         bigint,
+    PRIMARY KEY (id, valid_from)
+);
+CREATE UNIQUE INDEX offers_current ON offers (id) WHERE valid_to IS NULL;
+CREATE INDEX offers_current_order ON offers (created_position) WHERE valid_to IS NULL;
+CREATE INDEX offers_current_category ON offers (category, created_position) WHERE valid_to IS NULL;
+CREATE INDEX offers_current_unit ON offers (unit_id, created_position) WHERE valid_to IS NULL;
+CREATE INDEX offers_current_available ON offers USING gist (available) WHERE valid_to IS NULL;
+CREATE INDEX offers_as_of ON offers USING gist (int8range(valid_from, valid_to));
+
+CREATE TABLE needs (
+    id               uuid        NOT NULL,
+    version          integer     NOT NULL,
+    created_position bigint      NOT NULL,
+    unit_id          uuid        NOT NULL,
+    category         text        COLLATE "C" NOT NULL,
+    status           text        NOT NULL,
+    search           text        NOT NULL,
+    state            json        NOT NULL,
+    doc              json        NOT NULL,
+    created_at       timestamptz NOT NULL,
+    valid_from       bigint      NOT NULL,
+    valid_to         bigint,
+    PRIMARY KEY (id, valid_from)
+);
+CREATE UNIQUE INDEX needs_current ON needs (id) WHERE valid_to IS NULL;
+CREATE INDEX needs_current_order ON needs (created_position) WHERE valid_to IS NULL;
+CREATE INDEX needs_as_of ON needs USING gist (int8range(valid_from, valid_to));
+
+CREATE TABLE plans (
+    id               uuid        NOT NULL,
+    version          integer     NOT NULL,
+    created_position bigint      NOT NULL,
+    status           text        NOT NULL,
+    area             text        COLLATE "C" NOT NULL,
+    search           text        NOT NULL,
+    state            json        NOT NULL,
+    doc              json        NOT NULL,
+    created_at       timestamptz NOT NULL,
+    valid_from       bigint      NOT NULL,
+    valid_to         bigint,
+    PRIMARY KEY (id, valid_from)
+);
+CREATE UNIQUE INDEX plans_current ON plans (id) WHERE valid_to IS NULL;
+CREATE INDEX plans_current_order ON plans (created_position) WHERE valid_to IS NULL;
+CREATE INDEX plans_as_of ON plans USING gist (int8range(valid_from, valid_to));
+
+CREATE TABLE tokens (
+    id               uuid        NOT NULL,
+    version          integer     NOT NULL,
+    created_position bigint      NOT NULL,
+    secret_hash      text        NOT NULL,
+    revoked          boolean     NOT NULL,
+    state            json        NOT NULL,
+    doc              json        NOT NULL,
+    created_at       timestamptz NOT NULL,
+    valid_from       bigint      NOT NULL,
+    valid_to         bigint,
+    PRIMARY KEY (id, valid_from)
+);
+CREATE UNIQUE INDEX tokens_current ON tokens (id) WHERE valid_to IS NULL;
+CREATE INDEX tokens_current_secret ON tokens (secret_hash) WHERE valid_to IS NULL;

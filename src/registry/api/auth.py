@@ -1,0 +1,62 @@
+"""Bearer tokens: looked up by hash, compared in constant time, checked on every request.
+
+Nothing is cached, so a revocation holds from the very next request.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from events.sql import query
+from registry.domain.errors import Forbidden, Unauthenticated
+from registry.domain.token import Token
+from registry.domain.values import Role
+from registry.service.commands import hash_secret
+from registry.service.context import Actor
+
+_token_state = msgspec.json.Decoder(Token)
+PUBLIC_PATHS = ["^/health$", "^/ready$", "^/metrics$", "^/schema"]
+
+
+class BearerTokenAuth(AbstractAuthenticationMiddleware):
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        header = connection.headers.get("authorization", "")
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise Unauthenticated("an Authorization: Bearer <token> header is required")
+        secret_hash = hash_secret(secret.strip())
+        row = await connection.app.state.store.pool.fetchrow(query("registry/token-by-secret"), secret_hash)
+        if row is None or not hmac.compare_digest(row["secret_hash"], secret_hash):
+            raise Unauthenticated("the token is unknown or revoked")
+        token = _token_state.decode(row["state"])
+        if token.revoked:
+            raise Unauthenticated("the token is unknown or revoked")
+        actor = Actor(subject=f"token:{token.id}", role=token.role, unit_id=token.unit_id)
+        return AuthenticationResult(user=actor, auth=token.id)
+
+
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+
+
+def allow(*roles: Role) -> Guard:
+    """A guard that lets only these roles through (403 for the others)."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        actor: Actor = connection.user
+        if actor.role not in roles:
+            raise Forbidden(f"a {actor.role.value} may not do this")
+
+    return guard
+
+
+COORDINATOR = allow(Role.COORDINATOR)
+COORDINATOR_OR_LIAISON = allow(Role.COORDINATOR, Role.LIAISON)

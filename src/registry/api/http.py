@@ -1,0 +1,122 @@
+"""HTTP plumbing shared by the routes: conditions, documents, cursors, "as of"."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+import uuid
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.enums import MediaType
+
+from events import EventStore
+from registry.domain.errors import FieldError, InvalidInput, NotFound
+from registry.read.queries import Doc, Page, Table, get_doc
+from registry.service.context import Actor, Command
+from registry.service.execute import Written
+
+_ETAG = re.compile(r'^(?:W/)?"(\d{1,9})"$')
+
+
+def if_match_version(header: str | None) -> int | None:
+    """The version an If-Match header names; None for no header or `*`."""
+    if header is None or header.strip() == "*":
+        return None
+    match = _ETAG.match(header.strip())
+    if match is None:
+        raise InvalidInput([FieldError("If-Match", 'expected an entity tag like "3"')])
+    return int(match[1])
+
+
+async def command(
+    request: Request[Actor, Any, Any], if_match: str | None = None, idempotency_key: str | None = None
+) -> Command:
+    """The conditions of a write: who, which version, which retry, what request."""
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= 100:
+        raise InvalidInput([FieldError("Idempotency-Key", "1 to 100 characters")])
+    body = await request.body()
+    fingerprint = hashlib.sha256(
+        request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
+    ).digest()
+    return Command(
+        actor=request.user,
+        request_id=request.headers.get("x-request-id"),
+        correlation_id=request.headers.get("x-correlation-id"),
+        if_match=if_match_version(if_match),
+        idempotency_key=idempotency_key,
+        fingerprint=fingerprint,
+    )
+
+
+def doc_response(doc: Doc, status_code: int = 200, position: int | None = None) -> Response[bytes]:
+    headers = {"ETag": f'"{doc.version}"'}
+    if position is not None:
+        headers["X-Log-Position"] = str(position)
+    return Response(doc.json.encode(), status_code=status_code, media_type=MediaType.JSON, headers=headers)
+
+
+async def written_response(
+    store: EventStore, table: Table, written: Written[Any], status_code: int = 200
+) -> Response[bytes]:
+    """The entity as the write left it (a retried request: as the first one left it)."""
+    position = written.position if written.position is not None else (await store.head())[0]
+    doc = await get_doc(store.pool, table, written.entity_id, position)
+    if doc is None:
+        raise NotFound(table.rstrip("s"), written.entity_id)
+    return doc_response(doc, status_code, position)
+
+
+async def read_doc(
+    store: EventStore, table: Table, entity_id: uuid.UUID, as_of: str | None
+) -> Response[bytes]:
+    doc = await get_doc(store.pool, table, entity_id, await resolve_as_of(store, as_of))
+    if doc is None:
+        raise NotFound(table.rstrip("s"), entity_id)
+    return doc_response(doc)
+
+
+async def resolve_as_of(store: EventStore, as_of: str | None) -> int | None:
+    """`as_of` as a log position: given as one, or the last position at an RFC 3339 time."""
+    if as_of is None:
+        return None
+    if as_of.isdigit():
+        return int(as_of)
+    try:
+        moment = datetime.fromisoformat(as_of)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InvalidInput([FieldError("as_of", "a log position or an RFC 3339 time with offset")])
+    return await store.position_at(moment)
+
+
+class Cursor(msgspec.Struct, frozen=True, array_like=True):
+    after: int
+    as_of: int | None
+
+
+def decode_cursor(cursor: str | None, as_of: int | None) -> tuple[int, int | None]:
+    """Where a page starts, and the position it reads at (a cursor pins the first page's)."""
+    if cursor is None:
+        return 0, as_of
+    try:
+        decoded = msgspec.json.decode(base64.urlsafe_b64decode(cursor.encode() + b"=="), type=Cursor)
+    except (binascii.Error, ValueError, msgspec.DecodeError):
+        raise InvalidInput([FieldError("cursor", "not a cursor this API returned")]) from None
+    if decoded.after < 0:
+        raise InvalidInput([FieldError("cursor", "not a cursor this API returned")])
+    return decoded.after, decoded.as_of if decoded.as_of is not None else as_of
+
+
+def page_response(page: Page, as_of: int | None) -> Response[bytes]:
+    next_cursor = "null"
+    if page.last is not None:
+        raw = msgspec.json.encode(Cursor(page.last, as_of))
+        next_cursor = '"' + base64.urlsafe_b64encode(raw).rstrip(b"=").decode() + '"'
+    body = '{"items":[' + ",".join(page.docs) + '],"next_cursor":' + next_cursor + "}"
+    return Response(body.encode(), media_type=MediaType.JSON)

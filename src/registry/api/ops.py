@@ -1,0 +1,47 @@
+"""Operations: liveness, readiness, Prometheus metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from litestar import Request, Response, get
+from litestar.plugins.prometheus import PrometheusConfig
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_latest
+
+# Request counts by route and status, and the latency histogram, come from Litestar's middleware;
+# `group_path` labels by route template, not by each id.
+PROMETHEUS = PrometheusConfig(app_name="registry", prefix="registry", group_path=True, exclude=["^/metrics$"])
+LOG_HEAD = Gauge("registry_log_head_position", "Position of the last event in the log")
+PROJECTION_LAG = Gauge("registry_projection_lag_events", "Events the read model has yet to apply")
+READY_TIMEOUT_SECONDS = 2.0
+
+
+@get("/health", operation_id="health", tags=["ops"], sync_to_thread=False)
+def health() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@get("/ready", operation_id="ready", tags=["ops"])
+async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, object]]:
+    """Readiness: the database answers and the read model has caught up with the log."""
+    state = request.app.state
+    try:
+        position, head_hash = await state.store.head()
+        await state.runner.wait_for(position, timeout=READY_TIMEOUT_SECONDS)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
+        body: dict[str, object] = {"status": "unavailable", "detail": str(error) or type(error).__name__}
+        return Response(body, status_code=503, headers={"Retry-After": "2"})
+    return Response({"status": "ready", "head_position": position, "head_hash": head_hash})
+
+
+@get("/metrics", operation_id="metrics", tags=["ops"], media_type=CONTENT_TYPE_LATEST)
+async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Prometheus text format."""
+    state = request.app.state
+    position, _ = await state.store.head()
+    checkpoints = await state.runner.positions()
+    LOG_HEAD.set(position)
+    PROJECTION_LAG.set(max(position - min(checkpoints.values(), default=position), 0))
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

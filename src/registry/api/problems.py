@@ -1,0 +1,143 @@
+"""One map from errors to RFC 9457 problem details; nothing else in the API picks a status."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import asyncpg
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from events import EventStoreError, IdempotencyKeyReused, WrongExpectedVersion
+from registry.domain.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    RegistryError,
+    Unauthenticated,
+)
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = "2"
+
+
+class Problem(msgspec.Struct, frozen=True, kw_only=True):
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    # Only validation problems name fields; others leave the list out.
+    errors: list[FieldError] | msgspec.UnsetType = msgspec.UNSET
+
+
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    412: "Precondition Failed",
+    413: "Content Too Large",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+def problem(
+    status: int,
+    detail: str | None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
+    body = Problem(
+        # about:blank: the status says it all; `errors` names the fields of a 400.
+        type="about:blank",
+        title=_TITLES.get(status, "Error"), status=status, detail=detail,
+        errors=errors if errors else msgspec.UNSET,
+    )  # fmt: skip
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+_REGISTRY_STATUS: dict[type[RegistryError], int] = {
+    InvalidInput: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    PreconditionFailed: 412,
+}
+
+
+def registry_error(_: Request[Any, Any, Any], error: RegistryError) -> Response[Any]:
+    status = next((s for cls, s in _REGISTRY_STATUS.items() if isinstance(error, cls)), 409)
+    errors = error.errors if isinstance(error, InvalidInput) else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return problem(status, str(error), errors, headers)
+
+
+def event_store_error(_: Request[Any, Any, Any], error: EventStoreError) -> Response[Any]:
+    if isinstance(error, IdempotencyKeyReused):
+        return problem(422, "this Idempotency-Key was already used with a different request")
+    if isinstance(error, WrongExpectedVersion):
+        return problem(409, str(error))
+    log.error("event store error: %s", error)
+    return problem(409, str(error))
+
+
+def http_error(_: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    if isinstance(error, ValidationException):
+        return problem(400, "the request is not valid", _field_errors(error.extra))
+    status = error.status_code
+    if status >= 500:
+        log.error("http error %s: %s", status, error.detail)
+        return problem(status, "the server could not answer this request")
+    return problem(status, str(error.detail), headers=dict(error.headers or {}))
+
+
+def _field_errors(extra: Any) -> list[FieldError]:
+    if not isinstance(extra, list):
+        return []
+    found = []
+    for item in extra:
+        if isinstance(item, dict):
+            field = str(item.get("key") or item.get("source") or "body")
+            found.append(FieldError(field, str(item.get("message", "invalid"))))
+    return found
+
+
+def database_unavailable(_: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    log.warning("database unavailable: %s", error)
+    return problem(
+        503, "the database is unavailable; retry shortly", headers={"Retry-After": RETRY_AFTER_SECONDS}
+    )
+
+
+def unexpected(_: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    # Logged with its traceback for operators; the client sees no internals.
+    log.exception("unexpected error", exc_info=error)
+    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "the server failed to answer this request")
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    RegistryError: registry_error,
+    EventStoreError: event_store_error,
+    HTTPException: http_error,
+    OSError: database_unavailable,
+    asyncpg.PostgresConnectionError: database_unavailable,
+    asyncpg.InterfaceError: database_unavailable,
+    asyncpg.CannotConnectNowError: database_unavailable,
+    asyncpg.TooManyConnectionsError: database_unavailable,
+    TimeoutError: database_unavailable,
+    Exception: unexpected,
+}

@@ -1,0 +1,295 @@
+"""Request bodies: msgspec Structs that refuse unknown fields, with the rules msgspec cannot say.
+
+Shape and ranges are msgspec's (a wrong type or length is a 400 naming the field); rules across
+fields (start before end, a known category, one kind of availability window) are checked by
+`problems()`, which names every offending field at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from registry.domain.errors import FieldError, InvalidInput
+from registry.domain.offer import ReviseOffer, SubmitOffer
+from registry.domain.taxonomy import is_known
+from registry.domain.values import (
+    MAX_RECURRENCE_DAYS,
+    Capacity,
+    OneOffWindow,
+    Role,
+    UnitKind,
+    Urgency,
+    WeeklyWindow,
+    Window,
+)
+
+# Printable text: no control characters but tab and newline (NUL has no place in PostgreSQL text).
+_PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=_PRINTABLE)]
+ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=_PRINTABLE)]
+LongText = Annotated[str, msgspec.Meta(max_length=4000, pattern=_PRINTABLE)]
+Area = Annotated[
+    str,
+    msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^/\x00-\x1f\x7f]+(/[^/\x00-\x1f\x7f]+)*$"),
+]
+CategoryCode = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[a-z0-9-]+(\.[a-z0-9-]+)*$")
+]
+Moment = Annotated[datetime, msgspec.Meta(tz=True)]
+PositiveQuantity = Annotated[int, msgspec.Meta(gt=0, le=1_000_000)]
+Weekday = Annotated[int, msgspec.Meta(ge=1, le=7)]
+Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=_PRINTABLE)]
+
+
+class Body(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """Base of request bodies: unknown fields are refused."""
+
+    def problems(self) -> list[FieldError]:
+        return []
+
+    def check(self) -> None:
+        found = self.problems()
+        if found:
+            raise InvalidInput(found)
+
+
+def _category(field: str, code: str | UnsetType) -> list[FieldError]:
+    if isinstance(code, str) and not is_known(code):
+        return [FieldError(field, f"unknown category code {code!r} (see GET /api/v1/categories)")]
+    return []
+
+
+def _window(field: str, start: datetime | None, end: datetime | None) -> list[FieldError]:
+    if start is not None and end is not None and start >= end:
+        return [FieldError(field, "must be after starts_at")]
+    return []
+
+
+# -- units ---------------------------------------------------------------------------------------
+
+
+class UnitIn(Body, frozen=True, kw_only=True):
+    name: Name
+    short_name: ShortText | None = None
+    kind: UnitKind
+    area: Area
+    address: Name | None = None
+    party_org: Name | None = None
+    description: LongText | None = None
+    agreement_until: date | None = None
+
+
+class UnitPatch(Body, frozen=True, kw_only=True):
+    name: Name | UnsetType = UNSET
+    short_name: ShortText | None | UnsetType = UNSET
+    kind: UnitKind | UnsetType = UNSET
+    area: Area | UnsetType = UNSET
+    address: Name | None | UnsetType = UNSET
+    party_org: Name | None | UnsetType = UNSET
+    description: LongText | None | UnsetType = UNSET
+    agreement_until: date | None | UnsetType = UNSET
+
+
+# -- offers --------------------------------------------------------------------------------------
+
+
+class CapacityIn(Body, frozen=True, kw_only=True):
+    quantity: PositiveQuantity
+    measure: str
+
+    def to_value(self) -> Capacity:
+        return msgspec.convert({"quantity": self.quantity, "measure": self.measure}, Capacity)
+
+
+class AvailabilityIn(Body, frozen=True, kw_only=True):
+    """A one-off window (starts_at, ends_at) or a weekly one (weekdays, times, dates)."""
+
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
+    weekdays: Annotated[list[Weekday], msgspec.Meta(min_length=1, max_length=7)] | None = None
+    start_time: time | None = None
+    end_time: time | None = None
+    from_date: date | None = None
+    to_date: date | None = None
+
+    def problems_at(self, field: str) -> list[FieldError]:
+        one_off = (self.starts_at, self.ends_at)
+        weekly = (self.weekdays, self.start_time, self.end_time, self.from_date, self.to_date)
+        if all(v is not None for v in one_off) and all(v is None for v in weekly):
+            return _window(f"{field}.ends_at", self.starts_at, self.ends_at)
+        if all(v is not None for v in weekly) and all(v is None for v in one_off):
+            return self._weekly_problems(field)
+        return [
+            FieldError(
+                field,
+                "give either starts_at and ends_at, or weekdays, start_time, end_time, from_date and to_date",
+            )
+        ]
+
+    def _weekly_problems(self, field: str) -> list[FieldError]:
+        assert self.weekdays is not None and self.start_time is not None and self.end_time is not None
+        assert self.from_date is not None and self.to_date is not None
+        found = []
+        if len(set(self.weekdays)) != len(self.weekdays):
+            found.append(FieldError(f"{field}.weekdays", "each weekday once"))
+        if self.start_time.tzinfo is not None or self.end_time.tzinfo is not None:
+            found.append(FieldError(f"{field}.start_time", "local times (Asia/Shanghai), no offset"))
+        elif self.start_time >= self.end_time:
+            found.append(FieldError(f"{field}.end_time", "must be after start_time"))
+        if self.from_date > self.to_date:
+            found.append(FieldError(f"{field}.to_date", "must not be before from_date"))
+        elif self.to_date - self.from_date > timedelta(days=MAX_RECURRENCE_DAYS):
+            found.append(
+                FieldError(f"{field}.to_date", f"at most {MAX_RECURRENCE_DAYS} days after from_date")
+            )
+        return found
+
+    def to_value(self) -> Window:
+        if self.starts_at is not None and self.ends_at is not None:
+            return OneOffWindow(starts_at=self.starts_at, ends_at=self.ends_at)
+        assert self.weekdays is not None and self.start_time is not None and self.end_time is not None
+        assert self.from_date is not None and self.to_date is not None
+        return WeeklyWindow(
+            weekdays=sorted(self.weekdays), start_time=self.start_time, end_time=self.end_time,
+            from_date=self.from_date, to_date=self.to_date,
+        )  # fmt: skip
+
+
+Availability = Annotated[list[AvailabilityIn], msgspec.Meta(max_length=50)]
+ServiceArea = Annotated[list[Area], msgspec.Meta(max_length=20)]
+Tags = Annotated[list[Tag], msgspec.Meta(max_length=20)]
+
+
+def _availability_problems(availability: list[AvailabilityIn] | UnsetType) -> list[FieldError]:
+    if isinstance(availability, UnsetType):
+        return []
+    return [p for i, w in enumerate(availability) for p in w.problems_at(f"availability[{i}]")]
+
+
+class OfferIn(Body, frozen=True, kw_only=True):
+    category: CategoryCode
+    title: Name
+    description: LongText | None = None
+    capacity: CapacityIn
+    availability: Availability = []
+    service_area: ServiceArea = []
+    valid_until: date | None = None
+    tags: Tags = []
+
+    def problems(self) -> list[FieldError]:
+        return _category("category", self.category) + _availability_problems(self.availability)
+
+    def to_command(self, offer_id: uuid.UUID, unit_id: uuid.UUID) -> SubmitOffer:
+        return SubmitOffer(
+            offer_id=offer_id, unit_id=unit_id, category=self.category, title=self.title,
+            description=self.description, capacity=self.capacity.to_value(),
+            availability=[w.to_value() for w in self.availability], service_area=self.service_area,
+            valid_until=self.valid_until, tags=self.tags,
+        )  # fmt: skip
+
+
+class OfferPatch(Body, frozen=True, kw_only=True):
+    category: CategoryCode | UnsetType = UNSET
+    title: Name | UnsetType = UNSET
+    description: LongText | None | UnsetType = UNSET
+    capacity: CapacityIn | UnsetType = UNSET
+    availability: Availability | UnsetType = UNSET
+    service_area: ServiceArea | UnsetType = UNSET
+    valid_until: date | None | UnsetType = UNSET
+    tags: Tags | UnsetType = UNSET
+
+    def problems(self) -> list[FieldError]:
+        return _category("category", self.category) + _availability_problems(self.availability)
+
+    def to_command(self, offer_id: uuid.UUID) -> ReviseOffer:
+        capacity = UNSET if isinstance(self.capacity, UnsetType) else self.capacity.to_value()
+        availability = (
+            UNSET if isinstance(self.availability, UnsetType) else [w.to_value() for w in self.availability]
+        )
+        return ReviseOffer(
+            offer_id=offer_id, category=self.category, title=self.title, description=self.description,
+            capacity=capacity, availability=availability, service_area=self.service_area,
+            valid_until=self.valid_until, tags=self.tags,
+        )  # fmt: skip
+
+
+class ReasonIn(Body, frozen=True, kw_only=True):
+    reason: LongText | None = None
+
+
+# -- needs ---------------------------------------------------------------------------------------
+
+
+class NeedIn(Body, frozen=True, kw_only=True):
+    category: CategoryCode
+    title: Name
+    quantity: PositiveQuantity
+    starts_at: Moment
+    ends_at: Moment
+    location: Name | None = None
+    urgency: Urgency = Urgency.NORMAL
+    description: LongText | None = None
+
+    def problems(self) -> list[FieldError]:
+        return _category("category", self.category) + _window("ends_at", self.starts_at, self.ends_at)
+
+
+# -- plans ---------------------------------------------------------------------------------------
+
+
+class PlanIn(Body, frozen=True, kw_only=True):
+    title: Name
+    series: Name | None = None
+    venue: Name
+    area: Area
+    starts_at: Moment
+    ends_at: Moment
+    expected_attendance: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] | None = None
+
+    def problems(self) -> list[FieldError]:
+        return _window("ends_at", self.starts_at, self.ends_at)
+
+
+class SlotIn(Body, frozen=True, kw_only=True):
+    category: CategoryCode
+    quantity: PositiveQuantity
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
+    notes: LongText | None = None
+
+    def problems(self) -> list[FieldError]:
+        found = _category("category", self.category) + _window("ends_at", self.starts_at, self.ends_at)
+        if (self.starts_at is None) != (self.ends_at is None):
+            found.append(FieldError("ends_at", "give both starts_at and ends_at, or neither"))
+        return found
+
+
+# -- tokens --------------------------------------------------------------------------------------
+
+
+class TokenIn(Body, frozen=True, kw_only=True):
+    role: Role
+    unit_id: uuid.UUID | None = None
+    label: ShortText | None = None
+
+    def problems(self) -> list[FieldError]:
+        if self.role == Role.LIAISON and self.unit_id is None:
+            return [FieldError("unit_id", "a liaison token is bound to a unit")]
+        if self.role != Role.LIAISON and self.unit_id is not None:
+            return [FieldError("unit_id", "only a liaison token is bound to a unit")]
+        return []
+
+
+class TokenOut(msgspec.Struct, frozen=True, kw_only=True):
+    """A new token. `token` is the secret, shown only in this response."""
+
+    id: uuid.UUID
+    token: str | None
+    role: Role
+    unit_id: uuid.UUID | None
+    label: str | None

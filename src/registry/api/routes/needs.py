@@ -1,0 +1,117 @@
+"""The need list: needs raised by units."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from registry.api.auth import COORDINATOR_OR_LIAISON
+from registry.api.http import command, decode_cursor, page_response, read_doc, resolve_as_of, written_response
+from registry.api.params import (
+    AsOf,
+    CursorParam,
+    IdempotencyKey,
+    IfMatch,
+    Limit,
+    Text,
+    one,
+    page_of,
+)
+from registry.api.requests import CategoryCode, NeedIn, ReasonIn
+from registry.domain.need import CancelNeed, CloseNeed, NeedCommand, RaiseNeed
+from registry.read.queries import NeedFilter, list_needs
+from registry.read.views import NeedView
+from registry.service import commands
+from registry.service.context import Actor
+
+NeedStatus = Annotated[str | None, QueryParameter(pattern="^(open|partially_met|met|closed|cancelled)$")]
+
+
+class NeedController(Controller):
+    path = "/api/v1"
+    tags = ["needs"]
+
+    @post("/units/{unit_id:uuid}/needs", operation_id="raiseNeed", guards=[COORDINATOR_OR_LIAISON],
+          responses=one(NeedView, 201))  # fmt: skip
+    async def raise_need(
+        self,
+        request: Request[Actor, Any, Any],
+        unit_id: FromPath[uuid.UUID],
+        data: JSONBody[NeedIn],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Raise a need on a unit's need list (its liaison, or a coordinator for residents)."""
+        data.check()
+        ctx = await command(request, idempotency_key=idempotency_key)
+        cmd = RaiseNeed(
+            need_id=ctx.new_id(), unit_id=unit_id, category=data.category, title=data.title,
+            quantity=data.quantity, starts_at=data.starts_at, ends_at=data.ends_at,
+            location=data.location, urgency=data.urgency, description=data.description,
+        )  # fmt: skip
+        written = await commands.raise_need(request.app.state.registry, ctx, cmd)
+        return await written_response(request.app.state.store, "needs", written, 201)
+
+    @get("/needs", operation_id="listNeeds", responses=page_of(NeedView))
+    async def list(
+        self,
+        request: Request[Actor, Any, Any],
+        category: FromQuery[CategoryCode | None] = None,
+        unit_id: FromQuery[uuid.UUID | None] = None,
+        status: NeedStatus = None,
+        q: Text = None,
+        as_of: AsOf = None,
+        limit: Limit = 50,
+        cursor: CursorParam = None,
+    ) -> Response[bytes]:
+        """Needs in the order raised; `category` includes its descendants."""
+        store = request.app.state.store
+        after, position = decode_cursor(cursor, await resolve_as_of(store, as_of))
+        where = NeedFilter(category=category, unit_id=unit_id, status=status, q=q)
+        return page_response(await list_needs(store.pool, where, position, after, limit), position)
+
+    @get("/needs/{need_id:uuid}", operation_id="getNeed", responses=one(NeedView))
+    async def read(
+        self, request: Request[Actor, Any, Any], need_id: FromPath[uuid.UUID], as_of: AsOf = None
+    ) -> Response[bytes]:
+        """One need."""
+        return await read_doc(request.app.state.store, "needs", need_id, as_of)
+
+    @post("/needs/{need_id:uuid}/close", operation_id="closeNeed", guards=[COORDINATOR_OR_LIAISON],
+          status_code=200, responses=one(NeedView))  # fmt: skip
+    async def close(
+        self,
+        request: Request[Actor, Any, Any],
+        need_id: FromPath[uuid.UUID],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Close a need (it was met, or is no longer pursued)."""
+        return await self._change(request, CloseNeed(need_id=need_id), if_match, idempotency_key)
+
+    @post("/needs/{need_id:uuid}/cancel", operation_id="cancelNeed", guards=[COORDINATOR_OR_LIAISON],
+          status_code=200, responses=one(NeedView))  # fmt: skip
+    async def cancel(
+        self,
+        request: Request[Actor, Any, Any],
+        need_id: FromPath[uuid.UUID],
+        data: JSONBody[ReasonIn | None] = None,
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Cancel a need."""
+        cmd = CancelNeed(need_id=need_id, reason=data.reason if data else None)
+        return await self._change(request, cmd, if_match, idempotency_key)
+
+    async def _change(
+        self,
+        request: Request[Actor, Any, Any],
+        cmd: NeedCommand,
+        if_match: str | None,
+        idempotency_key: str | None,
+    ) -> Response[bytes]:
+        ctx = await command(request, if_match=if_match, idempotency_key=idempotency_key)
+        written = await commands.change_need(request.app.state.registry, ctx, cmd)
+        return await written_response(request.app.state.store, "needs", written)

@@ -1,0 +1,164 @@
+"""The resource list: offers submitted by units."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from registry.api.auth import COORDINATOR_OR_LIAISON
+from registry.api.http import command, decode_cursor, page_response, read_doc, resolve_as_of, written_response
+from registry.api.params import (
+    AreaParam,
+    AsOf,
+    CursorParam,
+    IdempotencyKey,
+    IfMatch,
+    Limit,
+    Text,
+    one,
+    page_of,
+)
+from registry.api.requests import CategoryCode, OfferIn, OfferPatch, ReasonIn
+from registry.domain.errors import FieldError, InvalidInput
+from registry.domain.offer import OfferCommand, PauseOffer, ResumeOffer, WithdrawOffer
+from registry.read.queries import OfferFilter, list_offers
+from registry.read.views import OfferView
+from registry.service import commands
+from registry.service.context import Actor
+
+OfferStatus = Annotated[str | None, QueryParameter(pattern="^(active|paused|withdrawn)$")]
+
+
+class OfferController(Controller):
+    path = "/api/v1"
+    tags = ["offers"]
+
+    @post(
+        "/units/{unit_id:uuid}/offers",
+        operation_id="submitOffer",
+        guards=[COORDINATOR_OR_LIAISON],
+        responses=one(OfferView, 201),
+    )
+    async def submit(
+        self,
+        request: Request[Actor, Any, Any],
+        unit_id: FromPath[uuid.UUID],
+        data: JSONBody[OfferIn],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Submit an offer to a unit's resource list (its liaison, or a coordinator)."""
+        data.check()
+        ctx = await command(request, idempotency_key=idempotency_key)
+        cmd = data.to_command(ctx.new_id(), unit_id)
+        written = await commands.submit_offer(request.app.state.registry, ctx, cmd)
+        return await written_response(request.app.state.store, "offers", written, 201)
+
+    @get("/offers", operation_id="listOffers", responses=page_of(OfferView))
+    async def list(
+        self,
+        request: Request[Actor, Any, Any],
+        category: FromQuery[CategoryCode | None] = None,
+        unit_id: FromQuery[uuid.UUID | None] = None,
+        status: OfferStatus = None,
+        area: AreaParam = None,
+        available_from: FromQuery[datetime | None] = None,
+        available_to: FromQuery[datetime | None] = None,
+        q: Text = None,
+        as_of: AsOf = None,
+        limit: Limit = 50,
+        cursor: CursorParam = None,
+    ) -> Response[bytes]:
+        """Offers in submission order. `category` includes its descendants; `available_from` and
+        `available_to` keep offers whose availability covers that whole window."""
+        if (available_from is None) != (available_to is None):
+            raise InvalidInput([FieldError("available_to", "give available_from and available_to together")])
+        if available_from is not None and available_to is not None:
+            if available_from.tzinfo is None or available_to.tzinfo is None:
+                raise InvalidInput([FieldError("available_from", "an RFC 3339 time with offset")])
+            if available_from >= available_to:
+                raise InvalidInput([FieldError("available_to", "must be after available_from")])
+        store = request.app.state.store
+        after, position = decode_cursor(cursor, await resolve_as_of(store, as_of))
+        where = OfferFilter(
+            category=category, unit_id=unit_id, status=status, area=area,
+            available_from=available_from, available_to=available_to, q=q,
+        )  # fmt: skip
+        return page_response(await list_offers(store.pool, where, position, after, limit), position)
+
+    @get("/offers/{offer_id:uuid}", operation_id="getOffer", responses=one(OfferView))
+    async def read(
+        self, request: Request[Actor, Any, Any], offer_id: FromPath[uuid.UUID], as_of: AsOf = None
+    ) -> Response[bytes]:
+        """One offer, with what remains of its capacity."""
+        return await read_doc(request.app.state.store, "offers", offer_id, as_of)
+
+    @patch(
+        "/offers/{offer_id:uuid}",
+        operation_id="reviseOffer",
+        guards=[COORDINATOR_OR_LIAISON],
+        responses=one(OfferView),
+    )
+    async def revise(
+        self,
+        request: Request[Actor, Any, Any],
+        offer_id: FromPath[uuid.UUID],
+        data: JSONBody[OfferPatch],
+        if_match: IfMatch = None,
+    ) -> Response[bytes]:
+        """Revise an offer (the unit's liaison, or a coordinator)."""
+        data.check()
+        cmd = data.to_command(offer_id)
+        return await self._change(request, cmd, if_match)
+
+    @post("/offers/{offer_id:uuid}/withdraw", operation_id="withdrawOffer", guards=[COORDINATOR_OR_LIAISON],
+          status_code=200, responses=one(OfferView))  # fmt: skip
+    async def withdraw(
+        self,
+        request: Request[Actor, Any, Any],
+        offer_id: FromPath[uuid.UUID],
+        data: JSONBody[ReasonIn | None] = None,
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Withdraw an offer for good; its open commitments are released."""
+        cmd = WithdrawOffer(offer_id=offer_id, reason=data.reason if data else None)
+        return await self._change(request, cmd, if_match, idempotency_key)
+
+    @post("/offers/{offer_id:uuid}/pause", operation_id="pauseOffer", guards=[COORDINATOR_OR_LIAISON],
+          status_code=200, responses=one(OfferView))  # fmt: skip
+    async def pause(
+        self,
+        request: Request[Actor, Any, Any],
+        offer_id: FromPath[uuid.UUID],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Pause an active offer: it is not matched until resumed."""
+        return await self._change(request, PauseOffer(offer_id=offer_id), if_match, idempotency_key)
+
+    @post("/offers/{offer_id:uuid}/resume", operation_id="resumeOffer", guards=[COORDINATOR_OR_LIAISON],
+          status_code=200, responses=one(OfferView))  # fmt: skip
+    async def resume(
+        self,
+        request: Request[Actor, Any, Any],
+        offer_id: FromPath[uuid.UUID],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Resume a paused offer."""
+        return await self._change(request, ResumeOffer(offer_id=offer_id), if_match, idempotency_key)
+
+    async def _change(
+        self,
+        request: Request[Actor, Any, Any],
+        cmd: OfferCommand,
+        if_match: str | None,
+        idempotency_key: str | None = None,
+    ) -> Response[bytes]:
+        ctx = await command(request, if_match=if_match, idempotency_key=idempotency_key)
+        written = await commands.change_offer(request.app.state.registry, ctx, cmd)
+        return await written_response(request.app.state.store, "offers", written)

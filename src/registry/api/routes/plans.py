@@ -1,0 +1,140 @@
+"""Activity plans and their slots."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import MediaType
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from registry.api.auth import COORDINATOR
+from registry.api.http import command, decode_cursor, page_response, read_doc, resolve_as_of, written_response
+from registry.api.params import (
+    AreaParam,
+    AsOf,
+    CursorParam,
+    IdempotencyKey,
+    IfMatch,
+    Limit,
+    Text,
+    one,
+    page_of,
+)
+from registry.api.requests import PlanIn, ReasonIn, SlotIn
+from registry.domain.errors import NotFound
+from registry.domain.plan import AddSlot, CancelPlan, DraftPlan, PlanCommand, PublishPlan
+from registry.read.queries import PlanFilter, get_doc, list_plans
+from registry.read.views import PlanView, SlotView
+from registry.service import commands
+from registry.service.context import Actor
+
+PlanStatus = Annotated[str | None, QueryParameter(pattern="^(draft|published|staffed|completed|cancelled)$")]
+_plan_doc = msgspec.json.Decoder(PlanView)
+
+
+class PlanController(Controller):
+    path = "/api/v1/plans"
+    tags = ["plans"]
+
+    @post("/", operation_id="draftPlan", guards=[COORDINATOR], responses=one(PlanView, 201))
+    async def draft(
+        self,
+        request: Request[Actor, Any, Any],
+        data: JSONBody[PlanIn],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Draft an activity plan (coordinator)."""
+        data.check()
+        ctx = await command(request, idempotency_key=idempotency_key)
+        cmd = DraftPlan(plan_id=ctx.new_id(), **msgspec.structs.asdict(data))
+        written = await commands.change_plan(request.app.state.registry, ctx, cmd, creates=True)
+        return await written_response(request.app.state.store, "plans", written, 201)
+
+    @post("/{plan_id:uuid}/slots", operation_id="addSlot", guards=[COORDINATOR], responses=one(SlotView, 201))
+    async def add_slot(
+        self,
+        request: Request[Actor, Any, Any],
+        plan_id: FromPath[uuid.UUID],
+        data: JSONBody[SlotIn],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Add a slot (a booth or post) to a draft or published plan."""
+        data.check()
+        ctx = await command(request, if_match=if_match, idempotency_key=idempotency_key)
+        slot_id = ctx.new_id()
+        cmd = AddSlot(plan_id=plan_id, slot_id=slot_id, **msgspec.structs.asdict(data))
+        written = await commands.change_plan(request.app.state.registry, ctx, cmd)
+        store = request.app.state.store
+        doc = await get_doc(store.pool, "plans", plan_id, written.position)
+        slot = next((s for s in _plan_doc.decode(doc.json).slots if s.id == slot_id), None) if doc else None
+        if slot is None:
+            raise NotFound("slot", slot_id)
+        headers = {"X-Log-Position": str(written.position), "ETag": f'"{written.version}"'}
+        return Response(
+            msgspec.json.encode(slot), status_code=201, media_type=MediaType.JSON, headers=headers
+        )
+
+    @post("/{plan_id:uuid}/publish", operation_id="publishPlan", guards=[COORDINATOR], status_code=200,
+          responses=one(PlanView))  # fmt: skip
+    async def publish(
+        self,
+        request: Request[Actor, Any, Any],
+        plan_id: FromPath[uuid.UUID],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Publish a draft plan: its slots become open for claiming and matching."""
+        return await self._change(request, PublishPlan(plan_id=plan_id), if_match, idempotency_key)
+
+    @post("/{plan_id:uuid}/cancel", operation_id="cancelPlan", guards=[COORDINATOR], status_code=200,
+          responses=one(PlanView))  # fmt: skip
+    async def cancel(
+        self,
+        request: Request[Actor, Any, Any],
+        plan_id: FromPath[uuid.UUID],
+        data: JSONBody[ReasonIn | None] = None,
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Cancel a plan."""
+        cmd = CancelPlan(plan_id=plan_id, reason=data.reason if data else None)
+        return await self._change(request, cmd, if_match, idempotency_key)
+
+    @get("/", operation_id="listPlans", responses=page_of(PlanView))
+    async def list(
+        self,
+        request: Request[Actor, Any, Any],
+        status: PlanStatus = None,
+        area: AreaParam = None,
+        q: Text = None,
+        as_of: AsOf = None,
+        limit: Limit = 50,
+        cursor: CursorParam = None,
+    ) -> Response[bytes]:
+        """Plans in the order drafted, with their slots."""
+        store = request.app.state.store
+        after, position = decode_cursor(cursor, await resolve_as_of(store, as_of))
+        where = PlanFilter(status=status, area=area, q=q)
+        return page_response(await list_plans(store.pool, where, position, after, limit), position)
+
+    @get("/{plan_id:uuid}", operation_id="getPlan", responses=one(PlanView))
+    async def read(
+        self, request: Request[Actor, Any, Any], plan_id: FromPath[uuid.UUID], as_of: AsOf = None
+    ) -> Response[bytes]:
+        """One plan with its slots and their committed and fulfilled quantities."""
+        return await read_doc(request.app.state.store, "plans", plan_id, as_of)
+
+    async def _change(
+        self,
+        request: Request[Actor, Any, Any],
+        cmd: PlanCommand,
+        if_match: str | None,
+        idempotency_key: str | None,
+    ) -> Response[bytes]:
+        ctx = await command(request, if_match=if_match, idempotency_key=idempotency_key)
+        written = await commands.change_plan(request.app.state.registry, ctx, cmd)
+        return await written_response(request.app.state.store, "plans", written)

@@ -1,0 +1,53 @@
+"""Tokens: issue and revoke."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, post
+from litestar.params import FromPath, JSONBody
+
+from registry.api.auth import COORDINATOR
+from registry.api.http import command
+from registry.api.params import IdempotencyKey, one
+from registry.api.requests import TokenIn, TokenOut
+from registry.service import commands
+from registry.service.context import Actor
+
+
+class TokenController(Controller):
+    path = "/api/v1/tokens"
+    tags = ["tokens"]
+
+    @post("/", operation_id="issueToken", guards=[COORDINATOR], responses=one(TokenOut, 201, "The new token"))
+    async def issue(
+        self,
+        request: Request[Actor, Any, Any],
+        data: JSONBody[TokenIn],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[TokenOut]:
+        """Issue a token; its secret is in this response only (a retried request gets `token: null`)."""
+        data.check()
+        ctx = await command(request, idempotency_key=idempotency_key)
+        written, secret = await commands.issue_token(
+            request.app.state.registry, ctx, data.role, data.unit_id, data.label
+        )
+        replayed = written.position is not None and written.state.secret_hash != commands.hash_secret(secret)
+        body = TokenOut(
+            id=written.entity_id, token=None if replayed else secret, role=written.state.role,
+            unit_id=written.state.unit_id, label=written.state.label,
+        )  # fmt: skip
+        return Response(body, status_code=201, headers={"X-Log-Position": str(written.position)})
+
+    @delete("/{token_id:uuid}", operation_id="revokeToken", guards=[COORDINATOR], status_code=204)
+    async def revoke(
+        self, request: Request[Actor, Any, Any], token_id: FromPath[uuid.UUID]
+    ) -> Response[None]:
+        """Revoke a token: from the next request on, it gets 401."""
+        ctx = await command(request)
+        written = await commands.revoke_token(request.app.state.registry, ctx, token_id)
+        position = (
+            written.position if written.position is not None else (await request.app.state.store.head())[0]
+        )
+        return Response(None, status_code=204, headers={"X-Log-Position": str(position)})

@@ -1,0 +1,95 @@
+"""Units: register, list, read, update."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from registry.api.auth import COORDINATOR, COORDINATOR_OR_LIAISON
+from registry.api.http import command, decode_cursor, page_response, read_doc, resolve_as_of, written_response
+from registry.api.params import (
+    AreaParam,
+    AsOf,
+    CursorParam,
+    IdempotencyKey,
+    IfMatch,
+    Limit,
+    Text,
+    one,
+    page_of,
+)
+from registry.api.requests import UnitIn, UnitPatch
+from registry.domain.unit import RegisterUnit, UpdateUnitProfile
+from registry.domain.values import UnitKind
+from registry.read.queries import UnitFilter, list_units
+from registry.read.views import UnitView
+from registry.service import commands
+from registry.service.context import Actor
+
+
+class UnitController(Controller):
+    path = "/api/v1/units"
+    tags = ["units"]
+
+    @post("/", operation_id="registerUnit", guards=[COORDINATOR], responses=one(UnitView, 201))
+    async def register(
+        self,
+        request: Request[Actor, Any, Any],
+        data: JSONBody[UnitIn],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Register a co-building unit (coordinator)."""
+        data.check()
+        ctx = await command(request, idempotency_key=idempotency_key)
+        cmd = RegisterUnit(unit_id=ctx.new_id(), **_fields(data))
+        written = await commands.register_unit(request.app.state.registry, ctx, cmd)
+        return await written_response(request.app.state.store, "units", written, 201)
+
+    @get("/", operation_id="listUnits", responses=page_of(UnitView))
+    async def list(
+        self,
+        request: Request[Actor, Any, Any],
+        kind: FromQuery[UnitKind | None] = None,
+        area: AreaParam = None,
+        q: Text = None,
+        as_of: AsOf = None,
+        limit: Limit = 50,
+        cursor: CursorParam = None,
+    ) -> Response[bytes]:
+        """Units in registration order, filtered by kind, area (and the places under it) and text."""
+        store = request.app.state.store
+        after, position = decode_cursor(cursor, await resolve_as_of(store, as_of))
+        where = UnitFilter(kind=kind.value if kind else None, area=area, q=q)
+        return page_response(await list_units(store.pool, where, position, after, limit), position)
+
+    @get("/{unit_id:uuid}", operation_id="getUnit", responses=one(UnitView))
+    async def read(
+        self, request: Request[Actor, Any, Any], unit_id: FromPath[uuid.UUID], as_of: AsOf = None
+    ) -> Response[bytes]:
+        """One unit."""
+        return await read_doc(request.app.state.store, "units", unit_id, as_of)
+
+    @patch(
+        "/{unit_id:uuid}", operation_id="updateUnit", guards=[COORDINATOR_OR_LIAISON], responses=one(UnitView)
+    )
+    async def update(
+        self,
+        request: Request[Actor, Any, Any],
+        unit_id: FromPath[uuid.UUID],
+        data: JSONBody[UnitPatch],
+        if_match: IfMatch = None,
+    ) -> Response[bytes]:
+        """Update profile fields (coordinator, or the unit's own liaison)."""
+        data.check()
+        ctx = await command(request, if_match=if_match)
+        cmd = UpdateUnitProfile(unit_id=unit_id, **_fields(data))
+        written = await commands.update_unit(request.app.state.registry, ctx, cmd)
+        return await written_response(request.app.state.store, "units", written)
+
+
+def _fields(data: JSONBody[UnitIn] | UnitPatch) -> dict[str, Any]:
+    return msgspec.structs.asdict(data)

@@ -1,0 +1,81 @@
+"""Need (需求): what a unit (or the centre, for residents) needs. open → … → closed / cancelled."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import msgspec
+
+from registry.domain.errors import Conflict
+from registry.domain.events import Event, NeedCancelled, NeedClosed, NeedRaised
+from registry.domain.values import Urgency
+
+OPEN_STATES = ("open", "partially_met", "met")
+
+
+class Need(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    category: str
+    title: str
+    quantity: int
+    starts_at: datetime
+    ends_at: datetime
+    location: str | None
+    urgency: Urgency
+    description: str | None
+    status: str = "open"
+    met_quantity: int = 0
+
+
+class RaiseNeed(msgspec.Struct, frozen=True, kw_only=True):
+    need_id: uuid.UUID
+    unit_id: uuid.UUID
+    category: str
+    title: str
+    quantity: int
+    starts_at: datetime
+    ends_at: datetime
+    location: str | None = None
+    urgency: Urgency = Urgency.NORMAL
+    description: str | None = None
+
+
+class CloseNeed(msgspec.Struct, frozen=True, kw_only=True):
+    need_id: uuid.UUID
+
+
+class CancelNeed(msgspec.Struct, frozen=True, kw_only=True):
+    need_id: uuid.UUID
+    reason: str | None = None
+
+
+NeedCommand = RaiseNeed | CloseNeed | CancelNeed
+
+
+def decide(state: Need | None, command: NeedCommand) -> list[Event]:
+    if isinstance(command, RaiseNeed):
+        if state is not None:
+            raise Conflict(f"need {command.need_id} already exists")
+        return [NeedRaised(**msgspec.structs.asdict(command))]
+    if state is None:
+        raise Conflict(f"need {command.need_id} does not exist")
+    if state.status not in OPEN_STATES:
+        raise Conflict(f"the need is {state.status} and can no longer change")
+    if isinstance(command, CloseNeed):
+        return [NeedClosed(need_id=state.id)]
+    return [NeedCancelled(need_id=state.id, reason=command.reason)]
+
+
+def evolve(state: Need | None, event: Event) -> Need | None:
+    if isinstance(event, NeedRaised):
+        fields = msgspec.structs.asdict(event)
+        return Need(id=fields.pop("need_id"), **fields)
+    if state is None:
+        return None
+    if isinstance(event, NeedClosed):
+        return msgspec.structs.replace(state, status="closed")
+    if isinstance(event, NeedCancelled):
+        return msgspec.structs.replace(state, status="cancelled")
+    return state

@@ -1,0 +1,125 @@
+"""Offer (资源): what a unit can give. active ⇄ paused → withdrawn."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from registry.domain.errors import Conflict
+from registry.domain.events import (
+    Event,
+    OfferPaused,
+    OfferResumed,
+    OfferRevised,
+    OfferSubmitted,
+    OfferWithdrawn,
+)
+from registry.domain.revision import changed_fields
+from registry.domain.values import Capacity, Window
+
+
+class Offer(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    category: str
+    title: str
+    description: str | None
+    capacity: Capacity
+    availability: list[Window]
+    service_area: list[str]
+    valid_until: date | None
+    tags: list[str]
+    status: str = "active"
+    # Quantity held by open commitments; never more than capacity.quantity.
+    committed: int = 0
+
+    @property
+    def remaining(self) -> int:
+        return max(self.capacity.quantity - self.committed, 0)
+
+
+class SubmitOffer(msgspec.Struct, frozen=True, kw_only=True):
+    offer_id: uuid.UUID
+    unit_id: uuid.UUID
+    category: str
+    title: str
+    description: str | None = None
+    capacity: Capacity
+    availability: list[Window] = []
+    service_area: list[str] = []
+    valid_until: date | None = None
+    tags: list[str] = []
+
+
+class ReviseOffer(msgspec.Struct, frozen=True, kw_only=True):
+    offer_id: uuid.UUID
+    category: str | UnsetType = UNSET
+    title: str | UnsetType = UNSET
+    description: str | UnsetType | None = UNSET
+    capacity: Capacity | UnsetType = UNSET
+    availability: list[Window] | UnsetType = UNSET
+    service_area: list[str] | UnsetType = UNSET
+    valid_until: date | UnsetType | None = UNSET
+    tags: list[str] | UnsetType = UNSET
+
+
+class PauseOffer(msgspec.Struct, frozen=True, kw_only=True):
+    offer_id: uuid.UUID
+
+
+class ResumeOffer(msgspec.Struct, frozen=True, kw_only=True):
+    offer_id: uuid.UUID
+
+
+class WithdrawOffer(msgspec.Struct, frozen=True, kw_only=True):
+    offer_id: uuid.UUID
+    reason: str | None = None
+
+
+OfferCommand = SubmitOffer | ReviseOffer | PauseOffer | ResumeOffer | WithdrawOffer
+
+
+def decide(state: Offer | None, command: OfferCommand) -> list[Event]:
+    if isinstance(command, SubmitOffer):
+        if state is not None:
+            raise Conflict(f"offer {command.offer_id} already exists")
+        return [OfferSubmitted(**msgspec.structs.asdict(command))]
+    if state is None:
+        raise Conflict(f"offer {command.offer_id} does not exist")
+    if state.status == "withdrawn":
+        raise Conflict("the offer is withdrawn and can no longer change")
+    if isinstance(command, ReviseOffer):
+        changes = changed_fields(state, command)
+        capacity = changes.get("capacity")
+        if capacity is not None and capacity.quantity < state.committed:
+            raise Conflict(f"capacity {capacity.quantity} is below the {state.committed} already committed")
+        return [OfferRevised(offer_id=state.id, **changes)] if changes else []
+    if isinstance(command, PauseOffer):
+        if state.status != "active":
+            raise Conflict(f"only an active offer can be paused (it is {state.status})")
+        return [OfferPaused(offer_id=state.id)]
+    if isinstance(command, ResumeOffer):
+        if state.status != "paused":
+            raise Conflict(f"only a paused offer can be resumed (it is {state.status})")
+        return [OfferResumed(offer_id=state.id)]
+    return [OfferWithdrawn(offer_id=state.id, reason=command.reason)]
+
+
+def evolve(state: Offer | None, event: Event) -> Offer | None:
+    if isinstance(event, OfferSubmitted):
+        fields = msgspec.structs.asdict(event)
+        return Offer(id=fields.pop("offer_id"), **fields)
+    if state is None:
+        return None
+    if isinstance(event, OfferRevised):
+        return msgspec.structs.replace(state, **changed_fields(state, event))
+    if isinstance(event, OfferPaused):
+        return msgspec.structs.replace(state, status="paused")
+    if isinstance(event, OfferResumed):
+        return msgspec.structs.replace(state, status="active")
+    if isinstance(event, OfferWithdrawn):
+        return msgspec.structs.replace(state, status="withdrawn")
+    return state

@@ -1,0 +1,123 @@
+"""Activity plan (项目 / 活动方案) with its slots. draft → published → … / cancelled."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import msgspec
+
+from registry.domain.errors import Conflict
+from registry.domain.events import Event, PlanCancelled, PlanDrafted, PlanPublished, SlotAdded
+
+EDITABLE_STATES = ("draft", "published")
+
+
+class Slot(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    category: str
+    quantity: int
+    starts_at: datetime
+    ends_at: datetime
+    notes: str | None
+    committed: int = 0
+    fulfilled: int = 0
+
+
+class Plan(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    title: str
+    series: str | None
+    venue: str
+    area: str
+    starts_at: datetime
+    ends_at: datetime
+    expected_attendance: int | None
+    status: str = "draft"
+    slots: list[Slot] = []
+
+
+class DraftPlan(msgspec.Struct, frozen=True, kw_only=True):
+    plan_id: uuid.UUID
+    title: str
+    series: str | None = None
+    venue: str
+    area: str
+    starts_at: datetime
+    ends_at: datetime
+    expected_attendance: int | None = None
+
+
+class AddSlot(msgspec.Struct, frozen=True, kw_only=True):
+    plan_id: uuid.UUID
+    slot_id: uuid.UUID
+    category: str
+    quantity: int
+    # Default to the plan's own window when not given.
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    notes: str | None = None
+
+
+class PublishPlan(msgspec.Struct, frozen=True, kw_only=True):
+    plan_id: uuid.UUID
+
+
+class CancelPlan(msgspec.Struct, frozen=True, kw_only=True):
+    plan_id: uuid.UUID
+    reason: str | None = None
+
+
+PlanCommand = DraftPlan | AddSlot | PublishPlan | CancelPlan
+
+
+def decide(state: Plan | None, command: PlanCommand) -> list[Event]:
+    if isinstance(command, DraftPlan):
+        if state is not None:
+            raise Conflict(f"plan {command.plan_id} already exists")
+        return [PlanDrafted(**msgspec.structs.asdict(command))]
+    if state is None:
+        raise Conflict(f"plan {command.plan_id} does not exist")
+    if state.status not in EDITABLE_STATES:
+        raise Conflict(f"the plan is {state.status} and can no longer change")
+    if isinstance(command, AddSlot):
+        return [_slot_added(state, command)]
+    if isinstance(command, PublishPlan):
+        if state.status != "draft":
+            raise Conflict(f"only a draft can be published (the plan is {state.status})")
+        return [PlanPublished(plan_id=state.id)]
+    return [PlanCancelled(plan_id=state.id, reason=command.reason)]
+
+
+def _slot_added(state: Plan, command: AddSlot) -> SlotAdded:
+    if any(slot.id == command.slot_id for slot in state.slots):
+        raise Conflict(f"slot {command.slot_id} already exists")
+    starts_at = command.starts_at or state.starts_at
+    ends_at = command.ends_at or state.ends_at
+    if starts_at < state.starts_at or ends_at > state.ends_at:
+        raise Conflict("a slot's window lies within its plan's window")
+    if starts_at >= ends_at:
+        raise Conflict("a slot starts before it ends")
+    return SlotAdded(
+        plan_id=state.id, slot_id=command.slot_id, category=command.category,
+        quantity=command.quantity, starts_at=starts_at, ends_at=ends_at, notes=command.notes,
+    )  # fmt: skip
+
+
+def evolve(state: Plan | None, event: Event) -> Plan | None:
+    if isinstance(event, PlanDrafted):
+        fields = msgspec.structs.asdict(event)
+        return Plan(id=fields.pop("plan_id"), **fields)
+    if state is None:
+        return None
+    if isinstance(event, SlotAdded):
+        slot = Slot(
+            id=event.slot_id, category=event.category, quantity=event.quantity,
+            starts_at=event.starts_at, ends_at=event.ends_at, notes=event.notes,
+        )  # fmt: skip
+        return msgspec.structs.replace(state, slots=[*state.slots, slot])
+    if isinstance(event, PlanPublished):
+        return msgspec.structs.replace(state, status="published")
+    if isinstance(event, PlanCancelled):
+        return msgspec.structs.replace(state, status="cancelled")
+    return state

@@ -1,0 +1,119 @@
+"""Reads of the read model: documents by id, and filtered pages, current or "as of" a position."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+import asyncpg
+import msgspec
+
+from events.sql import query
+from registry.domain.taxonomy import subtree_bounds
+
+Table = Literal["units", "offers", "needs", "plans"]
+
+
+class Doc(msgspec.Struct, frozen=True):
+    """A stored JSON document (returned as it is) and the entity's version."""
+
+    json: str
+    version: int
+
+
+class Page(msgspec.Struct, frozen=True):
+    docs: list[str]
+    # created_position of the last document, when more may follow.
+    last: int | None
+
+
+class UnitFilter(msgspec.Struct, frozen=True, kw_only=True):
+    kind: str | None = None
+    area: str | None = None
+    q: str | None = None
+
+
+class OfferFilter(msgspec.Struct, frozen=True, kw_only=True):
+    category: str | None = None
+    unit_id: uuid.UUID | None = None
+    status: str | None = None
+    area: str | None = None
+    available_from: datetime | None = None
+    available_to: datetime | None = None
+    q: str | None = None
+
+
+class NeedFilter(msgspec.Struct, frozen=True, kw_only=True):
+    category: str | None = None
+    unit_id: uuid.UUID | None = None
+    status: str | None = None
+    q: str | None = None
+
+
+class PlanFilter(msgspec.Struct, frozen=True, kw_only=True):
+    status: str | None = None
+    area: str | None = None
+    q: str | None = None
+
+
+async def get_doc(
+    pool: asyncpg.Pool[Any], table: Table, entity_id: uuid.UUID, as_of: int | None
+) -> Doc | None:
+    row = await pool.fetchrow(query(f"registry/{table}-get"), entity_id, as_of)
+    return Doc(row["doc"], row["version"]) if row is not None else None
+
+
+def _category(code: str | None) -> tuple[str | None, str | None, str | None]:
+    if code is None:
+        return None, None, None
+    low, high = subtree_bounds(code)
+    return code, low, high
+
+
+def _q(text: str | None) -> str | None:
+    return text.lower() if text else None
+
+
+def _page(rows: list[asyncpg.Record], limit: int) -> Page:
+    last = rows[-1]["created_position"] if len(rows) == limit else None
+    return Page([row["doc"] for row in rows], last)
+
+
+async def list_units(
+    pool: asyncpg.Pool[Any], where: UnitFilter, as_of: int | None, after: int, limit: int
+) -> Page:
+    rows = await pool.fetch(
+        query("registry/units-list"), as_of, after, where.kind, where.area, _q(where.q), limit
+    )
+    return _page(rows, limit)
+
+
+async def list_offers(
+    pool: asyncpg.Pool[Any], where: OfferFilter, as_of: int | None, after: int, limit: int
+) -> Page:
+    rows = await pool.fetch(
+        query("registry/offers-list"),
+        as_of, after, *_category(where.category), where.unit_id, where.status, where.area,
+        where.available_from, where.available_to, _q(where.q), limit,
+    )  # fmt: skip
+    return _page(rows, limit)
+
+
+async def list_needs(
+    pool: asyncpg.Pool[Any], where: NeedFilter, as_of: int | None, after: int, limit: int
+) -> Page:
+    rows = await pool.fetch(
+        query("registry/needs-list"),
+        as_of, after, *_category(where.category), where.unit_id, where.status, _q(where.q), limit,
+    )  # fmt: skip
+    return _page(rows, limit)
+
+
+async def list_plans(
+    pool: asyncpg.Pool[Any], where: PlanFilter, as_of: int | None, after: int, limit: int
+) -> Page:
+    rows = await pool.fetch(
+        query("registry/plans-list"), as_of, after, where.status, where.area, _q(where.q), limit
+    )
+    return _page(rows, limit)

@@ -1,0 +1,149 @@
+"""What readers see: the documents the read model stores and the API returns as they are.
+
+Each is built once, when the event that changes it is projected, and stored as JSON beside the
+entity's state; a GET returns the stored bytes. Histories keep every document, so "as of" reads
+return exactly what a reader saw then.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import msgspec
+
+from registry.domain.need import Need
+from registry.domain.offer import Offer
+from registry.domain.plan import Plan
+from registry.domain.token import Token
+from registry.domain.unit import Unit
+from registry.domain.values import Capacity, Role, UnitKind, Urgency, Window
+
+
+class Stamp(msgspec.Struct, frozen=True):
+    """The entity's version (its stream version) and when it was created and last changed."""
+
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class UnitView(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    version: int
+    name: str
+    short_name: str | None
+    kind: UnitKind
+    area: str
+    address: str | None
+    party_org: str | None
+    description: str | None
+    agreement_until: date | None
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class OfferView(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    version: int
+    unit_id: uuid.UUID
+    category: str
+    title: str
+    description: str | None
+    capacity: Capacity
+    remaining: int
+    availability: list[Window]
+    service_area: list[str]
+    valid_until: date | None
+    tags: list[str]
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class NeedView(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    version: int
+    unit_id: uuid.UUID
+    category: str
+    title: str
+    quantity: int
+    met_quantity: int
+    starts_at: datetime
+    ends_at: datetime
+    location: str | None
+    urgency: Urgency
+    description: str | None
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class SlotView(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    plan_id: uuid.UUID
+    category: str
+    quantity: int
+    starts_at: datetime
+    ends_at: datetime
+    notes: str | None
+    committed: int
+    fulfilled: int
+
+
+class PlanView(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    version: int
+    title: str
+    series: str | None
+    venue: str
+    area: str
+    starts_at: datetime
+    ends_at: datetime
+    expected_attendance: int | None
+    status: str
+    slots: list[SlotView]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TokenView(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    version: int
+    role: Role
+    unit_id: uuid.UUID | None
+    label: str | None
+    revoked: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+def _fields(state: msgspec.Struct) -> dict[str, object]:
+    return msgspec.structs.asdict(state)
+
+
+def unit_view(state: Unit, stamp: Stamp) -> UnitView:
+    return UnitView(**_fields(state), **_fields(stamp))  # type: ignore[arg-type]
+
+
+def offer_view(state: Offer, stamp: Stamp) -> OfferView:
+    fields = _fields(state)
+    del fields["committed"]
+    return OfferView(**fields, remaining=state.remaining, **_fields(stamp))  # type: ignore[arg-type]
+
+
+def need_view(state: Need, stamp: Stamp) -> NeedView:
+    return NeedView(**_fields(state), **_fields(stamp))  # type: ignore[arg-type]
+
+
+def plan_view(state: Plan, stamp: Stamp) -> PlanView:
+    fields = _fields(state)
+    fields["slots"] = [SlotView(plan_id=state.id, **_fields(slot)) for slot in state.slots]  # type: ignore[arg-type]
+    return PlanView(**fields, **_fields(stamp))  # type: ignore[arg-type]
+
+
+def token_view(state: Token, stamp: Stamp) -> TokenView:
+    fields = _fields(state)
+    del fields["secret_hash"]
+    return TokenView(**fields, **_fields(stamp))  # type: ignore[arg-type]

@@ -1,0 +1,104 @@
+"""Use cases: each checks who may act, then runs a domain command through the write side."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+
+from registry.domain import need, offer, plan, token, unit
+from registry.domain.errors import NotFound
+from registry.domain.values import Role
+from registry.service.aggregates import NEEDS, OFFERS, PLANS, TOKENS, UNITS
+from registry.service.context import Command
+from registry.service.execute import Registry, Written
+from registry.streams import stream_id
+
+TOKEN_PREFIX = "reg_"  # noqa: S105 — a prefix that makes leaked tokens recognisable, not a secret
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def _require_unit_exists(registry: Registry, unit_id: uuid.UUID) -> None:
+    if await registry.store.stream_version(stream_id("unit", unit_id)) == 0:
+        raise NotFound("unit", unit_id)
+
+
+# -- units ---------------------------------------------------------------------------------------
+
+
+async def register_unit(registry: Registry, ctx: Command, cmd: unit.RegisterUnit) -> Written[unit.Unit]:
+    ctx.actor.require(Role.COORDINATOR)
+    return await registry.execute(UNITS, cmd.unit_id, cmd, ctx, creates=True)
+
+
+async def update_unit(registry: Registry, ctx: Command, cmd: unit.UpdateUnitProfile) -> Written[unit.Unit]:
+    ctx.actor.require(Role.COORDINATOR, Role.LIAISON)
+    return await registry.execute(UNITS, cmd.unit_id, cmd, ctx, lambda s: ctx.actor.require_unit(s.id))
+
+
+# -- offers --------------------------------------------------------------------------------------
+
+
+async def submit_offer(registry: Registry, ctx: Command, cmd: offer.SubmitOffer) -> Written[offer.Offer]:
+    ctx.actor.require(Role.COORDINATOR, Role.LIAISON)
+    ctx.actor.require_unit(cmd.unit_id)
+    await _require_unit_exists(registry, cmd.unit_id)
+    return await registry.execute(OFFERS, cmd.offer_id, cmd, ctx, creates=True)
+
+
+async def change_offer(registry: Registry, ctx: Command, cmd: offer.OfferCommand) -> Written[offer.Offer]:
+    """Revise, pause, resume or withdraw: the offer's unit's liaison, or a coordinator."""
+    ctx.actor.require(Role.COORDINATOR, Role.LIAISON)
+    return await registry.execute(OFFERS, cmd.offer_id, cmd, ctx, lambda s: ctx.actor.require_unit(s.unit_id))
+
+
+# -- needs ---------------------------------------------------------------------------------------
+
+
+async def raise_need(registry: Registry, ctx: Command, cmd: need.RaiseNeed) -> Written[need.Need]:
+    ctx.actor.require(Role.COORDINATOR, Role.LIAISON)
+    ctx.actor.require_unit(cmd.unit_id)
+    await _require_unit_exists(registry, cmd.unit_id)
+    return await registry.execute(NEEDS, cmd.need_id, cmd, ctx, creates=True)
+
+
+async def change_need(registry: Registry, ctx: Command, cmd: need.NeedCommand) -> Written[need.Need]:
+    ctx.actor.require(Role.COORDINATOR, Role.LIAISON)
+    return await registry.execute(NEEDS, cmd.need_id, cmd, ctx, lambda s: ctx.actor.require_unit(s.unit_id))
+
+
+# -- plans ---------------------------------------------------------------------------------------
+
+
+async def change_plan(
+    registry: Registry, ctx: Command, cmd: plan.PlanCommand, creates: bool = False
+) -> Written[plan.Plan]:
+    """Draft, add a slot, publish or cancel: the centre's coordinators only."""
+    ctx.actor.require(Role.COORDINATOR)
+    return await registry.execute(PLANS, cmd.plan_id, cmd, ctx, creates=creates)
+
+
+# -- tokens --------------------------------------------------------------------------------------
+
+
+async def issue_token(
+    registry: Registry, ctx: Command, role: Role, unit_id: uuid.UUID | None, label: str | None
+) -> tuple[Written[token.Token], str]:
+    """A new token; returns it with its secret, which is shown this once and stored only hashed."""
+    ctx.actor.require(Role.COORDINATOR)
+    if unit_id is not None:
+        await _require_unit_exists(registry, unit_id)
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    cmd = token.IssueToken(
+        token_id=ctx.new_id(), role=role, unit_id=unit_id, label=label, secret_hash=hash_secret(secret)
+    )
+    written = await registry.execute(TOKENS, cmd.token_id, cmd, ctx, creates=True)
+    return written, secret
+
+
+async def revoke_token(registry: Registry, ctx: Command, token_id: uuid.UUID) -> Written[token.Token]:
+    ctx.actor.require(Role.COORDINATOR)
+    return await registry.execute(TOKENS, token_id, token.RevokeToken(token_id=token_id), ctx)

@@ -1,0 +1,110 @@
+"""An API on a fresh database, with a token for each role, driven through Litestar's test client."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from registry.app import create_app, open_registry
+from registry.domain.values import Role
+from registry.service import commands
+from registry.service.context import Actor, Command
+from registry.service.execute import Registry
+from registry.settings import Settings
+
+CLI = Command(actor=Actor(subject="cli:test", role=Role.COORDINATOR))
+
+
+class Api:
+    """A test client with the tokens of the cast: a coordinator, an auditor, two units' liaisons."""
+
+    def __init__(self, app: Litestar, client: AsyncTestClient[Litestar], registry: Registry) -> None:
+        self.app = app
+        self.client = client
+        # The app runs on the test client's own event loop; the test's loop needs its own pool.
+        self.registry = registry
+        self.tokens: dict[str, str] = {}
+        self.units: dict[str, uuid.UUID] = {}
+
+    async def token(self, role: Role, unit_id: uuid.UUID | None = None) -> str:
+        _, secret = await commands.issue_token(self.registry, CLI, role, unit_id, "test")
+        return secret
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"} if who in self.tokens else {}
+
+    async def request(self, method: str, path: str, who: str = "coordinator", **kw: Any) -> Any:
+        headers = {**self.auth(who), **kw.pop("headers", {})}
+        return await self.client.request(method, path, headers=headers, **kw)
+
+    async def get(self, path: str, who: str = "coordinator", **kw: Any) -> Any:
+        return await self.request("GET", path, who, **kw)
+
+    async def post(self, path: str, json: Any = None, who: str = "coordinator", **kw: Any) -> Any:
+        return await self.request("POST", path, who, json=json, **kw)
+
+    async def patch(self, path: str, json: Any = None, who: str = "coordinator", **kw: Any) -> Any:
+        return await self.request("PATCH", path, who, json=json, **kw)
+
+
+def unit_body(name: str = "和平眼科医院", area: str = "虹口区/欧阳路街道") -> dict[str, Any]:
+    return {"name": name, "kind": "public_institution", "area": area}
+
+
+def offer_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "category": "medical.eye-screening",
+        "title": "眼科义诊",
+        "capacity": {"quantity": 30, "measure": "people"},
+        "availability": [{"starts_at": "2026-12-05T09:00:00+08:00", "ends_at": "2026-12-05T12:00:00+08:00"}],
+    }
+    body.update(overrides)
+    return body
+
+
+def need_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "category": "volunteers.crowd-guidance",
+        "title": "进博会客流引导志愿者",
+        "quantity": 10,
+        "starts_at": "2026-11-05T07:00:00+08:00",
+        "ends_at": "2026-11-05T10:00:00+08:00",
+    }
+    body.update(overrides)
+    return body
+
+
+def plan_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "title": "先锋上海·四季行动（秋收篇）",
+        "venue": "欧阳路街道社区党群服务中心",
+        "area": "虹口区/欧阳路街道",
+        "starts_at": "2026-10-17T09:00:00+08:00",
+        "ends_at": "2026-10-17T12:00:00+08:00",
+        "expected_attendance": 200,
+    }
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+async def api(database_dsn: str) -> AsyncIterator[Api]:
+    settings = Settings(database_url=database_dsn)
+    registry = await open_registry(settings)
+    app = create_app(settings)
+    async with AsyncTestClient(app) as client:
+        api = Api(app, client, registry)
+        api.tokens["coordinator"] = await api.token(Role.COORDINATOR)
+        api.tokens["auditor"] = await api.token(Role.AUDITOR)
+        for name, unit_name in (("own", "和平眼科医院"), ("other", "城管欧阳中队")):
+            response = await api.post("/api/v1/units", unit_body(unit_name))
+            assert response.status_code == 201, response.text
+            api.units[name] = uuid.UUID(response.json()["id"])
+            api.tokens[f"liaison_{name}"] = await api.token(Role.LIAISON, api.units[name])
+        yield api
+    await registry.store.close()
