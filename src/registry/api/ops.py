@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+import msgspec
 from litestar import Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.plugins.prometheus import PrometheusConfig
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_latest
 
@@ -23,17 +25,29 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/ready", operation_id="ready", tags=["ops"])
-async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, object]]:
+class Readiness(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    status: str
+    head_position: int | None = None
+    head_hash: str | None = None
+    detail: str | None = None
+
+
+@get(
+    "/ready",
+    operation_id="ready",
+    tags=["ops"],
+    responses={503: ResponseSpec(Readiness, description="The database or the read model is not ready")},
+)
+async def ready(request: Request[Any, Any, Any]) -> Response[Readiness]:
     """Readiness: the database answers and the read model has caught up with the log."""
     state = request.app.state
     try:
         position, head_hash = await state.store.head()
         await state.runner.wait_for(position, timeout=READY_TIMEOUT_SECONDS)
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
-        body: dict[str, object] = {"status": "unavailable", "detail": str(error) or type(error).__name__}
+        body = Readiness(status="unavailable", detail=str(error) or type(error).__name__)
         return Response(body, status_code=503, headers={"Retry-After": "2"})
-    return Response({"status": "ready", "head_position": position, "head_hash": head_hash})
+    return Response(Readiness(status="ready", head_position=position, head_hash=head_hash))
 
 
 @get("/metrics", operation_id="metrics", tags=["ops"], media_type=CONTENT_TYPE_LATEST)

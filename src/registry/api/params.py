@@ -8,6 +8,8 @@ import msgspec
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, QueryParameter
 
+from registry.api.problems import PROBLEM_JSON, Problem
+
 IfMatch = Annotated[
     str | None,
     HeaderParameter(name="If-Match", description='Write only if the entity is at this version ("3")'),
@@ -38,10 +40,29 @@ Text = Annotated[
 ]
 
 
+def _problem(description: str) -> ResponseSpec:
+    return ResponseSpec(data_container=Problem, description=description, media_type=PROBLEM_JSON)
+
+
+# Every route may answer with these problems; documenting them lets clients (and schemathesis)
+# know the whole contract.
+PROBLEMS: dict[int, ResponseSpec] = {
+    400: _problem("Malformed or invalid input; `errors` names the fields"),
+    401: _problem("No token, or an unknown or revoked one"),
+    403: _problem("The token's role or unit may not do this"),
+    404: _problem("No such entity"),
+    409: _problem("A business rule refuses this in the entity's current state"),
+    412: _problem("If-Match named a version the entity no longer has"),
+    413: _problem("The body is larger than 1 MiB"),
+    422: _problem("The Idempotency-Key was used with a different request"),
+    503: _problem("The database is unavailable; retry after Retry-After seconds"),
+}
+
+
 def one(
     view: type[msgspec.Struct], status: int = 200, description: str = "The entity"
 ) -> dict[int, ResponseSpec]:
-    return {status: ResponseSpec(data_container=view, description=description)}
+    return {status: ResponseSpec(data_container=view, description=description), **PROBLEMS}
 
 
 def page_of(view: type[msgspec.Struct]) -> dict[int, ResponseSpec]:
@@ -49,4 +70,4 @@ def page_of(view: type[msgspec.Struct]) -> dict[int, ResponseSpec]:
     page = msgspec.defstruct(
         f"{view.__name__}Page", [("items", items), ("next_cursor", str | None)], frozen=True
     )
-    return {200: ResponseSpec(data_container=page, description="A page")}
+    return {200: ResponseSpec(data_container=page, description="A page"), **PROBLEMS}

@@ -20,6 +20,7 @@ from registry.domain.taxonomy import is_known
 from registry.domain.values import (
     MAX_RECURRENCE_DAYS,
     Capacity,
+    Measure,
     OneOffWindow,
     Role,
     UnitKind,
@@ -100,10 +101,10 @@ class UnitPatch(Body, frozen=True, kw_only=True):
 
 class CapacityIn(Body, frozen=True, kw_only=True):
     quantity: PositiveQuantity
-    measure: str
+    measure: Measure
 
     def to_value(self) -> Capacity:
-        return msgspec.convert({"quantity": self.quantity, "measure": self.measure}, Capacity)
+        return Capacity(quantity=self.quantity, measure=self.measure)
 
 
 class AvailabilityIn(Body, frozen=True, kw_only=True):

@@ -10,7 +10,7 @@ from litestar.params import FromPath, JSONBody
 
 from registry.api.auth import COORDINATOR
 from registry.api.http import command
-from registry.api.params import IdempotencyKey, one
+from registry.api.params import PROBLEMS, IdempotencyKey, one
 from registry.api.requests import TokenIn, TokenOut
 from registry.service import commands
 from registry.service.context import Actor
@@ -40,7 +40,13 @@ class TokenController(Controller):
         )  # fmt: skip
         return Response(body, status_code=201, headers={"X-Log-Position": str(written.position)})
 
-    @delete("/{token_id:uuid}", operation_id="revokeToken", guards=[COORDINATOR], status_code=204)
+    @delete(
+        "/{token_id:uuid}",
+        operation_id="revokeToken",
+        guards=[COORDINATOR],
+        status_code=204,
+        responses=PROBLEMS,
+    )
     async def revoke(
         self, request: Request[Actor, Any, Any], token_id: FromPath[uuid.UUID]
     ) -> Response[None]:
