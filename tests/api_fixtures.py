@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from registry.app import create_app, open_registry
+from registry.database import with_database
 from registry.domain.values import Role
 from registry.service import commands
 from registry.service.context import Actor, Command
@@ -92,19 +95,49 @@ def plan_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-@pytest.fixture
-async def api(database_dsn: str) -> AsyncIterator[Api]:
+@asynccontextmanager
+async def serving_api(database_dsn: str) -> AsyncIterator[Api]:
+    """An app on `database_dsn` under the test client, with the cast's tokens and units."""
     settings = Settings(database_url=database_dsn)
     registry = await open_registry(settings)
-    app = create_app(settings)
-    async with AsyncTestClient(app) as client:
-        api = Api(app, client, registry)
-        api.tokens["coordinator"] = await api.token(Role.COORDINATOR)
-        api.tokens["auditor"] = await api.token(Role.AUDITOR)
-        for name, unit_name in (("own", "和平眼科医院"), ("other", "城管欧阳中队")):
-            response = await api.post("/api/v1/units", unit_body(unit_name))
-            assert response.status_code == 201, response.text
-            api.units[name] = uuid.UUID(response.json()["id"])
-            api.tokens[f"liaison_{name}"] = await api.token(Role.LIAISON, api.units[name])
+    try:
+        app = create_app(settings)
+        async with AsyncTestClient(app) as client:
+            api = Api(app, client, registry)
+            api.tokens["coordinator"] = await api.token(Role.COORDINATOR)
+            api.tokens["auditor"] = await api.token(Role.AUDITOR)
+            for name, unit_name in (("own", "和平眼科医院"), ("other", "城管欧阳中队")):
+                response = await api.post("/api/v1/units", unit_body(unit_name))
+                assert response.status_code == 201, response.text
+                api.units[name] = uuid.UUID(response.json()["id"])
+                api.tokens[f"liaison_{name}"] = await api.token(Role.LIAISON, api.units[name])
+            yield api
+    finally:
+        await registry.store.close()
+
+
+@asynccontextmanager
+async def cloned_database(server_dsn: str, template: str, name: str) -> AsyncIterator[str]:
+    """A DSN for a migrated database cloned from `template`, dropped when the block ends.
+
+    For fixtures wider than one test (the `database_dsn` fixture is per test)."""
+    admin = await asyncpg.connect(server_dsn)
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+    finally:
+        await admin.close()
+    try:
+        yield with_database(server_dsn, name)
+    finally:
+        admin = await asyncpg.connect(server_dsn)
+        try:
+            await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        finally:
+            await admin.close()
+
+
+@pytest.fixture
+async def api(database_dsn: str) -> AsyncIterator[Api]:
+    async with serving_api(database_dsn) as api:
         yield api
-    await registry.store.close()

@@ -104,7 +104,7 @@ async def test_every_write_returns_its_log_position_and_a_following_read_sees_it
     for title in ("一", "二", "三"):
         written = await api.patch(f"/api/v1/offers/{offer['id']}", {"title": title})
         position = int(written.headers["x-log-position"])
-        event = [e async for e in api.registry.store.read_all(after=position - 1, limit=1)][0]
+        [event] = [e async for e in api.registry.store.read_all(after=position - 1, limit=1)]
         assert event.stream_id == f"offer-{offer['id']}"
         listed = await api.get(f"/api/v1/offers?q={title}", who="auditor")
         assert [o["id"] for o in listed.json()["items"]] == [offer["id"]]
