@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import asyncpg
 import pytest
@@ -79,3 +80,16 @@ def test_embedded_postgres_is_stopped_on_exit_and_its_data_reused(tmp_path) -> N
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert second.returncode == 0, second.stderr
     assert "0 migration(s) applied" in second.stdout
+
+
+def test_token_create_prints_the_secret_alone_on_the_last_line(cli: CliRunner) -> None:
+    result = cli.invoke(main, ["token", "create", "--role", "coordinator", "--label", "街道协调员"])
+    assert result.exit_code == 0, result.output
+    secret = result.stdout.strip().splitlines()[-1]
+    assert secret.startswith("reg_") and " " not in secret and len(secret) > 30
+    liaison = cli.invoke(main, ["token", "create", "--role", "liaison"])
+    assert liaison.exit_code == 1
+    assert "unit_id" in liaison.output
+    unknown_unit = cli.invoke(main, ["token", "create", "--role", "liaison", "--unit", str(uuid.uuid4())])
+    assert unknown_unit.exit_code == 1
+    assert "no unit" in unknown_unit.output
