@@ -11,9 +11,7 @@ async def test_health_and_ready_need_no_token(api: Api) -> None:
     assert ready.status_code == 200
     body = ready.json()
     assert body["status"] == "ready"
-    assert (body["head_position"], body["head_hash"]) == (
-        *(await api.registry.store.head()),
-    )
+    assert (body["head_position"], body["head_hash"]) == (*(await api.registry.store.head()),)
 
 
 async def test_ready_fails_while_the_read_model_lags_behind_the_log(api: Api) -> None:

@@ -16,10 +16,12 @@ from litestar.enums import MediaType
 
 from events import EventStore
 from registry.domain.errors import FieldError, InvalidInput, NotFound
+from registry.domain.taxonomy import is_known
 from registry.read.queries import Doc, Page, Table, get_doc
 from registry.service.context import Actor, Command
 from registry.service.execute import Written
 
+MAX_POSITION = 2**63 - 1
 _ETAG = re.compile(r'^(?:W/)?"(\d{1,9})"$')
 
 
@@ -85,6 +87,8 @@ async def resolve_as_of(store: EventStore, as_of: str | None) -> int | None:
     if as_of is None:
         return None
     if as_of.isdigit():
+        if int(as_of) > MAX_POSITION:
+            raise InvalidInput([FieldError("as_of", "a log position is at most 2^63 - 1")])
         return int(as_of)
     try:
         moment = datetime.fromisoformat(as_of)
@@ -108,7 +112,7 @@ def decode_cursor(cursor: str | None, as_of: int | None) -> tuple[int, int | Non
         decoded = msgspec.json.decode(base64.urlsafe_b64decode(cursor.encode() + b"=="), type=Cursor)
     except (binascii.Error, ValueError, msgspec.DecodeError):
         raise InvalidInput([FieldError("cursor", "not a cursor this API returned")]) from None
-    if decoded.after < 0:
+    if not 0 <= decoded.after <= MAX_POSITION or not 0 <= (decoded.as_of or 0) <= MAX_POSITION:
         raise InvalidInput([FieldError("cursor", "not a cursor this API returned")])
     return decoded.after, decoded.as_of if decoded.as_of is not None else as_of
 
@@ -120,3 +124,21 @@ def page_response(page: Page, as_of: int | None) -> Response[bytes]:
         next_cursor = '"' + base64.urlsafe_b64encode(raw).rstrip(b"=").decode() + '"'
     body = '{"items":[' + ",".join(page.docs) + '],"next_cursor":' + next_cursor + "}"
     return Response(body.encode(), media_type=MediaType.JSON)
+
+
+def check_window(start: datetime | None, end: datetime | None) -> None:
+    """available_from and available_to: both or neither, with offsets, start before end."""
+    if (start is None) != (end is None):
+        raise InvalidInput([FieldError("available_to", "give available_from and available_to together")])
+    if start is None or end is None:
+        return
+    for name, moment in (("available_from", start), ("available_to", end)):
+        if moment.tzinfo is None:
+            raise InvalidInput([FieldError(name, "an RFC 3339 time with offset")])
+    if start >= end:
+        raise InvalidInput([FieldError("available_to", "must be after available_from")])
+
+
+def check_category(code: str | None) -> None:
+    if code is not None and not is_known(code):
+        raise InvalidInput([FieldError("category", f"unknown category code {code!r}")])

@@ -9,6 +9,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, QueryParameter
 
 from registry.api.problems import PROBLEM_JSON, Problem
+from registry.api.requests import AREA_PATTERN, CATEGORY_PATTERN, PRINTABLE
 
 IfMatch = Annotated[
     str | None,
@@ -29,14 +30,31 @@ AsOf = Annotated[
 ]
 Limit = Annotated[int, QueryParameter(ge=1, le=500, description="Page size")]
 CursorParam = Annotated[
-    str | None, QueryParameter(max_length=200, description="next_cursor of the previous page")
+    str | None,
+    QueryParameter(
+        max_length=200, pattern=r"^[A-Za-z0-9_-]+$", description="next_cursor of the previous page"
+    ),
 ]
 AreaParam = Annotated[
     str | None,
-    QueryParameter(min_length=1, max_length=200, description="An area path; includes the places under it"),
+    QueryParameter(
+        min_length=1,
+        max_length=200,
+        pattern=AREA_PATTERN,
+        description="An area path; includes the places under it",
+    ),
 ]
 Text = Annotated[
-    str | None, QueryParameter(min_length=1, max_length=100, description="Text search (Chinese works)")
+    str | None,
+    QueryParameter(
+        min_length=1, max_length=100, pattern=PRINTABLE, description="Text search (Chinese works)"
+    ),
+]
+CategoryParam = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=100, pattern=CATEGORY_PATTERN, description="A category code; includes its descendants"
+    ),
 ]
 
 

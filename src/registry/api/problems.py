@@ -116,6 +116,16 @@ def _field_errors(extra: Any) -> list[FieldError]:
     return found
 
 
+def unstorable_value(_: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    # Input checks should have caught it; this keeps a missed case a 400, not a 500.
+    log.warning("a value the database refused: %s", error)
+    return problem(400, "the request holds a value that cannot be stored or compared")
+
+
+def undecodable_body(_: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    return problem(400, "the body is not UTF-8 JSON", [FieldError("body", str(error))])
+
+
 def database_unavailable(_: Request[Any, Any, Any], error: Exception) -> Response[Any]:
     log.warning("database unavailable: %s", error)
     return problem(
@@ -133,6 +143,8 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     RegistryError: registry_error,
     EventStoreError: event_store_error,
     HTTPException: http_error,
+    asyncpg.DataError: unstorable_value,
+    UnicodeDecodeError: undecodable_body,
     OSError: database_unavailable,
     asyncpg.PostgresConnectionError: database_unavailable,
     asyncpg.InterfaceError: database_unavailable,

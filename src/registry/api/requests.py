@@ -30,21 +30,18 @@ from registry.domain.values import (
 )
 
 # Printable text: no control characters but tab and newline (NUL has no place in PostgreSQL text).
-_PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=_PRINTABLE)]
-ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=_PRINTABLE)]
-LongText = Annotated[str, msgspec.Meta(max_length=4000, pattern=_PRINTABLE)]
-Area = Annotated[
-    str,
-    msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^/\x00-\x1f\x7f]+(/[^/\x00-\x1f\x7f]+)*$"),
-]
-CategoryCode = Annotated[
-    str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[a-z0-9-]+(\.[a-z0-9-]+)*$")
-]
+PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+AREA_PATTERN = r"^[^/\x00-\x1f\x7f]+(/[^/\x00-\x1f\x7f]+)*$"
+CATEGORY_PATTERN = r"^[a-z0-9-]+(\.[a-z0-9-]+)*$"
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=PRINTABLE)]
+ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=PRINTABLE)]
+LongText = Annotated[str, msgspec.Meta(max_length=4000, pattern=PRINTABLE)]
+Area = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=AREA_PATTERN)]
+CategoryCode = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=CATEGORY_PATTERN)]
 Moment = Annotated[datetime, msgspec.Meta(tz=True)]
 PositiveQuantity = Annotated[int, msgspec.Meta(gt=0, le=1_000_000)]
 Weekday = Annotated[int, msgspec.Meta(ge=1, le=7)]
-Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=_PRINTABLE)]
+Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=PRINTABLE)]
 
 
 class Body(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):

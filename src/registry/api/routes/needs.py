@@ -6,12 +6,22 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipValidation
 
 from registry.api.auth import COORDINATOR_OR_LIAISON
-from registry.api.http import command, decode_cursor, page_response, read_doc, resolve_as_of, written_response
+from registry.api.body import decode_body, decode_optional_body
+from registry.api.http import (
+    check_category,
+    command,
+    decode_cursor,
+    page_response,
+    read_doc,
+    resolve_as_of,
+    written_response,
+)
 from registry.api.params import (
     AsOf,
+    CategoryParam,
     CursorParam,
     IdempotencyKey,
     IfMatch,
@@ -20,7 +30,7 @@ from registry.api.params import (
     one,
     page_of,
 )
-from registry.api.requests import CategoryCode, NeedIn, ReasonIn
+from registry.api.requests import NeedIn, ReasonIn
 from registry.domain.need import CancelNeed, CloseNeed, NeedCommand, RaiseNeed
 from registry.read.queries import NeedFilter, list_needs
 from registry.read.views import NeedView
@@ -40,10 +50,11 @@ class NeedController(Controller):
         self,
         request: Request[Actor, Any, Any],
         unit_id: FromPath[uuid.UUID],
-        data: JSONBody[NeedIn],
+        data: SkipValidation[JSONBody[NeedIn]],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Raise a need on a unit's need list (its liaison, or a coordinator for residents)."""
+        data = await decode_body(request, NeedIn)
         data.check()
         ctx = await command(request, idempotency_key=idempotency_key)
         cmd = RaiseNeed(
@@ -58,7 +69,7 @@ class NeedController(Controller):
     async def list(
         self,
         request: Request[Actor, Any, Any],
-        category: FromQuery[CategoryCode | None] = None,
+        category: CategoryParam = None,
         unit_id: FromQuery[uuid.UUID | None] = None,
         status: NeedStatus = None,
         q: Text = None,
@@ -67,6 +78,7 @@ class NeedController(Controller):
         cursor: CursorParam = None,
     ) -> Response[bytes]:
         """Needs in the order raised; `category` includes its descendants."""
+        check_category(category)
         store = request.app.state.store
         after, position = decode_cursor(cursor, await resolve_as_of(store, as_of))
         where = NeedFilter(category=category, unit_id=unit_id, status=status, q=q)
@@ -97,11 +109,12 @@ class NeedController(Controller):
         self,
         request: Request[Actor, Any, Any],
         need_id: FromPath[uuid.UUID],
-        data: JSONBody[ReasonIn | None] = None,
+        data: SkipValidation[JSONBody[ReasonIn | None]] = None,
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Cancel a need."""
+        data = await decode_optional_body(request, ReasonIn)
         cmd = CancelNeed(need_id=need_id, reason=data.reason if data else None)
         return await self._change(request, cmd, if_match, idempotency_key)
 

@@ -7,13 +7,24 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipValidation
 
 from registry.api.auth import COORDINATOR_OR_LIAISON
-from registry.api.http import command, decode_cursor, page_response, read_doc, resolve_as_of, written_response
+from registry.api.body import decode_body, decode_optional_body
+from registry.api.http import (
+    check_category,
+    check_window,
+    command,
+    decode_cursor,
+    page_response,
+    read_doc,
+    resolve_as_of,
+    written_response,
+)
 from registry.api.params import (
     AreaParam,
     AsOf,
+    CategoryParam,
     CursorParam,
     IdempotencyKey,
     IfMatch,
@@ -22,8 +33,7 @@ from registry.api.params import (
     one,
     page_of,
 )
-from registry.api.requests import CategoryCode, OfferIn, OfferPatch, ReasonIn
-from registry.domain.errors import FieldError, InvalidInput
+from registry.api.requests import OfferIn, OfferPatch, ReasonIn
 from registry.domain.offer import OfferCommand, PauseOffer, ResumeOffer, WithdrawOffer
 from registry.read.queries import OfferFilter, list_offers
 from registry.read.views import OfferView
@@ -47,10 +57,11 @@ class OfferController(Controller):
         self,
         request: Request[Actor, Any, Any],
         unit_id: FromPath[uuid.UUID],
-        data: JSONBody[OfferIn],
+        data: SkipValidation[JSONBody[OfferIn]],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Submit an offer to a unit's resource list (its liaison, or a coordinator)."""
+        data = await decode_body(request, OfferIn)
         data.check()
         ctx = await command(request, idempotency_key=idempotency_key)
         cmd = data.to_command(ctx.new_id(), unit_id)
@@ -61,7 +72,7 @@ class OfferController(Controller):
     async def list(
         self,
         request: Request[Actor, Any, Any],
-        category: FromQuery[CategoryCode | None] = None,
+        category: CategoryParam = None,
         unit_id: FromQuery[uuid.UUID | None] = None,
         status: OfferStatus = None,
         area: AreaParam = None,
@@ -74,13 +85,8 @@ class OfferController(Controller):
     ) -> Response[bytes]:
         """Offers in submission order. `category` includes its descendants; `available_from` and
         `available_to` keep offers whose availability covers that whole window."""
-        if (available_from is None) != (available_to is None):
-            raise InvalidInput([FieldError("available_to", "give available_from and available_to together")])
-        if available_from is not None and available_to is not None:
-            if available_from.tzinfo is None or available_to.tzinfo is None:
-                raise InvalidInput([FieldError("available_from", "an RFC 3339 time with offset")])
-            if available_from >= available_to:
-                raise InvalidInput([FieldError("available_to", "must be after available_from")])
+        check_window(available_from, available_to)
+        check_category(category)
         store = request.app.state.store
         after, position = decode_cursor(cursor, await resolve_as_of(store, as_of))
         where = OfferFilter(
@@ -106,10 +112,11 @@ class OfferController(Controller):
         self,
         request: Request[Actor, Any, Any],
         offer_id: FromPath[uuid.UUID],
-        data: JSONBody[OfferPatch],
+        data: SkipValidation[JSONBody[OfferPatch]],
         if_match: IfMatch = None,
     ) -> Response[bytes]:
         """Revise an offer (the unit's liaison, or a coordinator)."""
+        data = await decode_body(request, OfferPatch)
         data.check()
         cmd = data.to_command(offer_id)
         return await self._change(request, cmd, if_match)
@@ -120,11 +127,12 @@ class OfferController(Controller):
         self,
         request: Request[Actor, Any, Any],
         offer_id: FromPath[uuid.UUID],
-        data: JSONBody[ReasonIn | None] = None,
+        data: SkipValidation[JSONBody[ReasonIn | None]] = None,
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Withdraw an offer for good; its open commitments are released."""
+        data = await decode_optional_body(request, ReasonIn)
         cmd = WithdrawOffer(offer_id=offer_id, reason=data.reason if data else None)
         return await self._change(request, cmd, if_match, idempotency_key)
 

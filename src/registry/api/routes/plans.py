@@ -8,9 +8,10 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import MediaType
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
 
 from registry.api.auth import COORDINATOR
+from registry.api.body import decode_body, decode_optional_body
 from registry.api.http import command, decode_cursor, page_response, read_doc, resolve_as_of, written_response
 from registry.api.params import (
     AreaParam,
@@ -43,10 +44,11 @@ class PlanController(Controller):
     async def draft(
         self,
         request: Request[Actor, Any, Any],
-        data: JSONBody[PlanIn],
+        data: SkipValidation[JSONBody[PlanIn]],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Draft an activity plan (coordinator)."""
+        data = await decode_body(request, PlanIn)
         data.check()
         ctx = await command(request, idempotency_key=idempotency_key)
         cmd = DraftPlan(plan_id=ctx.new_id(), **msgspec.structs.asdict(data))
@@ -58,11 +60,12 @@ class PlanController(Controller):
         self,
         request: Request[Actor, Any, Any],
         plan_id: FromPath[uuid.UUID],
-        data: JSONBody[SlotIn],
+        data: SkipValidation[JSONBody[SlotIn]],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Add a slot (a booth or post) to a draft or published plan."""
+        data = await decode_body(request, SlotIn)
         data.check()
         ctx = await command(request, if_match=if_match, idempotency_key=idempotency_key)
         slot_id = ctx.new_id()
@@ -96,11 +99,12 @@ class PlanController(Controller):
         self,
         request: Request[Actor, Any, Any],
         plan_id: FromPath[uuid.UUID],
-        data: JSONBody[ReasonIn | None] = None,
+        data: SkipValidation[JSONBody[ReasonIn | None]] = None,
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Cancel a plan."""
+        data = await decode_optional_body(request, ReasonIn)
         cmd = CancelPlan(plan_id=plan_id, reason=data.reason if data else None)
         return await self._change(request, cmd, if_match, idempotency_key)
 

@@ -6,9 +6,10 @@ import uuid
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, SkipValidation
 
 from registry.api.auth import COORDINATOR
+from registry.api.body import decode_body
 from registry.api.http import command
 from registry.api.params import PROBLEMS, IdempotencyKey, one
 from registry.api.requests import TokenIn, TokenOut
@@ -24,10 +25,11 @@ class TokenController(Controller):
     async def issue(
         self,
         request: Request[Actor, Any, Any],
-        data: JSONBody[TokenIn],
+        data: SkipValidation[JSONBody[TokenIn]],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[TokenOut]:
         """Issue a token; its secret is in this response only (a retried request gets `token: null`)."""
+        data = await decode_body(request, TokenIn)
         data.check()
         ctx = await command(request, idempotency_key=idempotency_key)
         written, secret = await commands.issue_token(

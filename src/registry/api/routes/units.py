@@ -7,9 +7,10 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, SkipValidation
 
 from registry.api.auth import COORDINATOR, COORDINATOR_OR_LIAISON
+from registry.api.body import decode_body
 from registry.api.http import command, decode_cursor, page_response, read_doc, resolve_as_of, written_response
 from registry.api.params import (
     AreaParam,
@@ -39,10 +40,11 @@ class UnitController(Controller):
     async def register(
         self,
         request: Request[Actor, Any, Any],
-        data: JSONBody[UnitIn],
+        data: SkipValidation[JSONBody[UnitIn]],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Register a co-building unit (coordinator)."""
+        data = await decode_body(request, UnitIn)
         data.check()
         ctx = await command(request, idempotency_key=idempotency_key)
         cmd = RegisterUnit(unit_id=ctx.new_id(), **_fields(data))
@@ -80,10 +82,11 @@ class UnitController(Controller):
         self,
         request: Request[Actor, Any, Any],
         unit_id: FromPath[uuid.UUID],
-        data: JSONBody[UnitPatch],
+        data: SkipValidation[JSONBody[UnitPatch]],
         if_match: IfMatch = None,
     ) -> Response[bytes]:
         """Update profile fields (coordinator, or the unit's own liaison)."""
+        data = await decode_body(request, UnitPatch)
         data.check()
         ctx = await command(request, if_match=if_match)
         cmd = UpdateUnitProfile(unit_id=unit_id, **_fields(data))
@@ -91,5 +94,5 @@ class UnitController(Controller):
         return await written_response(request.app.state.store, "units", written)
 
 
-def _fields(data: JSONBody[UnitIn] | UnitPatch) -> dict[str, Any]:
+def _fields(data: UnitIn | UnitPatch) -> dict[str, Any]:
     return msgspec.structs.asdict(data)

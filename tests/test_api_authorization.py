@@ -1,0 +1,349 @@
+"""Who may call what: one matrix of endpoint × caller → status, as API.md's role rules say.
+
+Callers: a coordinator; an auditor (403 on every write); the liaison of the unit the entity
+belongs to ("own"); the liaison of another unit ("other", 403 on any write for a unit not its own);
+and three callers that are not authenticated (no token, an unknown token, a revoked token: 401).
+Plans and tokens are written by coordinators only; every read is open to any authenticated role.
+
+Every test makes the entities it acts on (an offer of units["own"], a draft plan, a token), so
+the tests share one app and database (a fresh one per test would cost most of the run) and still
+do not depend on one another.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from tests.api_fixtures import Api, cloned_database, need_body, offer_body, plan_body, serving_api, unit_body
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared(server_dsn: str, template_database: str, run_prefix: str) -> AsyncIterator[Api]:
+    async with (
+        cloned_database(server_dsn, template_database, f"{run_prefix}_authz") as dsn,
+        serving_api(dsn) as api,
+    ):
+        yield api
+
+
+# -- the targets: one request per endpoint, on entities made for the test ------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    method: str
+    path: str
+    json: Any = None
+    # The entity a write changes (its GET path): a refused write must leave its version as it was.
+    entity: str | None = None
+    # The secret of the token a revocation targets: it stops working only if the revocation is let through.
+    secret: str | None = None
+
+
+TARGETS: dict[str, Callable[[Api], Awaitable[Target]]] = {}
+
+
+def target(
+    endpoint: str,
+) -> Callable[[Callable[[Api], Awaitable[Target]]], Callable[[Api], Awaitable[Target]]]:
+    def register(make: Callable[[Api], Awaitable[Target]]) -> Callable[[Api], Awaitable[Target]]:
+        TARGETS[endpoint] = make
+        return make
+
+    return register
+
+
+async def created(api: Api, path: str, body: Any) -> dict[str, Any]:
+    response = await api.post(path, body)  # as the coordinator
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def own_offer(api: Api) -> str:
+    return (await created(api, f"/api/v1/units/{api.units['own']}/offers", offer_body()))["id"]
+
+
+async def own_need(api: Api) -> str:
+    return (await created(api, f"/api/v1/units/{api.units['own']}/needs", need_body()))["id"]
+
+
+async def draft_plan(api: Api) -> str:
+    return (await created(api, "/api/v1/plans", plan_body()))["id"]
+
+
+async def issued_token(api: Api, role: str = "auditor", label: str = "matrix") -> dict[str, Any]:
+    return await created(api, "/api/v1/tokens", {"role": role, "label": label})
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@target("GET /api/v1/categories")
+async def _categories(api: Api) -> Target:
+    return Target("GET", "/api/v1/categories")
+
+
+@target("POST /api/v1/units")
+async def _register_unit(api: Api) -> Target:
+    return Target("POST", "/api/v1/units", unit_body("矩阵测试单位"))
+
+
+@target("GET /api/v1/units")
+async def _list_units(api: Api) -> Target:
+    return Target("GET", "/api/v1/units")
+
+
+@target("GET /api/v1/units/{unit_id}")
+async def _read_unit(api: Api) -> Target:
+    return Target("GET", f"/api/v1/units/{api.units['own']}")
+
+
+@target("PATCH /api/v1/units/{unit_id}")
+async def _update_unit(api: Api) -> Target:
+    # A description of its own, so that a permitted update always changes something.
+    path = f"/api/v1/units/{api.units['own']}"
+    return Target("PATCH", path, {"description": f"简介 {uuid.uuid4()}"}, entity=path)
+
+
+@target("POST /api/v1/units/{unit_id}/offers")
+async def _submit_offer(api: Api) -> Target:
+    return Target("POST", f"/api/v1/units/{api.units['own']}/offers", offer_body())
+
+
+@target("GET /api/v1/offers")
+async def _list_offers(api: Api) -> Target:
+    return Target("GET", "/api/v1/offers")
+
+
+@target("GET /api/v1/offers/{offer_id}")
+async def _read_offer(api: Api) -> Target:
+    return Target("GET", f"/api/v1/offers/{await own_offer(api)}")
+
+
+@target("PATCH /api/v1/offers/{offer_id}")
+async def _revise_offer(api: Api) -> Target:
+    path = f"/api/v1/offers/{await own_offer(api)}"
+    return Target("PATCH", path, {"title": "眼科义诊（修订）"}, entity=path)
+
+
+@target("POST /api/v1/offers/{offer_id}/withdraw")
+async def _withdraw_offer(api: Api) -> Target:
+    path = f"/api/v1/offers/{await own_offer(api)}"
+    return Target("POST", f"{path}/withdraw", {"reason": "设备检修"}, entity=path)
+
+
+@target("POST /api/v1/offers/{offer_id}/pause")
+async def _pause_offer(api: Api) -> Target:
+    path = f"/api/v1/offers/{await own_offer(api)}"
+    return Target("POST", f"{path}/pause", entity=path)
+
+
+@target("POST /api/v1/offers/{offer_id}/resume")
+async def _resume_offer(api: Api) -> Target:
+    path = f"/api/v1/offers/{await own_offer(api)}"
+    paused = await api.post(f"{path}/pause")
+    assert paused.status_code == 200, paused.text
+    return Target("POST", f"{path}/resume", entity=path)
+
+
+@target("POST /api/v1/units/{unit_id}/needs")
+async def _raise_need(api: Api) -> Target:
+    return Target("POST", f"/api/v1/units/{api.units['own']}/needs", need_body())
+
+
+@target("GET /api/v1/needs")
+async def _list_needs(api: Api) -> Target:
+    return Target("GET", "/api/v1/needs")
+
+
+@target("GET /api/v1/needs/{need_id}")
+async def _read_need(api: Api) -> Target:
+    return Target("GET", f"/api/v1/needs/{await own_need(api)}")
+
+
+@target("POST /api/v1/needs/{need_id}/close")
+async def _close_need(api: Api) -> Target:
+    path = f"/api/v1/needs/{await own_need(api)}"
+    return Target("POST", f"{path}/close", entity=path)
+
+
+@target("POST /api/v1/needs/{need_id}/cancel")
+async def _cancel_need(api: Api) -> Target:
+    path = f"/api/v1/needs/{await own_need(api)}"
+    return Target("POST", f"{path}/cancel", {"reason": "活动取消"}, entity=path)
+
+
+@target("POST /api/v1/plans")
+async def _draft_plan(api: Api) -> Target:
+    return Target("POST", "/api/v1/plans", plan_body())
+
+
+@target("GET /api/v1/plans")
+async def _list_plans(api: Api) -> Target:
+    return Target("GET", "/api/v1/plans")
+
+
+@target("GET /api/v1/plans/{plan_id}")
+async def _read_plan(api: Api) -> Target:
+    return Target("GET", f"/api/v1/plans/{await draft_plan(api)}")
+
+
+@target("POST /api/v1/plans/{plan_id}/slots")
+async def _add_slot(api: Api) -> Target:
+    path = f"/api/v1/plans/{await draft_plan(api)}"
+    return Target("POST", f"{path}/slots", {"category": "medical.eye-screening", "quantity": 2}, entity=path)
+
+
+@target("POST /api/v1/plans/{plan_id}/publish")
+async def _publish_plan(api: Api) -> Target:
+    path = f"/api/v1/plans/{await draft_plan(api)}"
+    return Target("POST", f"{path}/publish", entity=path)
+
+
+@target("POST /api/v1/plans/{plan_id}/cancel")
+async def _cancel_plan(api: Api) -> Target:
+    path = f"/api/v1/plans/{await draft_plan(api)}"
+    return Target("POST", f"{path}/cancel", {"reason": "天气原因"}, entity=path)
+
+
+@target("POST /api/v1/tokens")
+async def _issue_token(api: Api) -> Target:
+    return Target("POST", "/api/v1/tokens", {"role": "liaison", "unit_id": str(api.units["own"])})
+
+
+@target("DELETE /api/v1/tokens/{token_id}")
+async def _revoke_token(api: Api) -> Target:
+    token = await issued_token(api)
+    return Target("DELETE", f"/api/v1/tokens/{token['id']}", secret=token["token"])
+
+
+# -- the matrix ------------------------------------------------------------------------------------
+
+CALLERS = (
+    "coordinator",
+    "auditor",
+    "liaison_own",
+    "liaison_other",
+    "no_token",
+    "unknown_token",
+    "revoked_token",
+)
+
+# fmt: off
+MATRIX: dict[str, tuple[int, int, int, int, int, int, int]] = {
+    #                                            coord- audi-  liaison liaison  no   unknown revoked
+    #                                            inator tor    own     other   token  token  token
+    "GET /api/v1/categories":                    (200,  200,   200,    200,    401,   401,   401),
+    "POST /api/v1/units":                        (201,  403,   403,    403,    401,   401,   401),
+    "GET /api/v1/units":                         (200,  200,   200,    200,    401,   401,   401),
+    "GET /api/v1/units/{unit_id}":               (200,  200,   200,    200,    401,   401,   401),
+    "PATCH /api/v1/units/{unit_id}":             (200,  403,   200,    403,    401,   401,   401),
+    "POST /api/v1/units/{unit_id}/offers":       (201,  403,   201,    403,    401,   401,   401),
+    "GET /api/v1/offers":                        (200,  200,   200,    200,    401,   401,   401),
+    "GET /api/v1/offers/{offer_id}":             (200,  200,   200,    200,    401,   401,   401),
+    "PATCH /api/v1/offers/{offer_id}":           (200,  403,   200,    403,    401,   401,   401),
+    "POST /api/v1/offers/{offer_id}/withdraw":   (200,  403,   200,    403,    401,   401,   401),
+    "POST /api/v1/offers/{offer_id}/pause":      (200,  403,   200,    403,    401,   401,   401),
+    "POST /api/v1/offers/{offer_id}/resume":     (200,  403,   200,    403,    401,   401,   401),
+    "POST /api/v1/units/{unit_id}/needs":        (201,  403,   201,    403,    401,   401,   401),
+    "GET /api/v1/needs":                         (200,  200,   200,    200,    401,   401,   401),
+    "GET /api/v1/needs/{need_id}":               (200,  200,   200,    200,    401,   401,   401),
+    "POST /api/v1/needs/{need_id}/close":        (200,  403,   200,    403,    401,   401,   401),
+    "POST /api/v1/needs/{need_id}/cancel":       (200,  403,   200,    403,    401,   401,   401),
+    "POST /api/v1/plans":                        (201,  403,   403,    403,    401,   401,   401),
+    "GET /api/v1/plans":                         (200,  200,   200,    200,    401,   401,   401),
+    "GET /api/v1/plans/{plan_id}":               (200,  200,   200,    200,    401,   401,   401),
+    "POST /api/v1/plans/{plan_id}/slots":        (201,  403,   403,    403,    401,   401,   401),
+    "POST /api/v1/plans/{plan_id}/publish":      (200,  403,   403,    403,    401,   401,   401),
+    "POST /api/v1/plans/{plan_id}/cancel":       (200,  403,   403,    403,    401,   401,   401),
+    "POST /api/v1/tokens":                       (201,  403,   403,    403,    401,   401,   401),
+    "DELETE /api/v1/tokens/{token_id}":          (204,  403,   403,    403,    401,   401,   401),
+}
+# fmt: on
+
+ROWS = [
+    pytest.param(endpoint, caller, status, id=f"{endpoint} as {caller}")
+    for endpoint, statuses in MATRIX.items()
+    for caller, status in zip(CALLERS, statuses, strict=True)
+]
+
+
+async def credentials(api: Api, caller: str) -> dict[str, str]:
+    if caller == "no_token":
+        return {}
+    if caller == "unknown_token":
+        return bearer("reg_" + "x" * 43)
+    if caller == "revoked_token":
+        # A coordinator's token: it could do anything, until it is revoked.
+        token = await issued_token(api, role="coordinator", label="to be revoked")
+        revoked = await api.request("DELETE", f"/api/v1/tokens/{token['id']}")
+        assert revoked.status_code == 204, revoked.text
+        return bearer(token["token"])
+    return api.auth(caller)
+
+
+async def version_of(api: Api, path: str | None) -> int | None:
+    if path is None:
+        return None
+    response = await api.get(path)
+    assert response.status_code == 200, response.text
+    return response.json()["version"]
+
+
+def assert_problem(response: Any, status: int) -> None:
+    assert response.headers["content-type"].startswith(PROBLEM_JSON), response.headers
+    body = response.json()
+    assert body["status"] == status, body
+    assert isinstance(body["title"], str) and body["title"], body
+    assert body.get("type"), body
+
+
+@pytest.mark.parametrize(("endpoint", "caller", "expected"), ROWS)
+async def test_authorization_matrix(shared: Api, endpoint: str, caller: str, expected: int) -> None:
+    api = shared
+    call = await TARGETS[endpoint](api)
+    before = await version_of(api, call.entity)
+    headers = await credentials(api, caller)
+
+    response = await api.request(call.method, call.path, who="nobody", headers=headers, json=call.json)
+
+    assert response.status_code == expected, response.text
+    if expected in (401, 403):
+        assert_problem(response, expected)
+    if expected == 401:
+        assert response.headers.get("www-authenticate", "").lower().startswith("bearer")
+    after = await version_of(api, call.entity)
+    if expected >= 400:
+        assert after == before, f"a refused {endpoint} changed the entity"
+    elif before is not None:
+        assert after is not None and after > before, f"a permitted {endpoint} changed nothing"
+    if call.secret is not None:
+        still = await api.get("/api/v1/categories", who="nobody", headers=bearer(call.secret))
+        assert still.status_code == (401 if expected == 204 else 200), still.text
+
+
+_PATH_TYPE = re.compile(r":[a-z]+\}")
+
+
+async def test_the_matrix_covers_every_endpoint(shared: Api) -> None:
+    """A route added to the app without a row here fails this test."""
+    served = {
+        f"{method} {_PATH_TYPE.sub('}', route.path)}"
+        for route in shared.app.routes
+        for method in getattr(route, "methods", ())
+        if method not in {"OPTIONS", "HEAD"} and route.path.startswith("/api/")
+    }
+    assert served == set(MATRIX)
+    assert set(TARGETS) == set(MATRIX)
