@@ -63,19 +63,30 @@ class AppendResult(msgspec.Struct, frozen=True):
     version: int
 
 
+_metadata_decoder = msgspec.json.Decoder(Metadata)
+
+
 class RecordedEvent(msgspec.Struct, frozen=True):
-    """An event as the log holds it. `data` is decoded (and upcast) by the store's codec."""
+    """An event as the log holds it. `data` is decoded (and upcast) by the store's codec.
+
+    The metadata is kept as its stored JSON and decoded when asked for: a replay that never
+    looks at it (most projections) does not pay for it.
+    """
 
     position: int
     stream_id: str
     version: int
     type: str
     data: Any
-    metadata: Metadata
+    metadata_json: str
     recorded_at: datetime
     hash: bytes
     event_id: uuid.UUID
     schema_version: int
+
+    @property
+    def metadata(self) -> Metadata:
+        return _metadata_decoder.decode(self.metadata_json)
 
 
 class VerifyReport(msgspec.Struct, frozen=True):
