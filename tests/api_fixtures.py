@@ -113,7 +113,7 @@ async def serving_api(database_dsn: str) -> AsyncIterator[Api]:
                 api.tokens[f"liaison_{name}"] = await api.token(Role.LIAISON, api.units[name])
             yield api
     finally:
-        await registry.store.close()
+        await registry.close()
 
 
 @asynccontextmanager

@@ -58,7 +58,7 @@ def live_registry(server_dsn: str, template_database: str, run_prefix: str) -> I
             _, secret = await commands.issue_token(registry, CLI, Role.COORDINATOR, None, "schemathesis")
             return secret
         finally:
-            await registry.store.close()
+            await registry.close()
 
     token = asyncio.run(coordinator_token())
     port = _free_port()

@@ -11,6 +11,7 @@ from litestar.openapi import OpenAPIConfig
 
 from events import EventStore
 from events.runner import ProjectionRunner
+from events.store import create_pool
 from registry.api.auth import PUBLIC_PATHS, BearerTokenAuth
 from registry.api.ops import PROMETHEUS, health, metrics, ready
 from registry.api.problems import EXCEPTION_HANDLERS
@@ -28,18 +29,24 @@ MAX_BODY_BYTES = 1024 * 1024
 
 
 async def open_registry(settings: Settings) -> Registry:
-    """The store (typed events, custom plans for the read queries), the read model, the write side."""
+    """The store (typed events), the read model kept up to date, the write side, the list pool."""
     store = await EventStore.connect(
         settings.database_url,
         codec=registry_codec(),
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
-        # Read queries test optional filters with `$n IS NULL`; custom plans fold those away.
+    )
+    # List queries test optional filters with `$n IS NULL`: with custom plans PostgreSQL folds
+    # those away and uses the indexes that fit. Other queries keep cheap generic plans.
+    list_pool = await create_pool(
+        settings.database_url,
+        min_size=1,
+        max_size=settings.pool_max_size,
         server_settings={"plan_cache_mode": "force_custom_plan"},
     )
     runner = ProjectionRunner(store, [read_model_projection()], name="registry")
     await runner.catch_up()
-    return Registry(store, runner)
+    return Registry(store, runner, list_pool)
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -53,8 +60,7 @@ def create_app(settings: Settings) -> Litestar:
         try:
             yield
         finally:
-            await registry.runner.stop()
-            await registry.store.close()
+            await registry.close()
 
     return Litestar(
         route_handlers=[

@@ -139,7 +139,7 @@ def token_create(role: str, unit_id: uuid.UUID | None, label: str | None, data_d
             )
             return written.entity_id, secret
         finally:
-            await registry.store.close()
+            await registry.close()
 
     try:
         token_id, secret = _run(work, data_dir)

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+import asyncpg
 import msgspec
 
 from events import EventStore, IdempotencyKeyReused, Metadata, NewEvent, WrongExpectedVersion
@@ -45,9 +46,16 @@ class Written(msgspec.Struct, Generic[S], frozen=True):
 class Registry:
     """The write side: commands in, events appended, read model brought up to date."""
 
-    def __init__(self, store: EventStore, runner: ProjectionRunner) -> None:
+    def __init__(self, store: EventStore, runner: ProjectionRunner, list_pool: asyncpg.Pool[Any]) -> None:
         self.store = store
         self.runner = runner
+        # Read-model lists run here (custom plans); everything else on the store's pool.
+        self.list_pool = list_pool
+
+    async def close(self) -> None:
+        await self.runner.stop()
+        await self.list_pool.close()
+        await self.store.close()
 
     async def load(self, aggregate: Aggregate[Any], entity_id: uuid.UUID) -> tuple[Any, int]:
         """The entity's state (None if absent) and version, folded from its stream."""

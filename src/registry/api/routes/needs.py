@@ -82,7 +82,9 @@ class NeedController(Controller):
         store = request.app.state.store
         after, position = decode_cursor(cursor, await resolve_as_of(store, as_of))
         where = NeedFilter(category=category, unit_id=unit_id, status=status, q=q)
-        return page_response(await list_needs(store.pool, where, position, after, limit), position)
+        return page_response(
+            await list_needs(request.app.state.registry.list_pool, where, position, after, limit), position
+        )
 
     @get("/needs/{need_id:uuid}", operation_id="getNeed", responses=one(NeedView))
     async def read(

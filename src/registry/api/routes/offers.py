@@ -93,7 +93,9 @@ class OfferController(Controller):
             category=category, unit_id=unit_id, status=status, area=area,
             available_from=available_from, available_to=available_to, q=q,
         )  # fmt: skip
-        return page_response(await list_offers(store.pool, where, position, after, limit), position)
+        return page_response(
+            await list_offers(request.app.state.registry.list_pool, where, position, after, limit), position
+        )
 
     @get("/offers/{offer_id:uuid}", operation_id="getOffer", responses=one(OfferView))
     async def read(

@@ -123,7 +123,9 @@ class PlanController(Controller):
         store = request.app.state.store
         after, position = decode_cursor(cursor, await resolve_as_of(store, as_of))
         where = PlanFilter(status=status, area=area, q=q)
-        return page_response(await list_plans(store.pool, where, position, after, limit), position)
+        return page_response(
+            await list_plans(request.app.state.registry.list_pool, where, position, after, limit), position
+        )
 
     @get("/{plan_id:uuid}", operation_id="getPlan", responses=one(PlanView))
     async def read(

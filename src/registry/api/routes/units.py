@@ -66,7 +66,9 @@ class UnitController(Controller):
         store = request.app.state.store
         after, position = decode_cursor(cursor, await resolve_as_of(store, as_of))
         where = UnitFilter(kind=kind.value if kind else None, area=area, q=q)
-        return page_response(await list_units(store.pool, where, position, after, limit), position)
+        return page_response(
+            await list_units(request.app.state.registry.list_pool, where, position, after, limit), position
+        )
 
     @get("/{unit_id:uuid}", operation_id="getUnit", responses=one(UnitView))
     async def read(
