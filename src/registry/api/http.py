@@ -7,8 +7,9 @@ import binascii
 import hashlib
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request, Response
@@ -19,8 +20,9 @@ from registry.domain.errors import FieldError, InvalidInput, NotFound
 from registry.domain.taxonomy import is_known
 from registry.read.queries import Doc, Page, Table, get_doc
 from registry.service.context import Actor, Command
-from registry.service.execute import Written
+from registry.service.execute import Registry, Written
 
+C = TypeVar("C")
 MAX_POSITION = 2**63 - 1
 _ETAG = re.compile(r'^(?:W/)?"(\d{1,9})"$')
 
@@ -71,6 +73,20 @@ async def written_response(
     if doc is None:
         raise NotFound(table.rstrip("s"), written.entity_id)
     return doc_response(doc, status_code, position)
+
+
+async def apply_change(
+    request: Request[Actor, Any, Any],
+    change: Callable[[Registry, Command, C], Awaitable[Written[Any]]],
+    cmd: C,
+    table: Table,
+    if_match: str | None = None,
+    idempotency_key: str | None = None,
+) -> Response[bytes]:
+    """Run a change to an existing entity and answer with the entity as it left it."""
+    ctx = await command(request, if_match=if_match, idempotency_key=idempotency_key)
+    written = await change(request.app.state.registry, ctx, cmd)
+    return await written_response(request.app.state.store, table, written)
 
 
 async def read_doc(

@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipV
 from registry.api.auth import COORDINATOR_OR_LIAISON
 from registry.api.body import decode_body, decode_optional_body
 from registry.api.http import (
+    apply_change,
     check_category,
     command,
     decode_cursor,
@@ -31,7 +32,7 @@ from registry.api.params import (
     page_of,
 )
 from registry.api.requests import NeedIn, ReasonIn
-from registry.domain.need import CancelNeed, CloseNeed, NeedCommand, RaiseNeed
+from registry.domain.need import CancelNeed, CloseNeed, RaiseNeed
 from registry.read.queries import NeedFilter, list_needs
 from registry.read.views import NeedView
 from registry.service import commands
@@ -44,8 +45,12 @@ class NeedController(Controller):
     path = "/api/v1"
     tags = ["needs"]
 
-    @post("/units/{unit_id:uuid}/needs", operation_id="raiseNeed", guards=[COORDINATOR_OR_LIAISON],
-          responses=one(NeedView, 201))  # fmt: skip
+    @post(
+        "/units/{unit_id:uuid}/needs",
+        operation_id="raiseNeed",
+        guards=[COORDINATOR_OR_LIAISON],
+        responses=one(NeedView, 201),
+    )
     async def raise_need(
         self,
         request: Request[Actor, Any, Any],
@@ -58,10 +63,17 @@ class NeedController(Controller):
         data.check()
         ctx = await command(request, idempotency_key=idempotency_key)
         cmd = RaiseNeed(
-            need_id=ctx.new_id(), unit_id=unit_id, category=data.category, title=data.title,
-            quantity=data.quantity, starts_at=data.starts_at, ends_at=data.ends_at,
-            location=data.location, urgency=data.urgency, description=data.description,
-        )  # fmt: skip
+            need_id=ctx.new_id(),
+            unit_id=unit_id,
+            category=data.category,
+            title=data.title,
+            quantity=data.quantity,
+            starts_at=data.starts_at,
+            ends_at=data.ends_at,
+            location=data.location,
+            urgency=data.urgency,
+            description=data.description,
+        )
         written = await commands.raise_need(request.app.state.registry, ctx, cmd)
         return await written_response(request.app.state.store, "needs", written, 201)
 
@@ -93,8 +105,13 @@ class NeedController(Controller):
         """One need."""
         return await read_doc(request.app.state.store, "needs", need_id, as_of)
 
-    @post("/needs/{need_id:uuid}/close", operation_id="closeNeed", guards=[COORDINATOR_OR_LIAISON],
-          status_code=200, responses=one(NeedView))  # fmt: skip
+    @post(
+        "/needs/{need_id:uuid}/close",
+        operation_id="closeNeed",
+        guards=[COORDINATOR_OR_LIAISON],
+        status_code=200,
+        responses=one(NeedView),
+    )
     async def close(
         self,
         request: Request[Actor, Any, Any],
@@ -103,10 +120,17 @@ class NeedController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Close a need (it was met, or is no longer pursued)."""
-        return await self._change(request, CloseNeed(need_id=need_id), if_match, idempotency_key)
+        return await apply_change(
+            request, commands.change_need, CloseNeed(need_id=need_id), "needs", if_match, idempotency_key
+        )
 
-    @post("/needs/{need_id:uuid}/cancel", operation_id="cancelNeed", guards=[COORDINATOR_OR_LIAISON],
-          status_code=200, responses=one(NeedView))  # fmt: skip
+    @post(
+        "/needs/{need_id:uuid}/cancel",
+        operation_id="cancelNeed",
+        guards=[COORDINATOR_OR_LIAISON],
+        status_code=200,
+        responses=one(NeedView),
+    )
     async def cancel(
         self,
         request: Request[Actor, Any, Any],
@@ -118,15 +142,4 @@ class NeedController(Controller):
         """Cancel a need."""
         data = await decode_optional_body(request, ReasonIn)
         cmd = CancelNeed(need_id=need_id, reason=data.reason if data else None)
-        return await self._change(request, cmd, if_match, idempotency_key)
-
-    async def _change(
-        self,
-        request: Request[Actor, Any, Any],
-        cmd: NeedCommand,
-        if_match: str | None,
-        idempotency_key: str | None,
-    ) -> Response[bytes]:
-        ctx = await command(request, if_match=if_match, idempotency_key=idempotency_key)
-        written = await commands.change_need(request.app.state.registry, ctx, cmd)
-        return await written_response(request.app.state.store, "needs", written)
+        return await apply_change(request, commands.change_need, cmd, "needs", if_match, idempotency_key)

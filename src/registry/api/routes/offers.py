@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipV
 from registry.api.auth import COORDINATOR_OR_LIAISON
 from registry.api.body import decode_body, decode_optional_body
 from registry.api.http import (
+    apply_change,
     check_category,
     check_window,
     command,
@@ -34,7 +35,7 @@ from registry.api.params import (
     page_of,
 )
 from registry.api.requests import OfferIn, OfferPatch, ReasonIn
-from registry.domain.offer import OfferCommand, PauseOffer, ResumeOffer, WithdrawOffer
+from registry.domain.offer import PauseOffer, ResumeOffer, WithdrawOffer
 from registry.read.queries import OfferFilter, list_offers
 from registry.read.views import OfferView
 from registry.service import commands
@@ -90,9 +91,14 @@ class OfferController(Controller):
         store = request.app.state.store
         after, position = decode_cursor(cursor, await resolve_as_of(store, as_of))
         where = OfferFilter(
-            category=category, unit_id=unit_id, status=status, area=area,
-            available_from=available_from, available_to=available_to, q=q,
-        )  # fmt: skip
+            category=category,
+            unit_id=unit_id,
+            status=status,
+            area=area,
+            available_from=available_from,
+            available_to=available_to,
+            q=q,
+        )
         return page_response(
             await list_offers(request.app.state.registry.list_pool, where, position, after, limit), position
         )
@@ -121,10 +127,15 @@ class OfferController(Controller):
         data = await decode_body(request, OfferPatch)
         data.check()
         cmd = data.to_command(offer_id)
-        return await self._change(request, cmd, if_match)
+        return await apply_change(request, commands.change_offer, cmd, "offers", if_match)
 
-    @post("/offers/{offer_id:uuid}/withdraw", operation_id="withdrawOffer", guards=[COORDINATOR_OR_LIAISON],
-          status_code=200, responses=one(OfferView))  # fmt: skip
+    @post(
+        "/offers/{offer_id:uuid}/withdraw",
+        operation_id="withdrawOffer",
+        guards=[COORDINATOR_OR_LIAISON],
+        status_code=200,
+        responses=one(OfferView),
+    )
     async def withdraw(
         self,
         request: Request[Actor, Any, Any],
@@ -136,10 +147,15 @@ class OfferController(Controller):
         """Withdraw an offer for good; its open commitments are released."""
         data = await decode_optional_body(request, ReasonIn)
         cmd = WithdrawOffer(offer_id=offer_id, reason=data.reason if data else None)
-        return await self._change(request, cmd, if_match, idempotency_key)
+        return await apply_change(request, commands.change_offer, cmd, "offers", if_match, idempotency_key)
 
-    @post("/offers/{offer_id:uuid}/pause", operation_id="pauseOffer", guards=[COORDINATOR_OR_LIAISON],
-          status_code=200, responses=one(OfferView))  # fmt: skip
+    @post(
+        "/offers/{offer_id:uuid}/pause",
+        operation_id="pauseOffer",
+        guards=[COORDINATOR_OR_LIAISON],
+        status_code=200,
+        responses=one(OfferView),
+    )
     async def pause(
         self,
         request: Request[Actor, Any, Any],
@@ -148,10 +164,17 @@ class OfferController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Pause an active offer: it is not matched until resumed."""
-        return await self._change(request, PauseOffer(offer_id=offer_id), if_match, idempotency_key)
+        return await apply_change(
+            request, commands.change_offer, PauseOffer(offer_id=offer_id), "offers", if_match, idempotency_key
+        )
 
-    @post("/offers/{offer_id:uuid}/resume", operation_id="resumeOffer", guards=[COORDINATOR_OR_LIAISON],
-          status_code=200, responses=one(OfferView))  # fmt: skip
+    @post(
+        "/offers/{offer_id:uuid}/resume",
+        operation_id="resumeOffer",
+        guards=[COORDINATOR_OR_LIAISON],
+        status_code=200,
+        responses=one(OfferView),
+    )
     async def resume(
         self,
         request: Request[Actor, Any, Any],
@@ -160,15 +183,11 @@ class OfferController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Resume a paused offer."""
-        return await self._change(request, ResumeOffer(offer_id=offer_id), if_match, idempotency_key)
-
-    async def _change(
-        self,
-        request: Request[Actor, Any, Any],
-        cmd: OfferCommand,
-        if_match: str | None,
-        idempotency_key: str | None = None,
-    ) -> Response[bytes]:
-        ctx = await command(request, if_match=if_match, idempotency_key=idempotency_key)
-        written = await commands.change_offer(request.app.state.registry, ctx, cmd)
-        return await written_response(request.app.state.store, "offers", written)
+        return await apply_change(
+            request,
+            commands.change_offer,
+            ResumeOffer(offer_id=offer_id),
+            "offers",
+            if_match,
+            idempotency_key,
+        )

@@ -12,7 +12,15 @@ from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
 
 from registry.api.auth import COORDINATOR
 from registry.api.body import decode_body, decode_optional_body
-from registry.api.http import command, decode_cursor, page_response, read_doc, resolve_as_of, written_response
+from registry.api.http import (
+    apply_change,
+    command,
+    decode_cursor,
+    page_response,
+    read_doc,
+    resolve_as_of,
+    written_response,
+)
 from registry.api.params import (
     AreaParam,
     AsOf,
@@ -26,7 +34,7 @@ from registry.api.params import (
 )
 from registry.api.requests import PlanIn, ReasonIn, SlotIn
 from registry.domain.errors import NotFound
-from registry.domain.plan import AddSlot, CancelPlan, DraftPlan, PlanCommand, PublishPlan
+from registry.domain.plan import AddSlot, CancelPlan, DraftPlan, PublishPlan
 from registry.read.queries import PlanFilter, get_doc, list_plans
 from registry.read.views import PlanView, SlotView
 from registry.service import commands
@@ -81,8 +89,13 @@ class PlanController(Controller):
             msgspec.json.encode(slot), status_code=201, media_type=MediaType.JSON, headers=headers
         )
 
-    @post("/{plan_id:uuid}/publish", operation_id="publishPlan", guards=[COORDINATOR], status_code=200,
-          responses=one(PlanView))  # fmt: skip
+    @post(
+        "/{plan_id:uuid}/publish",
+        operation_id="publishPlan",
+        guards=[COORDINATOR],
+        status_code=200,
+        responses=one(PlanView),
+    )
     async def publish(
         self,
         request: Request[Actor, Any, Any],
@@ -91,10 +104,17 @@ class PlanController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Publish a draft plan: its slots become open for claiming and matching."""
-        return await self._change(request, PublishPlan(plan_id=plan_id), if_match, idempotency_key)
+        return await apply_change(
+            request, commands.change_plan, PublishPlan(plan_id=plan_id), "plans", if_match, idempotency_key
+        )
 
-    @post("/{plan_id:uuid}/cancel", operation_id="cancelPlan", guards=[COORDINATOR], status_code=200,
-          responses=one(PlanView))  # fmt: skip
+    @post(
+        "/{plan_id:uuid}/cancel",
+        operation_id="cancelPlan",
+        guards=[COORDINATOR],
+        status_code=200,
+        responses=one(PlanView),
+    )
     async def cancel(
         self,
         request: Request[Actor, Any, Any],
@@ -106,7 +126,7 @@ class PlanController(Controller):
         """Cancel a plan."""
         data = await decode_optional_body(request, ReasonIn)
         cmd = CancelPlan(plan_id=plan_id, reason=data.reason if data else None)
-        return await self._change(request, cmd, if_match, idempotency_key)
+        return await apply_change(request, commands.change_plan, cmd, "plans", if_match, idempotency_key)
 
     @get("/", operation_id="listPlans", responses=page_of(PlanView))
     async def list(
@@ -133,14 +153,3 @@ class PlanController(Controller):
     ) -> Response[bytes]:
         """One plan with its slots and their committed and fulfilled quantities."""
         return await read_doc(request.app.state.store, "plans", plan_id, as_of)
-
-    async def _change(
-        self,
-        request: Request[Actor, Any, Any],
-        cmd: PlanCommand,
-        if_match: str | None,
-        idempotency_key: str | None,
-    ) -> Response[bytes]:
-        ctx = await command(request, if_match=if_match, idempotency_key=idempotency_key)
-        written = await commands.change_plan(request.app.state.registry, ctx, cmd)
-        return await written_response(request.app.state.store, "plans", written)

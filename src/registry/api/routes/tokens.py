@@ -37,9 +37,12 @@ class TokenController(Controller):
         )
         replayed = written.position is not None and written.state.secret_hash != commands.hash_secret(secret)
         body = TokenOut(
-            id=written.entity_id, token=None if replayed else secret, role=written.state.role,
-            unit_id=written.state.unit_id, label=written.state.label,
-        )  # fmt: skip
+            id=written.entity_id,
+            token=None if replayed else secret,
+            role=written.state.role,
+            unit_id=written.state.unit_id,
+            label=written.state.label,
+        )
         return Response(body, status_code=201, headers={"X-Log-Position": str(written.position)})
 
     @delete(
