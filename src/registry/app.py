@@ -13,7 +13,8 @@ from events import EventStore
 from events.runner import ProjectionRunner
 from events.store import create_pool
 from registry.api.auth import PUBLIC_PATHS, BearerTokenAuth
-from registry.api.ops import PROMETHEUS, health, metrics, ready
+from registry.api.metrics import request_metrics
+from registry.api.ops import health, metrics, ready
 from registry.api.problems import EXCEPTION_HANDLERS
 from registry.api.routes.categories import list_categories
 from registry.api.routes.needs import NeedController
@@ -68,7 +69,7 @@ def create_app(settings: Settings) -> Litestar:
             UnitController, OfferController, NeedController, PlanController, TokenController,
         ],
         lifespan=[lifespan],
-        middleware=[PROMETHEUS.middleware, DefineMiddleware(BearerTokenAuth, exclude=PUBLIC_PATHS)],
+        middleware=[request_metrics, DefineMiddleware(BearerTokenAuth, exclude=PUBLIC_PATHS)],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(

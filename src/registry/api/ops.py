@@ -8,12 +8,8 @@ import asyncpg
 import msgspec
 from litestar import Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.plugins.prometheus import PrometheusConfig
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_latest
 
-# Request counts by route and status, and the latency histogram, come from Litestar's middleware;
-# `group_path` labels by route template, not by each id.
-PROMETHEUS = PrometheusConfig(app_name="registry", prefix="registry", group_path=True, exclude=["^/metrics$"])
 LOG_HEAD = Gauge("registry_log_head_position", "Position of the last event in the log")
 PROJECTION_LAG = Gauge("registry_projection_lag_events", "Events the read model has yet to apply")
 READY_TIMEOUT_SECONDS = 2.0
