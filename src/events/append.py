@@ -233,26 +233,23 @@ async def write_batch(conn: Connection, requests: Sequence[PreparedAppend]) -> l
     ones before it left it, so two requests to one stream in the same batch behave as two
     transactions would.
     """
-    head = await conn.fetchrow(query("events/lock-head"))
-    assert head is not None, "events_head has its row from the first migration"
-    batch = _Batch(head["position"], bytes(head["hash"]), head["now"])
-    versions = await _stream_versions(conn, requests)
+    stream_ids = list({s.stream_id for r in requests for s in r.streams})
+    rows = await conn.fetch(query("events/begin-append"), stream_ids)
+    head_position: int = rows[0]["head_position"]
+    batch = _Batch(head_position, bytes(rows[0]["head_hash"]), rows[0]["now"])
+    versions = {row["stream_id"]: row["version"] for row in rows}
     replays = await _previous_results(conn, requests)
     outcomes: list[Outcome] = []
     batch_keys: dict[str, tuple[bytes, list[AppendResult]]] = {}
     for request in requests:
         outcomes.append(_judge(request, versions, replays, batch_keys, batch))
-    if batch.position > head["position"]:
-        await conn.execute(query("events/insert-events"), *batch.columns)
+    if batch.position > head_position:
         if batch.keys:
             await conn.execute(
-                query("events/insert-idempotency"),
-                batch.keys,
-                batch.fingerprints,
-                batch.results,
-                batch.now,
+                query("events/insert-idempotency"), batch.keys, batch.fingerprints, batch.results, batch.now
             )
-        await conn.execute(query("events/advance-head"), batch.position, batch.hash)
+        moved = await conn.fetchval(query("events/insert-events"), *batch.columns, batch.position, batch.hash)
+        assert moved is not None, "the head moves with the rows it covers"
     return outcomes
 
 
@@ -282,12 +279,6 @@ def _judge(
     if key is not None:
         batch_keys[key] = (request.fingerprint, results)
     return results
-
-
-async def _stream_versions(conn: Connection, requests: Sequence[PreparedAppend]) -> dict[str, int]:
-    stream_ids = list({s.stream_id for r in requests for s in r.streams})
-    rows = await conn.fetch(query("events/stream-versions"), stream_ids)
-    return {row["stream_id"]: row["version"] for row in rows}
 
 
 async def _previous_results(

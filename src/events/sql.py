@@ -17,5 +17,5 @@ SQL_ROOT = Path(__file__).resolve().parents[2] / "sql"
 
 @cache
 def query(name: str) -> str:
-    """The text of `sql/<name>.sql`, e.g. `query("events/lock-head")`."""
+    """The text of `sql/<name>.sql`, e.g. `query("events/head")`."""
     return (SQL_ROOT / f"{name}.sql").read_text(encoding="utf-8")

@@ -19,6 +19,9 @@ from events.append import Outcome, PreparedAppend, write_batch
 log = logging.getLogger(__name__)
 
 MAX_BATCH_EVENTS = 2000
+# Two batches in flight: while one commits (and waits for its fsync), the next is already
+# waiting on the head lock, so the database never waits for Python between batches.
+BATCHES_IN_FLIGHT = 2
 
 
 class _Pending:
@@ -37,6 +40,8 @@ class GroupCommitWriter:
         self._max = max_batch_events
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(BATCHES_IN_FLIGHT)
 
     async def submit(self, request: PreparedAppend) -> Outcome:
         """Queue one append and wait until its batch has committed (or failed)."""
@@ -54,6 +59,8 @@ class GroupCommitWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
         while not self._queue.empty():
             pending = self._queue.get_nowait()
             if not pending.future.done():
@@ -61,13 +68,26 @@ class GroupCommitWriter:
 
     async def _run(self) -> None:
         while True:
-            batch = [await self._queue.get()]
+            await self._slots.acquire()
+            try:
+                batch = [await self._queue.get()]
+            except BaseException:
+                self._slots.release()
+                raise
             size = batch[0].request.event_count
             while size < self._max and not self._queue.empty():
                 pending = self._queue.get_nowait()
                 batch.append(pending)
                 size += pending.request.event_count
+            task = asyncio.get_running_loop().create_task(self._write_and_free(batch))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+
+    async def _write_and_free(self, batch: list[_Pending]) -> None:
+        try:
             await self._write(batch)
+        finally:
+            self._slots.release()
 
     async def _write(self, batch: list[_Pending]) -> None:
         try:
