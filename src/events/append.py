@@ -112,7 +112,10 @@ def prepare(
             ids_given = ids_given or event.id is not None
             events.append(_prepare_event(event))
         streams.append(PreparedStream(append.stream_id, append.expected_version, events))
-    return PreparedAppend(streams, idempotency_key, fingerprint or _fingerprint(streams), ids_given)
+    # Only a retry can be compared with its first attempt: skip the hashing when none can happen.
+    if fingerprint is None and (idempotency_key is not None or ids_given):
+        fingerprint = _fingerprint(streams)
+    return PreparedAppend(streams, idempotency_key, fingerprint or b"", ids_given)
 
 
 def _check_stream(append: StreamAppend, seen: set[str]) -> None:
