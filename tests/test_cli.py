@@ -93,3 +93,23 @@ def test_token_create_prints_the_secret_alone_on_the_last_line(cli: CliRunner) -
     unknown_unit = cli.invoke(main, ["token", "create", "--role", "liaison", "--unit", str(uuid.uuid4())])
     assert unknown_unit.exit_code == 1
     assert "no unit" in unknown_unit.output
+
+
+def test_embedded_postgres_forgets_users_that_were_killed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A user killed without its exit handler must not keep the server running forever."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    command = [sys.executable, "-m", "registry.cli", "db", "migrate", "--data-dir", str(tmp_path / "data")]
+    assert subprocess.run(command, env=env, capture_output=True, timeout=120, check=False).returncode == 0
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    users = tmp_path / "data" / "pg" / ".handle_pids.json"
+    users.write_text(json.dumps([int(dead.stdout)]))  # as if that process had been SIGKILLed while using it
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert again.returncode == 0, again.stderr
+    assert not (tmp_path / "data" / "pg" / "postmaster.pid").exists(), "a dead user kept the server running"

