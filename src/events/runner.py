@@ -52,6 +52,9 @@ class ProjectionRunner:
         self.last_error: BaseException | None = None
         self._task: asyncio.Task[None] | None = None
         self._lock_conn: Connection | None = None
+        # Projections whose schema this runner has checked: every write calls catch_up, and the
+        # check is a transaction of its own, needed again only if another version rebuilt it.
+        self._prepared: set[str] = set()
 
     # -- leading -------------------------------------------------------------------------------
 
@@ -120,7 +123,9 @@ class ProjectionRunner:
     async def catch_up(self) -> None:
         """Bring every projection up to the log head as it is now."""
         for projection in self.projections:
-            await self._prepare(projection)
+            if projection.name not in self._prepared:
+                await self._prepare(projection)
+                self._prepared.add(projection.name)
             while await self._step(projection):
                 pass
 
@@ -148,7 +153,9 @@ class ProjectionRunner:
             row = await conn.fetchrow(query("events/projection-checkpoint-lock"), projection.name)
             assert row is not None
             if row["schema_hash"] != projection.schema_hash:
-                return False  # a rebuild with other DDL is in place; _prepare deals with it
+                # Another version of the code rebuilt it with other DDL: check again next time.
+                self._prepared.discard(projection.name)
+                return False
             before = row["position"]
             try:
                 reached = await apply_batch(
