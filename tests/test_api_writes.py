@@ -163,3 +163,28 @@ async def test_tokens_are_stored_only_as_hashes(api: Api) -> None:
         secret,
     )
     assert (in_log, in_read_model) == (0, 0)
+
+
+async def test_a_write_whose_projection_fails_is_a_500_that_says_it_was_recorded(api: Api) -> None:
+    # Fault injection: the read model refuses one offer's row, as a handler bug would.
+    await api.registry.store.pool.execute(
+        """
+        CREATE FUNCTION public.refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.search LIKE '%boom%' THEN RAISE EXCEPTION 'read model refuses boom'; END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER refuse_boom BEFORE INSERT ON registry_read.offers
+            FOR EACH ROW EXECUTE FUNCTION public.refuse_boom();
+        """
+    )
+    response = await api.post(f"/api/v1/units/{api.units['own']}/offers", offer_body(title="boom"))
+    assert response.status_code == 500
+    assert "recorded" in response.json()["detail"]
+    recorded = [e async for e in api.registry.store.read_all(types=["offer_submitted"])]
+    assert [e.data.title for e in recorded] == ["boom"]
+    await api.registry.store.pool.execute("DROP TRIGGER refuse_boom ON registry_read.offers")
+    later = await api.post(f"/api/v1/units/{api.units['own']}/offers", offer_body(title="fine"))
+    assert later.status_code == 201
+    listed = (await api.get(f"/api/v1/offers?unit_id={api.units['own']}")).json()["items"]
+    assert sorted(o["title"] for o in listed) == ["boom", "fine"]

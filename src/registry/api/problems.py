@@ -11,7 +11,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from events import EventStoreError, IdempotencyKeyReused, WrongExpectedVersion
+from events import EventStoreError, IdempotencyKeyReused, ProjectionError, WrongExpectedVersion
 from registry.domain.errors import (
     Conflict,
     FieldError,
@@ -91,8 +91,13 @@ def event_store_error(_: Request[Any, Any, Any], error: EventStoreError) -> Resp
         return problem(422, "this Idempotency-Key was already used with a different request")
     if isinstance(error, WrongExpectedVersion):
         return problem(409, str(error))
+    if isinstance(error, ProjectionError):
+        # The write is in the log; only the read model failed to follow. A server fault, not the
+        # client's: say so, so that a retry is made with the same Idempotency-Key or not at all.
+        log.error("projection failed after a write: %s", error)
+        return problem(500, "the change was recorded, but the read model could not apply it yet")
     log.error("event store error: %s", error)
-    return problem(409, str(error))
+    return problem(500, "the event store failed to answer this request")
 
 
 def http_error(_: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
