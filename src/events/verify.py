@@ -31,8 +31,7 @@ async def verify_log(pool: asyncpg.Pool[Any], page_size: int = VERIFY_PAGE) -> V
                 bad = _check_row(row, position, expected_hash)
                 if bad is not None:
                     return _report(head, position, expected_hash, position + 1, bad)
-                expected_hash = row["hash"]
-                position = row["position"]
+                position, expected_hash = row[0], row[9]
             if len(rows) < page_size:
                 break
         if position != head["position"] or expected_hash != head["hash"]:
@@ -44,13 +43,14 @@ async def verify_log(pool: asyncpg.Pool[Any], page_size: int = VERIFY_PAGE) -> V
 
 
 def _check_row(row: asyncpg.Record, previous_position: int, previous_hash: bytes) -> str | None:
-    if row["position"] != previous_position + 1:
-        return f"position {previous_position + 1} is missing (next stored is {row['position']})"
+    """What is wrong with this row, if anything. Runs once per event: columns by position."""
+    position, event_id, stream_id, version, type_, schema_version, data, metadata, recorded_at, stored = row
+    if position != previous_position + 1:
+        return f"position {previous_position + 1} is missing (next stored is {position})"
     record = record_bytes(
-        row["position"], row["event_id"], row["stream_id"], row["version"], row["type"],
-        row["schema_version"], row["recorded_at"], row["data"], row["metadata"],
-    )  # fmt: skip
-    if chain(previous_hash, record) != row["hash"]:
+        position, event_id, stream_id, version, type_, schema_version, recorded_at, data, metadata
+    )
+    if chain(previous_hash, record) != stored:
         return "the stored bytes do not match the hash chain"
     return None
 
