@@ -16,13 +16,14 @@ from litestar import Request, Response
 from litestar.enums import MediaType
 
 from events import EventStore
+from registry.api.requests import category_problems
 from registry.domain.errors import FieldError, InvalidInput, NotFound
-from registry.domain.taxonomy import is_known
 from registry.read.queries import Doc, Page, Table, get_doc
 from registry.service.context import Actor, Command
 from registry.service.execute import Registry, Written
 
 C = TypeVar("C")
+F = TypeVar("F")
 MAX_POSITION = 2**63 - 1
 _ETAG = re.compile(r'^(?:W/)?"(\d{1,9})"$')
 
@@ -43,10 +44,12 @@ async def command(
     """The conditions of a write: who, which version, which retry, what request."""
     if idempotency_key is not None and not 0 < len(idempotency_key) <= 100:
         raise InvalidInput([FieldError("Idempotency-Key", "1 to 100 characters")])
-    body = await request.body()
-    fingerprint = hashlib.sha256(
-        request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
-    ).digest()
+    fingerprint = None
+    if idempotency_key is not None:  # only a retry is ever compared with its first request
+        body = await request.body()
+        fingerprint = hashlib.sha256(
+            request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
+        ).digest()
     return Command(
         actor=request.user,
         request_id=request.headers.get("x-request-id"),
@@ -133,6 +136,23 @@ def decode_cursor(cursor: str | None, as_of: int | None) -> tuple[int, int | Non
     return decoded.after, decoded.as_of if decoded.as_of is not None else as_of
 
 
+Lister = Callable[[Any, F, int | None, int, int], Awaitable[Page]]
+
+
+async def list_page(
+    request: Request[Actor, Any, Any],
+    lister: Lister[F],
+    where: F,
+    as_of: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Response[bytes]:
+    """A page of a read-model list: the cursor's position and `as_of` resolved, run on the list pool."""
+    after, position = decode_cursor(cursor, await resolve_as_of(request.app.state.store, as_of))
+    page = await lister(request.app.state.registry.list_pool, where, position, after, limit)
+    return page_response(page, position)
+
+
 def page_response(page: Page, as_of: int | None) -> Response[bytes]:
     next_cursor = "null"
     if page.last is not None:
@@ -156,5 +176,6 @@ def check_window(start: datetime | None, end: datetime | None) -> None:
 
 
 def check_category(code: str | None) -> None:
-    if code is not None and not is_known(code):
-        raise InvalidInput([FieldError("category", f"unknown category code {code!r}")])
+    found = category_problems("category", code)
+    if found:
+        raise InvalidInput(found)

@@ -56,7 +56,7 @@ class Body(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True
             raise InvalidInput(found)
 
 
-def _category(field: str, code: str | UnsetType) -> list[FieldError]:
+def category_problems(field: str, code: str | UnsetType | None) -> list[FieldError]:
     if isinstance(code, str) and not is_known(code):
         return [FieldError(field, f"unknown category code {code!r} (see GET /api/v1/categories)")]
     return []
@@ -180,7 +180,7 @@ class OfferIn(Body, frozen=True, kw_only=True):
     tags: Tags = []
 
     def problems(self) -> list[FieldError]:
-        return _category("category", self.category) + _availability_problems(self.availability)
+        return category_problems("category", self.category) + _availability_problems(self.availability)
 
     def to_command(self, offer_id: uuid.UUID, unit_id: uuid.UUID) -> SubmitOffer:
         return SubmitOffer(
@@ -202,7 +202,7 @@ class OfferPatch(Body, frozen=True, kw_only=True):
     tags: Tags | UnsetType = UNSET
 
     def problems(self) -> list[FieldError]:
-        return _category("category", self.category) + _availability_problems(self.availability)
+        return category_problems("category", self.category) + _availability_problems(self.availability)
 
     def to_command(self, offer_id: uuid.UUID) -> ReviseOffer:
         capacity = UNSET if isinstance(self.capacity, UnsetType) else self.capacity.to_value()
@@ -234,7 +234,7 @@ class NeedIn(Body, frozen=True, kw_only=True):
     description: LongText | None = None
 
     def problems(self) -> list[FieldError]:
-        return _category("category", self.category) + _window("ends_at", self.starts_at, self.ends_at)
+        return category_problems("category", self.category) + _window("ends_at", self.starts_at, self.ends_at)
 
 
 # -- plans ---------------------------------------------------------------------------------------
@@ -261,7 +261,9 @@ class SlotIn(Body, frozen=True, kw_only=True):
     notes: LongText | None = None
 
     def problems(self) -> list[FieldError]:
-        found = _category("category", self.category) + _window("ends_at", self.starts_at, self.ends_at)
+        found = category_problems("category", self.category) + _window(
+            "ends_at", self.starts_at, self.ends_at
+        )
         if (self.starts_at is None) != (self.ends_at is None):
             found.append(FieldError("ends_at", "give both starts_at and ends_at, or neither"))
         return found

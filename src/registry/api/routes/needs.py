@@ -14,10 +14,8 @@ from registry.api.http import (
     apply_change,
     check_category,
     command,
-    decode_cursor,
-    page_response,
+    list_page,
     read_doc,
-    resolve_as_of,
     written_response,
 )
 from registry.api.params import (
@@ -91,12 +89,8 @@ class NeedController(Controller):
     ) -> Response[bytes]:
         """Needs in the order raised; `category` includes its descendants."""
         check_category(category)
-        store = request.app.state.store
-        after, position = decode_cursor(cursor, await resolve_as_of(store, as_of))
         where = NeedFilter(category=category, unit_id=unit_id, status=status, q=q)
-        return page_response(
-            await list_needs(request.app.state.registry.list_pool, where, position, after, limit), position
-        )
+        return await list_page(request, list_needs, where, as_of, cursor, limit)
 
     @get("/needs/{need_id:uuid}", operation_id="getNeed", responses=one(NeedView))
     async def read(

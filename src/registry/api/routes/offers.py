@@ -16,10 +16,8 @@ from registry.api.http import (
     check_category,
     check_window,
     command,
-    decode_cursor,
-    page_response,
+    list_page,
     read_doc,
-    resolve_as_of,
     written_response,
 )
 from registry.api.params import (
@@ -88,8 +86,6 @@ class OfferController(Controller):
         `available_to` keep offers whose availability covers that whole window."""
         check_window(available_from, available_to)
         check_category(category)
-        store = request.app.state.store
-        after, position = decode_cursor(cursor, await resolve_as_of(store, as_of))
         where = OfferFilter(
             category=category,
             unit_id=unit_id,
@@ -99,9 +95,7 @@ class OfferController(Controller):
             available_to=available_to,
             q=q,
         )
-        return page_response(
-            await list_offers(request.app.state.registry.list_pool, where, position, after, limit), position
-        )
+        return await list_page(request, list_offers, where, as_of, cursor, limit)
 
     @get("/offers/{offer_id:uuid}", operation_id="getOffer", responses=one(OfferView))
     async def read(

@@ -15,10 +15,8 @@ from registry.api.body import decode_body, decode_optional_body
 from registry.api.http import (
     apply_change,
     command,
-    decode_cursor,
-    page_response,
+    list_page,
     read_doc,
-    resolve_as_of,
     written_response,
 )
 from registry.api.params import (
@@ -140,12 +138,8 @@ class PlanController(Controller):
         cursor: CursorParam = None,
     ) -> Response[bytes]:
         """Plans in the order drafted, with their slots."""
-        store = request.app.state.store
-        after, position = decode_cursor(cursor, await resolve_as_of(store, as_of))
         where = PlanFilter(status=status, area=area, q=q)
-        return page_response(
-            await list_plans(request.app.state.registry.list_pool, where, position, after, limit), position
-        )
+        return await list_page(request, list_plans, where, as_of, cursor, limit)
 
     @get("/{plan_id:uuid}", operation_id="getPlan", responses=one(PlanView))
     async def read(

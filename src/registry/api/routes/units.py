@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, SkipValidation
 
 from registry.api.auth import COORDINATOR, COORDINATOR_OR_LIAISON
 from registry.api.body import decode_body
-from registry.api.http import command, decode_cursor, page_response, read_doc, resolve_as_of, written_response
+from registry.api.http import command, list_page, read_doc, written_response
 from registry.api.params import (
     AreaParam,
     AsOf,
@@ -63,12 +63,8 @@ class UnitController(Controller):
         cursor: CursorParam = None,
     ) -> Response[bytes]:
         """Units in registration order, filtered by kind, area (and the places under it) and text."""
-        store = request.app.state.store
-        after, position = decode_cursor(cursor, await resolve_as_of(store, as_of))
         where = UnitFilter(kind=kind.value if kind else None, area=area, q=q)
-        return page_response(
-            await list_units(request.app.state.registry.list_pool, where, position, after, limit), position
-        )
+        return await list_page(request, list_units, where, as_of, cursor, limit)
 
     @get("/{unit_id:uuid}", operation_id="getUnit", responses=one(UnitView))
     async def read(
