@@ -18,7 +18,12 @@ STABLE_TAGS = {
     "OfferResumed": "offer_resumed", "OfferWithdrawn": "offer_withdrawn", "NeedRaised": "need_raised",
     "NeedClosed": "need_closed", "NeedCancelled": "need_cancelled", "PlanDrafted": "plan_drafted",
     "SlotAdded": "slot_added", "PlanPublished": "plan_published", "PlanCancelled": "plan_cancelled",
-    "TokenIssued": "token_issued", "TokenRevoked": "token_revoked",
+    "TokenIssued": "token_issued", "TokenRevoked": "token_revoked", "PlanCompleted": "plan_completed",
+    "PlanAllocated": "plan_allocated", "CommitmentProposed": "commitment_proposed",
+    "CommitmentClaimed": "commitment_claimed", "CommitmentConfirmed": "commitment_confirmed",
+    "CommitmentDeclined": "commitment_declined", "CommitmentReleased": "commitment_released",
+    "CommitmentFulfilled": "commitment_fulfilled", "CommitmentNoShow": "commitment_no_show",
+    "CapacityHeld": "capacity_held", "CapacityFreed": "capacity_freed", "DemandCovered": "demand_covered",
 }  # fmt: skip
 
 
@@ -37,6 +42,8 @@ def _struct(cls: type[msgspec.Struct]) -> st.SearchStrategy[msgspec.Struct]:
 
 
 st.register_type_strategy(msgspec.UnsetType, st.just(msgspec.UNSET))
+# JSON has no infinities or NaN; the registry's floats (hours, weights, scores) are finite.
+st.register_type_strategy(float, st.floats(allow_nan=False, allow_infinity=False))
 st.register_type_strategy(
     Capacity, st.builds(Capacity, quantity=st.integers(1, 1_000_000), measure=st.sampled_from(Measure))
 )

@@ -13,6 +13,7 @@ import pytest
 from registry.domain import need, offer, plan, token, unit
 from registry.domain.errors import Conflict, InvalidInput
 from registry.domain.events import (
+    CapacityHeld,
     Event,
     NeedCancelled,
     NeedRaised,
@@ -88,8 +89,14 @@ def test_offer_lifecycle(history: tuple[Event, ...], command: Any, expected: Any
         assert offer.decide(state, command) == expected
 
 
-def test_capacity_cannot_fall_below_what_is_committed() -> None:
-    state = msgspec.structs.replace(given(offer.evolve, SUBMITTED), committed=4)
+def test_capacity_cannot_fall_below_what_is_committed_at_one_time() -> None:
+    morning, noon, evening = (datetime(2026, 10, 24, h, tzinfo=UTC) for h in (1, 4, 9))
+    held = [
+        CapacityHeld(offer_id=ID, commitment_id=uuid.uuid4(), quantity=q, starts_at=s, ends_at=e)
+        for q, s, e in ((3, morning, noon), (1, morning, evening), (2, noon, evening))
+    ]
+    state = given(offer.evolve, SUBMITTED, *held)
+    assert state.remaining == state.capacity.quantity - 4
     with pytest.raises(Conflict, match="below the 4 already committed"):
         offer.decide(
             state, offer.ReviseOffer(offer_id=ID, capacity=Capacity(quantity=3, measure=Measure.BOOTHS))

@@ -33,6 +33,11 @@ CREATE TABLE offers (
     status           text        NOT NULL,
     service_area     text[]      NOT NULL,
     available        tstzmultirange NOT NULL,
+    -- Capacity and the commitments' holds on it (parallel arrays), for matching in one read.
+    capacity         integer     NOT NULL,
+    hold_quantities  integer[]   NOT NULL,
+    hold_starts      timestamptz[] NOT NULL,
+    hold_ends        timestamptz[] NOT NULL,
     search           text        NOT NULL,
     state            json        NOT NULL,
     doc              json        NOT NULL,
@@ -84,6 +89,37 @@ CREATE TABLE plans (
 CREATE UNIQUE INDEX plans_current ON plans (id) WHERE valid_to IS NULL;
 CREATE INDEX plans_current_order ON plans (created_position) WHERE valid_to IS NULL;
 CREATE INDEX plans_as_of ON plans USING gist (int8range(valid_from, valid_to));
+
+CREATE TABLE commitments (
+    id               uuid        NOT NULL,
+    version          integer     NOT NULL,
+    created_position bigint      NOT NULL,
+    unit_id          uuid        NOT NULL,
+    offer_id         uuid        NOT NULL,
+    plan_id          uuid,
+    slot_id          uuid,
+    need_id          uuid,
+    need_unit_id     uuid,
+    origin           text        NOT NULL,
+    status           text        NOT NULL,
+    quantity         integer     NOT NULL,
+    starts_at        timestamptz NOT NULL,
+    ends_at          timestamptz NOT NULL,
+    people_served    integer     NOT NULL,
+    volunteer_hours  double precision NOT NULL,
+    state            json        NOT NULL,
+    doc              json        NOT NULL,
+    created_at       timestamptz NOT NULL,
+    valid_from       bigint      NOT NULL,
+    valid_to         bigint,
+    PRIMARY KEY (id, valid_from)
+);
+CREATE UNIQUE INDEX commitments_current ON commitments (id) WHERE valid_to IS NULL;
+CREATE INDEX commitments_current_order ON commitments (created_position) WHERE valid_to IS NULL;
+CREATE INDEX commitments_current_unit ON commitments (unit_id, starts_at) WHERE valid_to IS NULL;
+CREATE INDEX commitments_current_need_unit ON commitments (need_unit_id, starts_at) WHERE valid_to IS NULL;
+CREATE INDEX commitments_current_plan ON commitments (plan_id, created_position) WHERE valid_to IS NULL;
+CREATE INDEX commitments_as_of ON commitments USING gist (int8range(valid_from, valid_to));
 
 CREATE TABLE tokens (
     id               uuid        NOT NULL,

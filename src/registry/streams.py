@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-Kind = Literal["unit", "offer", "need", "plan", "token"]
+Kind = Literal["unit", "offer", "need", "plan", "token", "commitment"]
 
 
 def stream_id(kind: Kind, entity_id: uuid.UUID) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from registry.domain.values import Capacity, Role, UnitKind, Urgency, Window
+from registry.domain.values import Capacity, CommitmentStatus, Role, UnitKind, Urgency, Window
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -147,6 +147,133 @@ class PlanCancelled(Event, tag="plan_cancelled", frozen=True, kw_only=True):
     reason: str | None = None
 
 
+class PlanCompleted(Event, tag="plan_completed", frozen=True, kw_only=True):
+    """The plan is closed with its outcome, as its fulfilled commitments add it up."""
+
+    plan_id: uuid.UUID
+    service_items: int
+    people_served: int
+    volunteer_hours: float
+    units_involved: int
+    notes: str | None = None
+
+
+class AllocatedQuantity(msgspec.Struct, frozen=True, kw_only=True):
+    slot_id: uuid.UUID
+    offer_id: uuid.UUID
+    quantity: int
+    score: float
+    commitment_id: uuid.UUID
+
+
+class UnmetQuantity(msgspec.Struct, frozen=True, kw_only=True):
+    slot_id: uuid.UUID
+    quantity: int
+
+
+class PlanAllocated(Event, tag="plan_allocated", frozen=True, kw_only=True):
+    """The solver's allocation was dispatched; records what it saw, so it can be recomputed."""
+
+    plan_id: uuid.UUID
+    allocation_id: uuid.UUID
+    # The read model's log position the solver's inputs were read at.
+    read_position: int
+    weights: dict[str, float]
+    solver: str
+    solver_version: str
+    status: str
+    assignments: list[AllocatedQuantity]
+    unmet: list[UnmetQuantity]
+
+
+# -- commitments (认领 / 派单) -------------------------------------------------------------------
+#
+# A commitment's own stream tells its story; the streams it touches get a fact of their own in
+# the same atomic append: the offer's stream holds or frees capacity (so two commitments racing
+# for the last unit meet on the offer's version), and the plan's or need's stream tracks how
+# much of its demand commitments cover.
+
+
+class CommitmentMade(Event, frozen=True, kw_only=True):
+    commitment_id: uuid.UUID
+    offer_id: uuid.UUID
+    # The offering unit, the plan's slot or the need (with its unit) the quantity goes to.
+    unit_id: uuid.UUID
+    plan_id: uuid.UUID | None = None
+    slot_id: uuid.UUID | None = None
+    need_id: uuid.UUID | None = None
+    need_unit_id: uuid.UUID | None = None
+    category: str
+    quantity: int
+    starts_at: datetime
+    ends_at: datetime
+    allocation_id: uuid.UUID | None = None
+
+
+class CommitmentProposed(CommitmentMade, tag="commitment_proposed", frozen=True, kw_only=True):
+    """A coordinator dispatched (派单) an offer's quantity; the unit's liaison accepts or declines."""
+
+
+class CommitmentClaimed(CommitmentMade, tag="commitment_claimed", frozen=True, kw_only=True):
+    """A unit's liaison claimed (认领) a slot or need; a coordinator confirms or declines."""
+
+
+class CommitmentConfirmed(Event, tag="commitment_confirmed", frozen=True, kw_only=True):
+    commitment_id: uuid.UUID
+
+
+class CommitmentDeclined(Event, tag="commitment_declined", frozen=True, kw_only=True):
+    commitment_id: uuid.UUID
+    reason: str | None = None
+
+
+class CommitmentReleased(Event, tag="commitment_released", frozen=True, kw_only=True):
+    commitment_id: uuid.UUID
+    reason: str | None = None
+
+
+class CommitmentFulfilled(Event, tag="commitment_fulfilled", frozen=True, kw_only=True):
+    commitment_id: uuid.UUID
+    people_served: int
+    volunteer_hours: float
+    notes: str | None = None
+
+
+class CommitmentNoShow(Event, tag="commitment_no_show", frozen=True, kw_only=True):
+    commitment_id: uuid.UUID
+
+
+class CapacityHeld(Event, tag="capacity_held", frozen=True, kw_only=True):
+    """On the offer's stream: a commitment takes quantity during its window."""
+
+    offer_id: uuid.UUID
+    commitment_id: uuid.UUID
+    quantity: int
+    starts_at: datetime
+    ends_at: datetime
+
+
+class CapacityFreed(Event, tag="capacity_freed", frozen=True, kw_only=True):
+    """On the offer's stream: a declined or released commitment gives its quantity back."""
+
+    offer_id: uuid.UUID
+    commitment_id: uuid.UUID
+
+
+class DemandCovered(Event, tag="demand_covered", frozen=True, kw_only=True):
+    """On the plan's or need's stream: where one commitment towards its demand now stands."""
+
+    plan_id: uuid.UUID | None = None
+    slot_id: uuid.UUID | None = None
+    need_id: uuid.UUID | None = None
+    commitment_id: uuid.UUID
+    unit_id: uuid.UUID
+    quantity: int
+    status: CommitmentStatus
+    people_served: int = 0
+    volunteer_hours: float = 0.0
+
+
 # -- tokens --------------------------------------------------------------------------------------
 
 
@@ -178,6 +305,18 @@ RegistryEvent = (
     | SlotAdded
     | PlanPublished
     | PlanCancelled
+    | PlanCompleted
+    | PlanAllocated
+    | CommitmentProposed
+    | CommitmentClaimed
+    | CommitmentConfirmed
+    | CommitmentDeclined
+    | CommitmentReleased
+    | CommitmentFulfilled
+    | CommitmentNoShow
+    | CapacityHeld
+    | CapacityFreed
+    | DemandCovered
     | TokenIssued
     | TokenRevoked
 )

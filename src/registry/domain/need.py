@@ -1,4 +1,8 @@
-"""Need (需求): what a unit (or the centre, for residents) needs. open → … → closed / cancelled."""
+"""Need (需求): what a unit (or the centre, for residents) needs.
+
+open → partially_met → met as confirmed commitments cover its quantity (and back, when they are
+released), then closed or cancelled.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,10 @@ from datetime import datetime
 
 import msgspec
 
+from registry.domain import demand
+from registry.domain.demand import Cover
 from registry.domain.errors import Conflict
-from registry.domain.events import Event, NeedCancelled, NeedClosed, NeedRaised
+from registry.domain.events import DemandCovered, Event, NeedCancelled, NeedClosed, NeedRaised
 from registry.domain.values import Urgency
 
 OPEN_STATES = ("open", "partially_met", "met")
@@ -26,7 +32,19 @@ class Need(msgspec.Struct, frozen=True, kw_only=True):
     urgency: Urgency
     description: str | None
     status: str = "open"
-    met_quantity: int = 0
+    covers: list[Cover] = []
+
+    @property
+    def committed(self) -> int:
+        return demand.committed(self.covers)
+
+    @property
+    def met_quantity(self) -> int:
+        return demand.confirmed(self.covers)
+
+    @property
+    def uncovered(self) -> int:
+        return max(self.quantity - self.committed, 0)
 
 
 class RaiseNeed(msgspec.Struct, frozen=True, kw_only=True):
@@ -78,4 +96,15 @@ def evolve(state: Need | None, event: Event) -> Need | None:
         return msgspec.structs.replace(state, status="closed")
     if isinstance(event, NeedCancelled):
         return msgspec.structs.replace(state, status="cancelled")
+    if isinstance(event, DemandCovered):
+        covered = msgspec.structs.replace(state, covers=demand.updated(state.covers, event))
+        return _met(covered)
     return state
+
+
+def _met(state: Need) -> Need:
+    if state.status not in OPEN_STATES:
+        return state
+    if state.met_quantity >= state.quantity:
+        return msgspec.structs.replace(state, status="met")
+    return msgspec.structs.replace(state, status="partially_met" if state.met_quantity > 0 else "open")

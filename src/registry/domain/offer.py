@@ -8,8 +8,11 @@ from datetime import date
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from registry.domain.capacity import Hold, peak_load
 from registry.domain.errors import Conflict
 from registry.domain.events import (
+    CapacityFreed,
+    CapacityHeld,
     Event,
     OfferPaused,
     OfferResumed,
@@ -33,12 +36,13 @@ class Offer(msgspec.Struct, frozen=True, kw_only=True):
     valid_until: date | None
     tags: list[str]
     status: str = "active"
-    # Quantity held by open commitments; never more than capacity.quantity.
-    committed: int = 0
+    # What commitments take, each in its own window; never more than the capacity at any moment.
+    holds: list[Hold] = []
 
     @property
     def remaining(self) -> int:
-        return max(self.capacity.quantity - self.committed, 0)
+        """What is left at the offer's busiest moment: the most any new window can surely get."""
+        return max(self.capacity.quantity - peak_load(self.holds), 0)
 
 
 class SubmitOffer(msgspec.Struct, frozen=True, kw_only=True):
@@ -94,8 +98,9 @@ def decide(state: Offer | None, command: OfferCommand) -> list[Event]:
     if isinstance(command, ReviseOffer):
         changes = changed_fields(state, command)
         capacity = changes.get("capacity")
-        if capacity is not None and capacity.quantity < state.committed:
-            raise Conflict(f"capacity {capacity.quantity} is below the {state.committed} already committed")
+        held = peak_load(state.holds)
+        if capacity is not None and capacity.quantity < held:
+            raise Conflict(f"capacity {capacity.quantity} is below the {held} already committed at one time")
         return [OfferRevised(offer_id=state.id, **changes)] if changes else []
     if isinstance(command, PauseOffer):
         if state.status != "active":
@@ -122,4 +127,14 @@ def evolve(state: Offer | None, event: Event) -> Offer | None:
         return msgspec.structs.replace(state, status="active")
     if isinstance(event, OfferWithdrawn):
         return msgspec.structs.replace(state, status="withdrawn")
+    if isinstance(event, CapacityHeld):
+        hold = Hold(
+            commitment_id=event.commitment_id, quantity=event.quantity,
+            starts_at=event.starts_at, ends_at=event.ends_at,
+        )  # fmt: skip
+        return msgspec.structs.replace(state, holds=[*state.holds, hold])
+    if isinstance(event, CapacityFreed):
+        return msgspec.structs.replace(
+            state, holds=[h for h in state.holds if h.commitment_id != event.commitment_id]
+        )
     return state

@@ -1,4 +1,7 @@
-"""Activity plan (项目 / 活动方案) with its slots. draft → published → … / cancelled."""
+"""Activity plan (项目 / 活动方案) with its slots.
+
+draft → published ⇄ staffed (every slot's quantity committed) → completed, or cancelled.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,21 @@ from datetime import datetime
 
 import msgspec
 
+from registry.domain import demand
+from registry.domain.demand import Cover
 from registry.domain.errors import Conflict
-from registry.domain.events import Event, PlanCancelled, PlanDrafted, PlanPublished, SlotAdded
+from registry.domain.events import (
+    DemandCovered,
+    Event,
+    PlanCancelled,
+    PlanCompleted,
+    PlanDrafted,
+    PlanPublished,
+    SlotAdded,
+)
 
-EDITABLE_STATES = ("draft", "published")
+EDITABLE_STATES = ("draft", "published", "staffed")
+LIVE_STATES = ("published", "staffed")
 
 
 class Slot(msgspec.Struct, frozen=True, kw_only=True):
@@ -20,8 +34,19 @@ class Slot(msgspec.Struct, frozen=True, kw_only=True):
     starts_at: datetime
     ends_at: datetime
     notes: str | None
-    committed: int = 0
-    fulfilled: int = 0
+    covers: list[Cover] = []
+
+    @property
+    def committed(self) -> int:
+        return demand.committed(self.covers)
+
+    @property
+    def fulfilled(self) -> int:
+        return demand.fulfilled(self.covers)
+
+    @property
+    def uncovered(self) -> int:
+        return max(self.quantity - self.committed, 0)
 
 
 class Plan(msgspec.Struct, frozen=True, kw_only=True):
@@ -35,6 +60,10 @@ class Plan(msgspec.Struct, frozen=True, kw_only=True):
     expected_attendance: int | None
     status: str = "draft"
     slots: list[Slot] = []
+    outcome: PlanCompleted | None = None
+
+    def slot(self, slot_id: uuid.UUID) -> Slot | None:
+        return next((s for s in self.slots if s.id == slot_id), None)
 
 
 class DraftPlan(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,7 +97,12 @@ class CancelPlan(msgspec.Struct, frozen=True, kw_only=True):
     reason: str | None = None
 
 
-PlanCommand = DraftPlan | AddSlot | PublishPlan | CancelPlan
+class CompletePlan(msgspec.Struct, frozen=True, kw_only=True):
+    plan_id: uuid.UUID
+    notes: str | None = None
+
+
+PlanCommand = DraftPlan | AddSlot | PublishPlan | CancelPlan | CompletePlan
 
 
 def decide(state: Plan | None, command: PlanCommand) -> list[Event]:
@@ -86,7 +120,24 @@ def decide(state: Plan | None, command: PlanCommand) -> list[Event]:
         if state.status != "draft":
             raise Conflict(f"only a draft can be published (the plan is {state.status})")
         return [PlanPublished(plan_id=state.id)]
+    if isinstance(command, CompletePlan):
+        return [_completed(state, command.notes)]
     return [PlanCancelled(plan_id=state.id, reason=command.reason)]
+
+
+def _completed(state: Plan, notes: str | None) -> PlanCompleted:
+    """Close a live plan with the outcome its fulfilled commitments add up to."""
+    if state.status not in LIVE_STATES:
+        raise Conflict(f"only a published plan can be completed (the plan is {state.status})")
+    done = [c for slot in state.slots for c in slot.covers if c.status == "fulfilled"]
+    return PlanCompleted(
+        plan_id=state.id,
+        service_items=sum(1 for slot in state.slots if slot.fulfilled > 0),
+        people_served=sum(c.people_served for c in done),
+        volunteer_hours=sum(c.volunteer_hours for c in done),
+        units_involved=len({c.unit_id for c in done}),
+        notes=notes,
+    )
 
 
 def _slot_added(state: Plan, command: AddSlot) -> SlotAdded:
@@ -115,9 +166,27 @@ def evolve(state: Plan | None, event: Event) -> Plan | None:
             id=event.slot_id, category=event.category, quantity=event.quantity,
             starts_at=event.starts_at, ends_at=event.ends_at, notes=event.notes,
         )  # fmt: skip
-        return msgspec.structs.replace(state, slots=[*state.slots, slot])
+        return _staffing(msgspec.structs.replace(state, slots=[*state.slots, slot]))
     if isinstance(event, PlanPublished):
-        return msgspec.structs.replace(state, status="published")
+        return _staffing(msgspec.structs.replace(state, status="published"))
     if isinstance(event, PlanCancelled):
         return msgspec.structs.replace(state, status="cancelled")
+    if isinstance(event, PlanCompleted):
+        return msgspec.structs.replace(state, status="completed", outcome=event)
+    if isinstance(event, DemandCovered):
+        slots = [
+            msgspec.structs.replace(slot, covers=demand.updated(slot.covers, event))
+            if slot.id == event.slot_id
+            else slot
+            for slot in state.slots
+        ]
+        return _staffing(msgspec.structs.replace(state, slots=slots))
     return state
+
+
+def _staffing(state: Plan) -> Plan:
+    """A live plan is staffed while commitments cover every slot's quantity."""
+    if state.status not in LIVE_STATES:
+        return state
+    staffed = bool(state.slots) and all(slot.uncovered == 0 for slot in state.slots)
+    return msgspec.structs.replace(state, status="staffed" if staffed else "published")

@@ -46,6 +46,30 @@ class Urgency(StrEnum):
     URGENT = "urgent"
 
 
+class CommitmentStatus(StrEnum):
+    PROPOSED = "proposed"  # dispatched by a coordinator, awaiting the unit
+    CLAIMED = "claimed"  # claimed by the unit, awaiting a coordinator
+    CONFIRMED = "confirmed"
+    FULFILLED = "fulfilled"
+    DECLINED = "declined"
+    RELEASED = "released"
+    NO_SHOW = "no_show"
+
+    @property
+    def holds_capacity(self) -> bool:
+        """Whether the commitment still takes its quantity (fulfilled ones used it)."""
+        return self in _HOLDING
+
+    @property
+    def is_open(self) -> bool:
+        """Whether it can still change: confirmed, declined, released, fulfilled or marked."""
+        return self in _OPEN
+
+
+_OPEN = frozenset({CommitmentStatus.PROPOSED, CommitmentStatus.CLAIMED, CommitmentStatus.CONFIRMED})
+_HOLDING = _OPEN | {CommitmentStatus.FULFILLED}
+
+
 Quantity = Annotated[int, msgspec.Meta(gt=0, le=1_000_000)]
 
 
@@ -87,6 +111,28 @@ def window_ranges(windows: Iterable[Window]) -> Iterator[tuple[datetime, datetim
             day += timedelta(days=1)
 
 
+def covering_range(
+    windows: Iterable[Window], starts_at: datetime, ends_at: datetime
+) -> tuple[datetime, datetime] | None:
+    """The availability range that covers all of [starts_at, ends_at), touching ranges merged."""
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(window_ranges(windows)):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return next(((s, e) for s, e in merged if s <= starts_at and ends_at <= e), None)
+
+
+def covers_window(windows: Iterable[Window], starts_at: datetime, ends_at: datetime) -> bool:
+    return covering_range(windows, starts_at, ends_at) is not None
+
+
 def area_covers(service_area: str, place: str) -> bool:
     """Whether an area path (`虹口区/欧阳路街道`) includes a place (`虹口区/欧阳路街道/虹仪居民区`)."""
     return place == service_area or place.startswith(service_area + "/")
+
+
+def serves(service_area: list[str], place: str | None) -> bool:
+    """Whether an offer's service area includes a place; no service area (or no place) means yes."""
+    return place is None or not service_area or any(area_covers(area, place) for area in service_area)

@@ -17,11 +17,11 @@ import msgspec
 from events import RecordedEvent, TypedCodec
 from events.projection import Handler, Projection
 from events.sql import Connection, query
-from registry.domain import need, offer, plan, token, unit
+from registry.domain import commitment, need, offer, plan, token, unit
 from registry.domain.events import EVENT_TYPES, Event
 from registry.domain.values import window_ranges
 from registry.read import views
-from registry.streams import entity_id
+from registry.streams import Kind, entity_id
 
 S = TypeVar("S", bound=msgspec.Struct)
 
@@ -34,6 +34,7 @@ class Table(Generic[S]):
     """How one kind of entity is folded and stored."""
 
     name: str
+    kind: Kind
     state_type: type[S]
     evolve: Callable[[S | None, Event], S | None]
     view: Callable[[S, views.Stamp], msgspec.Struct]
@@ -48,35 +49,53 @@ def _search(*texts: str | None) -> str:
 
 def _offer_columns(state: offer.Offer) -> tuple[Any, ...]:
     ranges = list(window_ranges(state.availability))
+    holds = state.holds
     return (
         state.unit_id, state.category, state.status, state.service_area,
-        [start for start, _ in ranges], [end for _, end in ranges],
+        [start for start, _ in ranges], [end for _, end in ranges], state.capacity.quantity,
+        [h.quantity for h in holds], [h.starts_at for h in holds], [h.ends_at for h in holds],
         _search(state.title, state.description, *state.tags),
+    )  # fmt: skip
+
+
+def _commitment_columns(state: commitment.Commitment) -> tuple[Any, ...]:
+    return (
+        state.unit_id, state.offer_id, state.plan_id, state.slot_id, state.need_id, state.need_unit_id,
+        state.origin.value, state.status.value, state.quantity, state.starts_at, state.ends_at,
+        state.people_served, state.volunteer_hours,
     )  # fmt: skip
 
 
 TABLES: tuple[Table[Any], ...] = (
     Table(
-        "units", unit.Unit, unit.evolve, views.unit_view,
+        "units", "unit", unit.Unit, unit.evolve, views.unit_view,
         lambda s: (s.kind, s.area, _search(s.name, s.short_name, s.description, s.address)),
         ["unit_registered", "unit_profile_updated"],
     ),
     Table(
-        "offers", offer.Offer, offer.evolve, views.offer_view, _offer_columns,
-        ["offer_submitted", "offer_revised", "offer_paused", "offer_resumed", "offer_withdrawn"],
+        "offers", "offer", offer.Offer, offer.evolve, views.offer_view, _offer_columns,
+        ["offer_submitted", "offer_revised", "offer_paused", "offer_resumed", "offer_withdrawn",
+         "capacity_held", "capacity_freed"],
     ),
     Table(
-        "needs", need.Need, need.evolve, views.need_view,
+        "needs", "need", need.Need, need.evolve, views.need_view,
         lambda s: (s.unit_id, s.category, s.status, _search(s.title, s.description, s.location)),
-        ["need_raised", "need_closed", "need_cancelled"],
+        ["need_raised", "need_closed", "need_cancelled", "demand_covered"],
     ),
     Table(
-        "plans", plan.Plan, plan.evolve, views.plan_view,
+        "plans", "plan", plan.Plan, plan.evolve, views.plan_view,
         lambda s: (s.status, s.area, _search(s.title, s.series, s.venue)),
-        ["plan_drafted", "slot_added", "plan_published", "plan_cancelled"],
+        ["plan_drafted", "slot_added", "plan_published", "plan_cancelled", "plan_completed",
+         "plan_allocated", "demand_covered"],
     ),
     Table(
-        "tokens", token.Token, token.evolve, views.token_view,
+        "commitments", "commitment", commitment.Commitment, commitment.evolve, views.commitment_view,
+        _commitment_columns,
+        ["commitment_proposed", "commitment_claimed", "commitment_confirmed", "commitment_declined",
+         "commitment_released", "commitment_fulfilled", "commitment_no_show"],
+    ),
+    Table(
+        "tokens", "token", token.Token, token.evolve, views.token_view,
         lambda s: (s.secret_hash, s.revoked),
         ["token_issued", "token_revoked"],
     ),
@@ -87,6 +106,8 @@ def _handler(table: Table[Any]) -> Handler:
     decoder = msgspec.json.Decoder(table.state_type)
 
     async def handle(conn: Connection, recorded: RecordedEvent) -> None:
+        if not recorded.stream_id.startswith(table.kind + "-"):
+            return  # an event type several kinds of stream take; this table is not its stream's
         key = entity_id(recorded.stream_id)
         row = await conn.fetchrow(query(f"registry/{table.name}-close"), key, recorded.position)
         state = decoder.decode(row["state"]) if row is not None else None
@@ -106,8 +127,25 @@ def _handler(table: Table[Any]) -> Handler:
     return handle
 
 
+def _either(handlers: list[Handler]) -> Handler:
+    """One event type that several tables take (demand_covered): each handler checks the stream."""
+    if len(handlers) == 1:
+        return handlers[0]
+
+    async def handle(conn: Connection, recorded: RecordedEvent) -> None:
+        for handler in handlers:
+            await handler(conn, recorded)
+
+    return handle
+
+
 def read_model_projection() -> Projection:
-    handlers = {event_type: _handler(table) for table in TABLES for event_type in table.event_types}
+    by_type: dict[str, list[Handler]] = {}
+    for table in TABLES:
+        handler = _handler(table)
+        for event_type in table.event_types:
+            by_type.setdefault(event_type, []).append(handler)
+    handlers = {event_type: _either(found) for event_type, found in by_type.items()}
     missing = set(EVENT_TYPES) - set(handlers)
     assert not missing, f"events with no read-model handler: {sorted(missing)}"
     return Projection("registry", SCHEMA, query("registry/read-model"), handlers)

@@ -12,12 +12,14 @@ from datetime import date, datetime
 
 import msgspec
 
+from registry.domain.commitment import Commitment, Origin
+from registry.domain.events import PlanCompleted
 from registry.domain.need import Need
 from registry.domain.offer import Offer
-from registry.domain.plan import Plan
+from registry.domain.plan import Plan, Slot
 from registry.domain.token import Token
 from registry.domain.unit import Unit
-from registry.domain.values import Capacity, Role, UnitKind, Urgency, Window
+from registry.domain.values import Capacity, CommitmentStatus, Role, UnitKind, Urgency, Window
 
 
 class Stamp(msgspec.Struct, frozen=True):
@@ -69,6 +71,8 @@ class NeedView(msgspec.Struct, frozen=True, kw_only=True):
     category: str
     title: str
     quantity: int
+    # Promised by open or fulfilled commitments / agreed by both sides (confirmed or fulfilled).
+    committed: int
     met_quantity: int
     starts_at: datetime
     ends_at: datetime
@@ -92,6 +96,16 @@ class SlotView(msgspec.Struct, frozen=True, kw_only=True):
     fulfilled: int
 
 
+class Outcome(msgspec.Struct, frozen=True, kw_only=True):
+    """What a completed plan delivered, as its fulfilled commitments add it up."""
+
+    service_items: int
+    people_served: int
+    volunteer_hours: float
+    units_involved: int
+    notes: str | None
+
+
 class PlanView(msgspec.Struct, frozen=True, kw_only=True):
     id: uuid.UUID
     version: int
@@ -104,6 +118,31 @@ class PlanView(msgspec.Struct, frozen=True, kw_only=True):
     expected_attendance: int | None
     status: str
     slots: list[SlotView]
+    outcome: Outcome | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CommitmentView(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    version: int
+    offer_id: uuid.UUID
+    unit_id: uuid.UUID
+    plan_id: uuid.UUID | None
+    slot_id: uuid.UUID | None
+    need_id: uuid.UUID | None
+    need_unit_id: uuid.UUID | None
+    category: str
+    quantity: int
+    starts_at: datetime
+    ends_at: datetime
+    origin: Origin
+    status: CommitmentStatus
+    allocation_id: uuid.UUID | None
+    people_served: int
+    volunteer_hours: float
+    notes: str | None
+    reason: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -129,18 +168,40 @@ def unit_view(state: Unit, stamp: Stamp) -> UnitView:
 
 def offer_view(state: Offer, stamp: Stamp) -> OfferView:
     fields = _fields(state)
-    del fields["committed"]
+    del fields["holds"]
     return OfferView(**fields, remaining=state.remaining, **_fields(stamp))  # type: ignore[arg-type]
 
 
 def need_view(state: Need, stamp: Stamp) -> NeedView:
-    return NeedView(**_fields(state), **_fields(stamp))  # type: ignore[arg-type]
+    fields = _fields(state)
+    del fields["covers"]
+    fields.update(committed=state.committed, met_quantity=state.met_quantity)
+    return NeedView(**fields, **_fields(stamp))  # type: ignore[arg-type]
+
+
+def _slot_view(plan: Plan, slot: Slot) -> SlotView:
+    fields = _fields(slot)
+    del fields["covers"]
+    return SlotView(plan_id=plan.id, committed=slot.committed, fulfilled=slot.fulfilled, **fields)  # type: ignore[arg-type]
+
+
+def _outcome(done: PlanCompleted | None) -> Outcome | None:
+    if done is None:
+        return None
+    fields = _fields(done)
+    del fields["plan_id"]
+    return Outcome(**fields)  # type: ignore[arg-type]
 
 
 def plan_view(state: Plan, stamp: Stamp) -> PlanView:
     fields = _fields(state)
-    fields["slots"] = [SlotView(plan_id=state.id, **_fields(slot)) for slot in state.slots]  # type: ignore[arg-type]
+    fields["slots"] = [_slot_view(state, slot) for slot in state.slots]
+    fields["outcome"] = _outcome(state.outcome)
     return PlanView(**fields, **_fields(stamp))  # type: ignore[arg-type]
+
+
+def commitment_view(state: Commitment, stamp: Stamp) -> CommitmentView:
+    return CommitmentView(**_fields(state), **_fields(stamp))  # type: ignore[arg-type]
 
 
 def token_view(state: Token, stamp: Stamp) -> TokenView:

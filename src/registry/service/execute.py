@@ -98,7 +98,7 @@ class Registry:
             try:
                 result = await self.store.append(
                     stream_id(aggregate.kind, entity_id),
-                    [self._new_event(e, context) for e in events],
+                    [self.new_event(e, context) for e in events],
                     expected_version=version,
                     idempotency_key=context.scoped_key,
                     fingerprint=context.fingerprint,
@@ -131,7 +131,7 @@ class Registry:
         return Written(entity_id, state, result.version, result.position)
 
     @staticmethod
-    def _new_event(event: Event, context: Command) -> NewEvent:
+    def new_event(event: Event, context: Command) -> NewEvent:
         metadata = Metadata(
             actor=context.actor.subject,
             role=context.actor.role.value,

@@ -1,0 +1,252 @@
+"""Commitment (认领 / 派单): an offer's quantity promised to a plan's slot or to a need.
+
+A coordinator dispatches (proposed, the unit accepts or declines) or a unit's liaison claims
+(claimed, a coordinator confirms or declines); then confirmed → fulfilled, or declined /
+released / no-show. Every step is decided here across the three streams it touches: the
+commitment's own, the offer's (capacity held or freed) and the plan's or need's (demand covered).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+import msgspec
+
+from registry.domain.capacity import remaining_in
+from registry.domain.errors import Conflict, Forbidden
+from registry.domain.events import (
+    CapacityFreed,
+    CapacityHeld,
+    CommitmentClaimed,
+    CommitmentConfirmed,
+    CommitmentDeclined,
+    CommitmentFulfilled,
+    CommitmentMade,
+    CommitmentNoShow,
+    CommitmentProposed,
+    CommitmentReleased,
+    DemandCovered,
+    Event,
+)
+from registry.domain.need import OPEN_STATES, Need
+from registry.domain.offer import Offer
+from registry.domain.plan import LIVE_STATES, Plan, Slot
+from registry.domain.taxonomy import covers
+from registry.domain.values import CommitmentStatus, covers_window, serves
+
+
+class Origin(StrEnum):
+    DISPATCH = "dispatch"  # 派单: a coordinator's proposal
+    CLAIM = "claim"  # 认领: the unit's own claim
+
+
+class Side(StrEnum):
+    """Who acts on a commitment: the centre's coordinators or the offering unit."""
+
+    CENTRE = "centre"
+    UNIT = "unit"
+
+
+class Commitment(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    offer_id: uuid.UUID
+    unit_id: uuid.UUID
+    plan_id: uuid.UUID | None
+    slot_id: uuid.UUID | None
+    need_id: uuid.UUID | None
+    need_unit_id: uuid.UUID | None
+    category: str
+    quantity: int
+    starts_at: datetime
+    ends_at: datetime
+    allocation_id: uuid.UUID | None
+    origin: Origin
+    status: CommitmentStatus
+    people_served: int = 0
+    volunteer_hours: float = 0.0
+    notes: str | None = None
+    reason: str | None = None
+
+
+class Target(msgspec.Struct, frozen=True, kw_only=True):
+    """What a commitment goes to: a plan's slot or a need, with the demand still uncovered."""
+
+    plan_id: uuid.UUID | None = None
+    slot_id: uuid.UUID | None = None
+    need_id: uuid.UUID | None = None
+    need_unit_id: uuid.UUID | None = None
+    category: str
+    starts_at: datetime
+    ends_at: datetime
+    # The place served (the plan's area, or the needing unit's), for the offer's service area.
+    place: str | None
+    uncovered: int
+    # Whether commitments can still be made at all, and whether units may claim (a live plan).
+    accepting: bool
+    open_for_claims: bool
+
+
+def slot_target(plan: Plan, slot: Slot) -> Target:
+    return Target(
+        plan_id=plan.id, slot_id=slot.id, category=slot.category, starts_at=slot.starts_at,
+        ends_at=slot.ends_at, place=plan.area, uncovered=slot.uncovered,
+        accepting=plan.status in ("draft", *LIVE_STATES), open_for_claims=plan.status in LIVE_STATES,
+    )  # fmt: skip
+
+
+def need_target(need: Need, place: str | None) -> Target:
+    """A need's target; `place` is the needing unit's area."""
+    live = need.status in OPEN_STATES
+    return Target(
+        need_id=need.id, need_unit_id=need.unit_id, category=need.category, starts_at=need.starts_at,
+        ends_at=need.ends_at, place=place, uncovered=need.uncovered, accepting=live, open_for_claims=live,
+    )  # fmt: skip
+
+
+class Effects(msgspec.Struct, frozen=True, kw_only=True):
+    """Events for each stream one step touches; empty lists leave a stream alone."""
+
+    commitment: list[Event]
+    offer: list[Event] = []
+    target: list[Event] = []
+
+
+def make(
+    *,
+    commitment_id: uuid.UUID,
+    offer: Offer,
+    target: Target,
+    quantity: int,
+    origin: Origin,
+    allocation_id: uuid.UUID | None = None,
+) -> Effects:
+    """Propose or claim `quantity` of `offer` for `target`, if every rule of matching allows it."""
+    if not target.accepting:
+        raise Conflict("the plan or need is closed to new commitments")
+    _check_fit(offer, target)
+    if origin == Origin.CLAIM and not target.open_for_claims:
+        raise Conflict("only a published plan's slots and open needs can be claimed")
+    left = remaining_in(offer.capacity.quantity, offer.holds, target.starts_at, target.ends_at)
+    if quantity > left:
+        raise Conflict(f"the offer has {left} left in that window; {quantity} asked")
+    if quantity > target.uncovered:
+        raise Conflict(f"only {target.uncovered} of the demand is still uncovered; {quantity} offered")
+    made_type = CommitmentProposed if origin == Origin.DISPATCH else CommitmentClaimed
+    made = made_type(
+        commitment_id=commitment_id, offer_id=offer.id, unit_id=offer.unit_id,
+        plan_id=target.plan_id, slot_id=target.slot_id, need_id=target.need_id,
+        need_unit_id=target.need_unit_id, category=offer.category, quantity=quantity,
+        starts_at=target.starts_at, ends_at=target.ends_at, allocation_id=allocation_id,
+    )  # fmt: skip
+    held = CapacityHeld(
+        offer_id=offer.id, commitment_id=commitment_id, quantity=quantity,
+        starts_at=target.starts_at, ends_at=target.ends_at,
+    )  # fmt: skip
+    status = CommitmentStatus.PROPOSED if origin == Origin.DISPATCH else CommitmentStatus.CLAIMED
+    return Effects(commitment=[made], offer=[held], target=[_covered(evolve_made(made, origin), status)])
+
+
+def _check_fit(offer: Offer, target: Target) -> None:
+    if offer.status != "active":
+        raise Conflict(f"the offer is {offer.status}; only an active offer can be committed")
+    if not covers(target.category, offer.category):
+        raise Conflict(f"the offer's category {offer.category} does not fit {target.category}")
+    if not covers_window(offer.availability, target.starts_at, target.ends_at):
+        raise Conflict("the offer is not available for the whole window")
+    if not serves(offer.service_area, target.place):
+        raise Conflict(f"the offer does not serve {target.place}")
+    if target.need_unit_id is not None and target.need_unit_id == offer.unit_id:
+        raise Conflict("a unit's own offer cannot meet its own need")
+
+
+def confirm(state: Commitment, side: Side) -> Effects:
+    """The other side accepts: the unit a dispatch, the centre a claim."""
+    awaiting = CommitmentStatus.PROPOSED if side == Side.UNIT else CommitmentStatus.CLAIMED
+    if state.status not in (CommitmentStatus.PROPOSED, CommitmentStatus.CLAIMED):
+        raise Conflict(f"the commitment is {state.status}; only a proposed or claimed one is confirmed")
+    if state.status != awaiting:
+        raise Forbidden(
+            "a commitment is confirmed by the other side: the unit a dispatch, the centre a claim"
+        )
+    return Effects(
+        commitment=[CommitmentConfirmed(commitment_id=state.id)],
+        target=[_covered(state, CommitmentStatus.CONFIRMED)],
+    )
+
+
+def decline(state: Commitment, reason: str | None) -> Effects:
+    if state.status not in (CommitmentStatus.PROPOSED, CommitmentStatus.CLAIMED):
+        raise Conflict(f"the commitment is {state.status}; only a proposed or claimed one is declined")
+    return _ended(state, CommitmentDeclined(commitment_id=state.id, reason=reason), CommitmentStatus.DECLINED)
+
+
+def release(state: Commitment, reason: str | None) -> Effects:
+    if not state.status.is_open:
+        raise Conflict(f"the commitment is {state.status} and can no longer be released")
+    return _ended(state, CommitmentReleased(commitment_id=state.id, reason=reason), CommitmentStatus.RELEASED)
+
+
+def no_show(state: Commitment) -> Effects:
+    if state.status != CommitmentStatus.CONFIRMED:
+        raise Conflict(f"the commitment is {state.status}; only a confirmed one can be a no-show")
+    return _ended(state, CommitmentNoShow(commitment_id=state.id), CommitmentStatus.NO_SHOW)
+
+
+def fulfil(state: Commitment, people_served: int, volunteer_hours: float, notes: str | None) -> Effects:
+    """The service was delivered (晒单). The capacity stays used: its window was spent."""
+    if state.status != CommitmentStatus.CONFIRMED:
+        raise Conflict(f"the commitment is {state.status}; only a confirmed one can be fulfilled")
+    done = CommitmentFulfilled(
+        commitment_id=state.id, people_served=people_served, volunteer_hours=volunteer_hours, notes=notes
+    )
+    covered = _covered(state, CommitmentStatus.FULFILLED, people_served, volunteer_hours)
+    return Effects(commitment=[done], target=[covered])
+
+
+def _ended(state: Commitment, event: Event, status: CommitmentStatus) -> Effects:
+    return Effects(
+        commitment=[event],
+        offer=[CapacityFreed(offer_id=state.offer_id, commitment_id=state.id)],
+        target=[_covered(state, status)],
+    )
+
+
+def _covered(
+    state: Commitment, status: CommitmentStatus, people_served: int = 0, volunteer_hours: float = 0.0
+) -> DemandCovered:
+    return DemandCovered(
+        plan_id=state.plan_id, slot_id=state.slot_id, need_id=state.need_id, commitment_id=state.id,
+        unit_id=state.unit_id, quantity=state.quantity, status=status,
+        people_served=people_served, volunteer_hours=volunteer_hours,
+    )  # fmt: skip
+
+
+def evolve_made(event: CommitmentMade, origin: Origin) -> Commitment:
+    fields = msgspec.structs.asdict(event)
+    status = CommitmentStatus.PROPOSED if origin == Origin.DISPATCH else CommitmentStatus.CLAIMED
+    return Commitment(id=fields.pop("commitment_id"), origin=origin, status=status, **fields)
+
+
+def evolve(state: Commitment | None, event: Event) -> Commitment | None:
+    if isinstance(event, CommitmentProposed):
+        return evolve_made(event, Origin.DISPATCH)
+    if isinstance(event, CommitmentClaimed):
+        return evolve_made(event, Origin.CLAIM)
+    if state is None:
+        return None
+    if isinstance(event, CommitmentConfirmed):
+        return msgspec.structs.replace(state, status=CommitmentStatus.CONFIRMED)
+    if isinstance(event, CommitmentDeclined):
+        return msgspec.structs.replace(state, status=CommitmentStatus.DECLINED, reason=event.reason)
+    if isinstance(event, CommitmentReleased):
+        return msgspec.structs.replace(state, status=CommitmentStatus.RELEASED, reason=event.reason)
+    if isinstance(event, CommitmentNoShow):
+        return msgspec.structs.replace(state, status=CommitmentStatus.NO_SHOW)
+    if isinstance(event, CommitmentFulfilled):
+        return msgspec.structs.replace(
+            state, status=CommitmentStatus.FULFILLED, people_served=event.people_served,
+            volunteer_hours=event.volunteer_hours, notes=event.notes,
+        )  # fmt: skip
+    return state

@@ -1,0 +1,1 @@
+"""Matching what units offer to what activity plans need."""

@@ -1,0 +1,191 @@
+"""Commitment use cases: dispatch and claim, the other side's answer, fulfilment, and the
+releases that follow an offer's withdrawal or a plan's or need's cancellation."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+
+import msgspec
+
+from registry.domain import commitment, need, offer, plan
+from registry.domain.commitment import Commitment, Effects, Origin, Side, Target
+from registry.domain.errors import Conflict, Forbidden, NotFound
+from registry.domain.values import Role
+from registry.service.aggregates import COMMITMENTS, NEEDS, OFFERS, PLANS, UNITS
+from registry.service.context import Actor, Command
+from registry.service.execute import Registry, Written
+from registry.service.work import UnitOfWork, run
+
+
+class MakeCommitment(msgspec.Struct, frozen=True, kw_only=True):
+    commitment_id: uuid.UUID
+    offer_id: uuid.UUID
+    quantity: int
+    plan_id: uuid.UUID | None = None
+    slot_id: uuid.UUID | None = None
+    need_id: uuid.UUID | None = None
+
+
+async def make_commitment(registry: Registry, ctx: Command, cmd: MakeCommitment) -> Written[None]:
+    """A coordinator dispatches (派单); the offer's unit's liaison claims (认领)."""
+    ctx.actor.require(Role.COORDINATOR, Role.LIAISON)
+    origin = Origin.DISPATCH if ctx.actor.role == Role.COORDINATOR else Origin.CLAIM
+
+    async def work(unit: UnitOfWork) -> uuid.UUID:
+        offered = await unit.require(OFFERS, cmd.offer_id)
+        ctx.actor.require_unit(offered.unit_id)
+        target = await load_target(unit, cmd.plan_id, cmd.slot_id, cmd.need_id)
+        if await unit.load(COMMITMENTS, cmd.commitment_id) is not None:
+            raise Conflict(f"commitment {cmd.commitment_id} already exists")
+        effects = commitment.make(
+            commitment_id=cmd.commitment_id,
+            offer=offered,
+            target=target,
+            quantity=cmd.quantity,
+            origin=origin,
+        )
+        emit(unit, cmd.commitment_id, effects, cmd.offer_id, target.plan_id, target.need_id)
+        return cmd.commitment_id
+
+    return await run(registry, ctx, work)
+
+
+async def load_target(
+    unit: UnitOfWork, plan_id: uuid.UUID | None, slot_id: uuid.UUID | None, need_id: uuid.UUID | None
+) -> Target:
+    if need_id is not None:
+        needed = await unit.require(NEEDS, need_id)
+        needing_unit = await unit.require(UNITS, needed.unit_id)
+        return commitment.need_target(needed, needing_unit.area)
+    assert plan_id is not None and slot_id is not None, "the request names a slot or a need"
+    planned = await unit.require(PLANS, plan_id)
+    slot = planned.slot(slot_id)
+    if slot is None:
+        raise NotFound("slot", slot_id)
+    return commitment.slot_target(planned, slot)
+
+
+def emit(
+    unit: UnitOfWork,
+    commitment_id: uuid.UUID,
+    effects: Effects,
+    offer_id: uuid.UUID,
+    plan_id: uuid.UUID | None,
+    need_id: uuid.UUID | None,
+) -> None:
+    """A step's events, each to its stream: the commitment's, the offer's, the plan's or need's."""
+    unit.emit(COMMITMENTS, commitment_id, effects.commitment)
+    unit.emit(OFFERS, offer_id, effects.offer)
+    if need_id is not None:
+        unit.emit(NEEDS, need_id, effects.target)
+    elif plan_id is not None:
+        unit.emit(PLANS, plan_id, effects.target)
+
+
+def side_of(actor: Actor, state: Commitment) -> Side:
+    """Which side the actor is on: the centre (coordinators) or the offering unit (its liaison)."""
+    if actor.role == Role.COORDINATOR:
+        return Side.CENTRE
+    if actor.role == Role.LIAISON and actor.unit_id == state.unit_id:
+        return Side.UNIT
+    raise Forbidden("only the centre's coordinators and the offering unit's liaison act on a commitment")
+
+
+Step = Callable[[Commitment, Side], Effects]
+
+
+async def step(registry: Registry, ctx: Command, commitment_id: uuid.UUID, decide: Step) -> Written[None]:
+    """One step of a commitment's life, with the offer and demand it touches, all at once."""
+    ctx.actor.require(Role.COORDINATOR, Role.LIAISON)
+
+    async def work(unit: UnitOfWork) -> uuid.UUID:
+        state = await unit.require(COMMITMENTS, commitment_id, conditional=True)
+        effects = decide(state, side_of(ctx.actor, state))
+        await _emit_step(unit, state, effects)
+        return commitment_id
+
+    return await run(registry, ctx, work)
+
+
+async def _emit_step(unit: UnitOfWork, state: Commitment, effects: Effects) -> None:
+    await unit.require(OFFERS, state.offer_id)
+    if state.need_id is not None:
+        await unit.require(NEEDS, state.need_id)
+    elif state.plan_id is not None:
+        await unit.require(PLANS, state.plan_id)
+    emit(unit, state.id, effects, state.offer_id, state.plan_id, state.need_id)
+
+
+def confirm(state: Commitment, side: Side) -> Effects:
+    return commitment.confirm(state, side)
+
+
+def declining(reason: str | None) -> Step:
+    return lambda state, _side: commitment.decline(state, reason)
+
+
+def releasing(reason: str | None) -> Step:
+    return lambda state, _side: commitment.release(state, reason)
+
+
+def fulfilling(people_served: int, volunteer_hours: float, notes: str | None) -> Step:
+    return lambda state, _side: commitment.fulfil(state, people_served, volunteer_hours, notes)
+
+
+def no_show(state: Commitment, side: Side) -> Effects:
+    if side != Side.CENTRE:
+        raise Forbidden("a no-show is recorded by the centre")
+    return commitment.no_show(state)
+
+
+async def release_open(unit: UnitOfWork, commitment_ids: Iterable[uuid.UUID], reason: str) -> None:
+    """Release every commitment still open among `commitment_ids` (the cascade of a withdrawal)."""
+    for commitment_id in commitment_ids:
+        state = await unit.require(COMMITMENTS, commitment_id)
+        if state.status.is_open:
+            await _emit_step(unit, state, commitment.release(state, reason))
+
+
+# -- closings that release what is still open ----------------------------------------------------
+
+
+async def withdraw_offer(registry: Registry, ctx: Command, cmd: offer.WithdrawOffer) -> Written[None]:
+    ctx.actor.require(Role.COORDINATOR, Role.LIAISON)
+
+    async def work(unit: UnitOfWork) -> uuid.UUID:
+        state = await unit.require(OFFERS, cmd.offer_id, conditional=True)
+        ctx.actor.require_unit(state.unit_id)
+        unit.emit(OFFERS, cmd.offer_id, offer.decide(state, cmd))
+        await release_open(unit, [h.commitment_id for h in state.holds], "offer withdrawn")
+        return cmd.offer_id
+
+    return await run(registry, ctx, work)
+
+
+async def cancel_plan(registry: Registry, ctx: Command, cmd: plan.CancelPlan) -> Written[None]:
+    ctx.actor.require(Role.COORDINATOR)
+
+    async def work(unit: UnitOfWork) -> uuid.UUID:
+        state = await unit.require(PLANS, cmd.plan_id, conditional=True)
+        unit.emit(PLANS, cmd.plan_id, plan.decide(state, cmd))
+        covers = [c.commitment_id for slot in state.slots for c in slot.covers if c.status.is_open]
+        await release_open(unit, covers, "plan cancelled")
+        return cmd.plan_id
+
+    return await run(registry, ctx, work)
+
+
+async def cancel_need(registry: Registry, ctx: Command, cmd: need.CancelNeed) -> Written[None]:
+    ctx.actor.require(Role.COORDINATOR, Role.LIAISON)
+
+    async def work(unit: UnitOfWork) -> uuid.UUID:
+        state = await unit.require(NEEDS, cmd.need_id, conditional=True)
+        ctx.actor.require_unit(state.unit_id)
+        unit.emit(NEEDS, cmd.need_id, need.decide(state, cmd))
+        await release_open(
+            unit, [c.commitment_id for c in state.covers if c.status.is_open], "need cancelled"
+        )
+        return cmd.need_id
+
+    return await run(registry, ctx, work)
