@@ -229,6 +229,77 @@ async def _revoke_token(api: Api) -> Target:
     return Target("DELETE", f"/api/v1/tokens/{token['id']}", secret=token["token"])
 
 
+async def published_slot(api: Api) -> tuple[str, str]:
+    plan = await draft_plan(api)
+    slot = await created(api, f"/api/v1/plans/{plan}/slots", {"category": "medical", "quantity": 5})
+    published = await api.post(f"/api/v1/plans/{plan}/publish")
+    assert published.status_code == 200, published.text
+    return plan, slot["id"]
+
+
+async def commitment_body(api: Api) -> dict[str, Any]:
+    """One of the own unit's offers for a published plan's slot."""
+    plan, slot = await published_slot(api)
+    window = {key: plan_body()[key] for key in ("starts_at", "ends_at")}
+    offer = await created(api, f"/api/v1/units/{api.units['own']}/offers", offer_body(availability=[window]))
+    return {"offer_id": offer["id"], "quantity": 1, "plan_id": plan, "slot_id": slot}
+
+
+async def dispatched(api: Api, confirmed: bool = False) -> str:
+    """A commitment the coordinator dispatched (proposed), or one the unit then accepted."""
+    commitment = await created(api, "/api/v1/commitments", await commitment_body(api))
+    path = f"/api/v1/commitments/{commitment['id']}"
+    if confirmed:
+        accepted = await api.post(f"{path}/confirm", who="liaison_own")
+        assert accepted.status_code == 200, accepted.text
+    return path
+
+
+@target("POST /api/v1/commitments")
+async def _make_commitment(api: Api) -> Target:
+    return Target("POST", "/api/v1/commitments", await commitment_body(api))
+
+
+@target("GET /api/v1/commitments")
+async def _list_commitments(api: Api) -> Target:
+    return Target("GET", "/api/v1/commitments")
+
+
+@target("GET /api/v1/commitments/{commitment_id}")
+async def _read_commitment(api: Api) -> Target:
+    return Target("GET", await dispatched(api))
+
+
+@target("POST /api/v1/commitments/{commitment_id}/confirm")
+async def _confirm_commitment(api: Api) -> Target:
+    path = await dispatched(api)
+    return Target("POST", f"{path}/confirm", entity=path)
+
+
+@target("POST /api/v1/commitments/{commitment_id}/decline")
+async def _decline_commitment(api: Api) -> Target:
+    path = await dispatched(api)
+    return Target("POST", f"{path}/decline", {"reason": "人手不够"}, entity=path)
+
+
+@target("POST /api/v1/commitments/{commitment_id}/release")
+async def _release_commitment(api: Api) -> Target:
+    path = await dispatched(api, confirmed=True)
+    return Target("POST", f"{path}/release", entity=path)
+
+
+@target("POST /api/v1/commitments/{commitment_id}/fulfil")
+async def _fulfil_commitment(api: Api) -> Target:
+    path = await dispatched(api, confirmed=True)
+    return Target("POST", f"{path}/fulfil", {"people_served": 12, "volunteer_hours": 3}, entity=path)
+
+
+@target("POST /api/v1/commitments/{commitment_id}/no-show")
+async def _no_show(api: Api) -> Target:
+    path = await dispatched(api, confirmed=True)
+    return Target("POST", f"{path}/no-show", entity=path)
+
+
 # -- the matrix ------------------------------------------------------------------------------------
 
 CALLERS = (
@@ -270,6 +341,15 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "POST /api/v1/plans/{plan_id}/cancel":       (200,  403,   403,    403,    401,   401,   401),
     "POST /api/v1/tokens":                       (201,  403,   403,    403,    401,   401,   401),
     "DELETE /api/v1/tokens/{token_id}":          (204,  403,   403,    403,    401,   401,   401),
+    # A dispatch is confirmed by the offering unit only; a no-show is the centre's to record.
+    "POST /api/v1/commitments":                  (201,  403,   201,    403,    401,   401,   401),
+    "GET /api/v1/commitments":                   (200,  200,   200,    200,    401,   401,   401),
+    "GET /api/v1/commitments/{commitment_id}":   (200,  200,   200,    200,    401,   401,   401),
+    "POST /api/v1/commitments/{commitment_id}/confirm": (403, 403, 200,   403,    401,   401,   401),
+    "POST /api/v1/commitments/{commitment_id}/decline": (200, 403, 200,   403,    401,   401,   401),
+    "POST /api/v1/commitments/{commitment_id}/release": (200, 403, 200,   403,    401,   401,   401),
+    "POST /api/v1/commitments/{commitment_id}/fulfil":  (200, 403, 200,   403,    401,   401,   401),
+    "POST /api/v1/commitments/{commitment_id}/no-show": (200, 403, 403,   403,    401,   401,   401),
 }
 # fmt: on
 

@@ -17,6 +17,7 @@ from registry.api.metrics import request_metrics
 from registry.api.ops import health, metrics, ready
 from registry.api.problems import EXCEPTION_HANDLERS
 from registry.api.routes.categories import list_categories
+from registry.api.routes.commitments import CommitmentController
 from registry.api.routes.needs import NeedController
 from registry.api.routes.offers import OfferController
 from registry.api.routes.plans import PlanController
@@ -67,6 +68,7 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[
             health, ready, metrics, list_categories,
             UnitController, OfferController, NeedController, PlanController, TokenController,
+            CommitmentController,
         ],
         lifespan=[lifespan],
         middleware=[request_metrics, DefineMiddleware(BearerTokenAuth, exclude=PUBLIC_PATHS)],

@@ -269,6 +269,39 @@ class SlotIn(Body, frozen=True, kw_only=True):
         return found
 
 
+# -- commitments ---------------------------------------------------------------------------------
+
+Hours = Annotated[float, msgspec.Meta(ge=0, le=100_000)]
+People = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
+
+
+class CommitmentIn(Body, frozen=True, kw_only=True):
+    """An offer's quantity for a plan's slot (plan_id and slot_id) or for a need (need_id)."""
+
+    offer_id: uuid.UUID
+    quantity: PositiveQuantity
+    plan_id: uuid.UUID | None = None
+    slot_id: uuid.UUID | None = None
+    need_id: uuid.UUID | None = None
+
+    def problems(self) -> list[FieldError]:
+        slot = self.plan_id is not None and self.slot_id is not None
+        only_need = self.need_id is not None and self.plan_id is None and self.slot_id is None
+        if (slot and self.need_id is None) or only_need:
+            return []
+        return [FieldError("need_id", "give plan_id and slot_id, or need_id")]
+
+
+class FulfilmentIn(Body, frozen=True, kw_only=True):
+    people_served: People
+    volunteer_hours: Hours
+    notes: LongText | None = None
+
+
+class AllocateIn(Body, frozen=True, kw_only=True):
+    dry_run: bool = True
+
+
 # -- tokens --------------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ import msgspec
 from events.sql import query
 from registry.domain.taxonomy import subtree_bounds
 
-Table = Literal["units", "offers", "needs", "plans"]
+Table = Literal["units", "offers", "needs", "plans", "commitments"]
 
 
 class Doc(msgspec.Struct, frozen=True):
@@ -55,6 +55,14 @@ class PlanFilter(msgspec.Struct, frozen=True, kw_only=True):
     status: str | None = None
     area: str | None = None
     q: str | None = None
+
+
+class CommitmentFilter(msgspec.Struct, frozen=True, kw_only=True):
+    unit_id: uuid.UUID | None = None
+    offer_id: uuid.UUID | None = None
+    plan_id: uuid.UUID | None = None
+    need_id: uuid.UUID | None = None
+    status: str | None = None
 
 
 async def get_doc(
@@ -116,4 +124,14 @@ async def list_plans(
     rows = await pool.fetch(
         query("registry/plans-list"), as_of, after, where.status, where.area, _q(where.q), limit
     )
+    return _page(rows, limit)
+
+
+async def list_commitments(
+    pool: asyncpg.Pool[Any], where: CommitmentFilter, as_of: int | None, after: int, limit: int
+) -> Page:
+    rows = await pool.fetch(
+        query("registry/commitments-list"),
+        as_of, after, where.unit_id, where.offer_id, where.plan_id, where.need_id, where.status, limit,
+    )  # fmt: skip
     return _page(rows, limit)

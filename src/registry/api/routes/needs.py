@@ -33,7 +33,7 @@ from registry.api.requests import NeedIn, ReasonIn
 from registry.domain.need import CancelNeed, CloseNeed, RaiseNeed
 from registry.read.queries import NeedFilter, list_needs
 from registry.read.views import NeedView
-from registry.service import commands
+from registry.service import commands, commitments
 from registry.service.context import Actor
 
 NeedStatus = Annotated[str | None, QueryParameter(pattern="^(open|partially_met|met|closed|cancelled)$")]
@@ -136,4 +136,4 @@ class NeedController(Controller):
         """Cancel a need."""
         data = await decode_optional_body(request, ReasonIn)
         cmd = CancelNeed(need_id=need_id, reason=data.reason if data else None)
-        return await apply_change(request, commands.change_need, cmd, "needs", if_match, idempotency_key)
+        return await apply_change(request, commitments.cancel_need, cmd, "needs", if_match, idempotency_key)

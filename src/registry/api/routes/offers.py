@@ -36,7 +36,7 @@ from registry.api.requests import OfferIn, OfferPatch, ReasonIn
 from registry.domain.offer import PauseOffer, ResumeOffer, WithdrawOffer
 from registry.read.queries import OfferFilter, list_offers
 from registry.read.views import OfferView
-from registry.service import commands
+from registry.service import commands, commitments
 from registry.service.context import Actor
 
 OfferStatus = Annotated[str | None, QueryParameter(pattern="^(active|paused|withdrawn)$")]
@@ -141,7 +141,9 @@ class OfferController(Controller):
         """Withdraw an offer for good; its open commitments are released."""
         data = await decode_optional_body(request, ReasonIn)
         cmd = WithdrawOffer(offer_id=offer_id, reason=data.reason if data else None)
-        return await apply_change(request, commands.change_offer, cmd, "offers", if_match, idempotency_key)
+        return await apply_change(
+            request, commitments.withdraw_offer, cmd, "offers", if_match, idempotency_key
+        )
 
     @post(
         "/offers/{offer_id:uuid}/pause",

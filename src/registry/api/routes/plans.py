@@ -35,7 +35,7 @@ from registry.domain.errors import NotFound
 from registry.domain.plan import AddSlot, CancelPlan, DraftPlan, PublishPlan
 from registry.read.queries import PlanFilter, get_doc, list_plans
 from registry.read.views import PlanView, SlotView
-from registry.service import commands
+from registry.service import commands, commitments
 from registry.service.context import Actor
 
 PlanStatus = Annotated[str | None, QueryParameter(pattern="^(draft|published|staffed|completed|cancelled)$")]
@@ -124,7 +124,7 @@ class PlanController(Controller):
         """Cancel a plan."""
         data = await decode_optional_body(request, ReasonIn)
         cmd = CancelPlan(plan_id=plan_id, reason=data.reason if data else None)
-        return await apply_change(request, commands.change_plan, cmd, "plans", if_match, idempotency_key)
+        return await apply_change(request, commitments.cancel_plan, cmd, "plans", if_match, idempotency_key)
 
     @get("/", operation_id="listPlans", responses=page_of(PlanView))
     async def list(

@@ -1,0 +1,190 @@
+"""Commitments (认领 / 派单): dispatch or claim, confirm, decline, release, fulfil, no-show."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipValidation
+
+from registry.api.auth import COORDINATOR, COORDINATOR_OR_LIAISON
+from registry.api.body import decode_body, decode_optional_body
+from registry.api.http import command, list_page, read_doc, written_response
+from registry.api.params import AsOf, CursorParam, IdempotencyKey, IfMatch, Limit, one, page_of
+from registry.api.requests import CommitmentIn, FulfilmentIn, ReasonIn
+from registry.read.queries import CommitmentFilter, list_commitments
+from registry.read.views import CommitmentView
+from registry.service import commitments
+from registry.service.commitments import MakeCommitment, Step
+from registry.service.context import Actor
+
+CommitmentStatusParam = Annotated[
+    str | None,
+    QueryParameter(pattern="^(proposed|claimed|confirmed|fulfilled|declined|released|no_show)$"),
+]
+STEP_RESPONSES = one(CommitmentView)
+
+
+async def _step(
+    request: Request[Actor, Any, Any],
+    commitment_id: uuid.UUID,
+    decide: Step,
+    if_match: str | None,
+    idempotency_key: str | None,
+) -> Response[bytes]:
+    ctx = await command(request, if_match=if_match, idempotency_key=idempotency_key)
+    written = await commitments.step(request.app.state.registry, ctx, commitment_id, decide)
+    return await written_response(request.app.state.store, "commitments", written)
+
+
+class CommitmentController(Controller):
+    path = "/api/v1/commitments"
+    tags = ["commitments"]
+
+    @post(
+        "/",
+        operation_id="makeCommitment",
+        guards=[COORDINATOR_OR_LIAISON],
+        responses=one(CommitmentView, 201),
+    )
+    async def make(
+        self,
+        request: Request[Actor, Any, Any],
+        data: SkipValidation[JSONBody[CommitmentIn]],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Dispatch (a coordinator: `proposed`) or claim (the offer's unit's liaison: `claimed`).
+
+        409 when the quantity is more than the offer has left in the window, or more than the
+        slot or need still lacks, or the offer does not fit (category, time, place, status).
+        """
+        data = await decode_body(request, CommitmentIn)
+        data.check()
+        ctx = await command(request, idempotency_key=idempotency_key)
+        cmd = MakeCommitment(
+            commitment_id=ctx.new_id(), offer_id=data.offer_id, quantity=data.quantity,
+            plan_id=data.plan_id, slot_id=data.slot_id, need_id=data.need_id,
+        )  # fmt: skip
+        written = await commitments.make_commitment(request.app.state.registry, ctx, cmd)
+        return await written_response(request.app.state.store, "commitments", written, 201)
+
+    @post(
+        "/{commitment_id:uuid}/confirm",
+        operation_id="confirmCommitment",
+        guards=[COORDINATOR_OR_LIAISON],
+        status_code=200,
+        responses=STEP_RESPONSES,
+    )
+    async def confirm(
+        self,
+        request: Request[Actor, Any, Any],
+        commitment_id: FromPath[uuid.UUID],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """The other side accepts: the unit's liaison a dispatch, a coordinator a claim."""
+        return await _step(request, commitment_id, commitments.confirm, if_match, idempotency_key)
+
+    @post(
+        "/{commitment_id:uuid}/decline",
+        operation_id="declineCommitment",
+        guards=[COORDINATOR_OR_LIAISON],
+        status_code=200,
+        responses=STEP_RESPONSES,
+    )
+    async def decline(
+        self,
+        request: Request[Actor, Any, Any],
+        commitment_id: FromPath[uuid.UUID],
+        data: SkipValidation[JSONBody[ReasonIn | None]] = None,
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Either side turns a proposed or claimed commitment down; its capacity returns."""
+        data = await decode_optional_body(request, ReasonIn)
+        decide = commitments.declining(data.reason if data else None)
+        return await _step(request, commitment_id, decide, if_match, idempotency_key)
+
+    @post(
+        "/{commitment_id:uuid}/release",
+        operation_id="releaseCommitment",
+        guards=[COORDINATOR_OR_LIAISON],
+        status_code=200,
+        responses=STEP_RESPONSES,
+    )
+    async def release(
+        self,
+        request: Request[Actor, Any, Any],
+        commitment_id: FromPath[uuid.UUID],
+        data: SkipValidation[JSONBody[ReasonIn | None]] = None,
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Either side lets an open commitment go; its capacity returns."""
+        data = await decode_optional_body(request, ReasonIn)
+        decide = commitments.releasing(data.reason if data else None)
+        return await _step(request, commitment_id, decide, if_match, idempotency_key)
+
+    @post(
+        "/{commitment_id:uuid}/fulfil",
+        operation_id="fulfilCommitment",
+        guards=[COORDINATOR_OR_LIAISON],
+        status_code=200,
+        responses=STEP_RESPONSES,
+    )
+    async def fulfil(
+        self,
+        request: Request[Actor, Any, Any],
+        commitment_id: FromPath[uuid.UUID],
+        data: SkipValidation[JSONBody[FulfilmentIn]],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Record what a confirmed commitment delivered (晒单): people served, volunteer hours."""
+        data = await decode_body(request, FulfilmentIn)
+        decide = commitments.fulfilling(data.people_served, data.volunteer_hours, data.notes)
+        return await _step(request, commitment_id, decide, if_match, idempotency_key)
+
+    @post(
+        "/{commitment_id:uuid}/no-show",
+        operation_id="markNoShow",
+        guards=[COORDINATOR],
+        status_code=200,
+        responses=one(CommitmentView),
+    )
+    async def no_show(
+        self,
+        request: Request[Actor, Any, Any],
+        commitment_id: FromPath[uuid.UUID],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """A confirmed commitment was not honoured (counts against the unit's reliability)."""
+        return await _step(request, commitment_id, commitments.no_show, if_match, idempotency_key)
+
+    @get("/", operation_id="listCommitments", responses=page_of(CommitmentView))
+    async def list(
+        self,
+        request: Request[Actor, Any, Any],
+        unit_id: FromQuery[uuid.UUID | None] = None,
+        offer_id: FromQuery[uuid.UUID | None] = None,
+        plan_id: FromQuery[uuid.UUID | None] = None,
+        need_id: FromQuery[uuid.UUID | None] = None,
+        status: CommitmentStatusParam = None,
+        as_of: AsOf = None,
+        limit: Limit = 50,
+        cursor: CursorParam = None,
+    ) -> Response[bytes]:
+        """Commitments in the order made; `unit_id` is the offering unit (a liaison's inbox)."""
+        where = CommitmentFilter(
+            unit_id=unit_id, offer_id=offer_id, plan_id=plan_id, need_id=need_id, status=status
+        )
+        return await list_page(request, list_commitments, where, as_of, cursor, limit)
+
+    @get("/{commitment_id:uuid}", operation_id="getCommitment", responses=one(CommitmentView))
+    async def read(
+        self, request: Request[Actor, Any, Any], commitment_id: FromPath[uuid.UUID], as_of: AsOf = None
+    ) -> Response[bytes]:
+        """One commitment."""
+        return await read_doc(request.app.state.store, "commitments", commitment_id, as_of)
