@@ -300,6 +300,42 @@ async def _no_show(api: Api) -> Target:
     return Target("POST", f"{path}/no-show", entity=path)
 
 
+@target("GET /api/v1/plans/{plan_id}/matches")
+async def _plan_matches(api: Api) -> Target:
+    plan, _ = await published_slot(api)
+    return Target("GET", f"/api/v1/plans/{plan}/matches")
+
+
+@target("POST /api/v1/plans/{plan_id}/allocate")
+async def _allocate(api: Api) -> Target:
+    body = await commitment_body(api)  # a slot with a fitting offer: a permitted dispatch writes
+    path = f"/api/v1/plans/{body['plan_id']}"
+    return Target("POST", f"{path}/allocate", {"dry_run": False}, entity=path)
+
+
+@target("POST /api/v1/plans/{plan_id}/complete")
+async def _complete_plan(api: Api) -> Target:
+    plan, _ = await published_slot(api)
+    path = f"/api/v1/plans/{plan}"
+    return Target("POST", f"{path}/complete", {"notes": "完成"}, entity=path)
+
+
+@target("GET /api/v1/plans/{plan_id}/report")
+async def _plan_report(api: Api) -> Target:
+    plan, _ = await published_slot(api)
+    return Target("GET", f"/api/v1/plans/{plan}/report")
+
+
+@target("GET /api/v1/needs/{need_id}/matches")
+async def _need_matches(api: Api) -> Target:
+    return Target("GET", f"/api/v1/needs/{await own_need(api)}/matches")
+
+
+@target("GET /api/v1/units/{unit_id}/ledger")
+async def _ledger(api: Api) -> Target:
+    return Target("GET", f"/api/v1/units/{api.units['other']}/ledger")
+
+
 # -- the matrix ------------------------------------------------------------------------------------
 
 CALLERS = (
@@ -350,6 +386,13 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "POST /api/v1/commitments/{commitment_id}/release": (200, 403, 200,   403,    401,   401,   401),
     "POST /api/v1/commitments/{commitment_id}/fulfil":  (200, 403, 200,   403,    401,   401,   401),
     "POST /api/v1/commitments/{commitment_id}/no-show": (200, 403, 403,   403,    401,   401,   401),
+    # Matching and allocation are the centre's; a need's matches are also its own unit's.
+    "GET /api/v1/plans/{plan_id}/matches":       (200,  403,   403,    403,    401,   401,   401),
+    "POST /api/v1/plans/{plan_id}/allocate":     (200,  403,   403,    403,    401,   401,   401),
+    "POST /api/v1/plans/{plan_id}/complete":     (200,  403,   403,    403,    401,   401,   401),
+    "GET /api/v1/plans/{plan_id}/report":        (200,  200,   200,    200,    401,   401,   401),
+    "GET /api/v1/needs/{need_id}/matches":       (200,  403,   200,    403,    401,   401,   401),
+    "GET /api/v1/units/{unit_id}/ledger":        (200,  200,   200,    200,    401,   401,   401),
 }
 # fmt: on
 

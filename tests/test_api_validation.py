@@ -47,6 +47,8 @@ PLANS = "/api/v1/plans"
 PLAN = "/api/v1/plans/{plan}"
 SLOTS = "/api/v1/plans/{plan}/slots"
 TOKENS = "/api/v1/tokens"
+COMMITMENTS = "/api/v1/commitments"
+COMMITMENT = "/api/v1/commitments/{commitment}"
 LISTS = ("/api/v1/units", "/api/v1/offers", "/api/v1/needs", "/api/v1/plans")
 
 
@@ -63,7 +65,24 @@ async def resolve(api: Api, path: str) -> str:
             response = await api.post(create, body)
             assert response.status_code == 201, response.text
             ids[name] = response.json()["id"]
+    if "{commitment}" in path:
+        ids["commitment"] = await confirmed_commitment(api)
     return path.format(**ids)
+
+
+async def confirmed_commitment(api: Api) -> str:
+    """A dispatch of an own offer to a new published plan's slot, accepted by the unit."""
+    plan = (await api.post("/api/v1/plans", plan_body())).json()["id"]
+    made_slot = (await api.post(f"/api/v1/plans/{plan}/slots", {"category": "medical", "quantity": 5})).json()
+    await api.post(f"/api/v1/plans/{plan}/publish")
+    window = {key: plan_body()[key] for key in ("starts_at", "ends_at")}
+    offer = await api.post(f"/api/v1/units/{api.units['own']}/offers", offer_body(availability=[window]))
+    body = {"offer_id": offer.json()["id"], "quantity": 1, "plan_id": plan, "slot_id": made_slot["id"]}
+    made = await api.post("/api/v1/commitments", body)
+    assert made.status_code == 201, made.text
+    confirmed = await api.post(f"/api/v1/commitments/{made.json()['id']}/confirm", who="liaison_own")
+    assert confirmed.status_code == 200, confirmed.text
+    return str(made.json()["id"])
 
 
 def case(
@@ -106,6 +125,10 @@ def weekly(**overrides: Any) -> dict[str, Any]:
 
 def without(body: dict[str, Any], *fields: str) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k not in fields}
+
+
+def commitment(**overrides: Any) -> dict[str, Any]:
+    return {"offer_id": A_UNIT, "quantity": 1, "plan_id": A_UNIT, "slot_id": A_UNIT, **overrides}
 
 
 def slot(**overrides: Any) -> dict[str, Any]:
@@ -437,6 +460,42 @@ BAD = [
          json={"role": "auditor", "unit_id": A_UNIT}),
     case("coordinator token with unit_id", "POST", TOKENS, "unit_id",
          json={"role": "coordinator", "unit_id": A_UNIT}),
+    # -- commitments, fulfilment, allocation, matches -----------------------------------------------------
+    case("commitment without offer", "POST", COMMITMENTS, "offer_id", json=without(commitment(), "offer_id")),
+    case("commitment offer not a uuid", "POST", COMMITMENTS, "offer_id", json=commitment(offer_id="x")),
+    case("commitment quantity 0", "POST", COMMITMENTS, "quantity", json=commitment(quantity=0)),
+    case("commitment quantity a string", "POST", COMMITMENTS, "quantity", json=commitment(quantity="1")),
+    case("commitment quantity huge", "POST", COMMITMENTS, "quantity", json=commitment(quantity=10**20)),
+    case("commitment to nothing", "POST", COMMITMENTS, "need_id", json={"offer_id": A_UNIT, "quantity": 1}),
+    case("commitment plan without slot", "POST", COMMITMENTS, "need_id",
+         json={"offer_id": A_UNIT, "quantity": 1, "plan_id": A_UNIT}),
+    case("commitment to a slot and a need", "POST", COMMITMENTS, "need_id",
+         json=commitment(need_id=A_UNIT)),
+    case("commitment unknown field", "POST", COMMITMENTS, "unit_id", json=commitment(unit_id=A_UNIT)),
+    case("fulfil people negative", "POST", COMMITMENT + "/fulfil", "people_served",
+         json={"people_served": -1, "volunteer_hours": 1}),
+    case("fulfil hours too many", "POST", COMMITMENT + "/fulfil", "volunteer_hours",
+         json={"people_served": 1, "volunteer_hours": 100_001}),
+    case("fulfil hours a string", "POST", COMMITMENT + "/fulfil", "volunteer_hours",
+         json={"people_served": 1, "volunteer_hours": "3"}),
+    case("fulfil without people", "POST", COMMITMENT + "/fulfil", "people_served",
+         json={"volunteer_hours": 1}),
+    case("decline reason a number", "POST", COMMITMENT + "/decline", "reason", json={"reason": 5}),
+    case("allocate dry_run a string", "POST", PLAN + "/allocate", "dry_run", json={"dry_run": "no"}),
+    case("allocate unknown weight", "POST", PLAN + "/allocate", "weights.nearness",
+         json={"weights": {"nearness": 1}}),
+    case("allocate negative weight", "POST", PLAN + "/allocate", "weights.proximity",
+         json={"weights": {"proximity": -1}}),
+    case("allocate weights on a dispatch", "POST", PLAN + "/allocate", "weights",
+         json={"dry_run": False, "weights": {"proximity": 1}}),
+    case("allocate as_of on a dispatch", "POST", PLAN + "/allocate", "as_of", json={"dry_run": False},
+         params={"as_of": "1"}),
+    case("plan matches limit 0", "GET", PLAN + "/matches", "limit", params={"limit": 0}),
+    case("need matches limit 101", "GET", NEED + "/matches", "limit", params={"limit": 101}),
+    case("report as_of a word", "GET", PLAN + "/report", "as_of", params={"as_of": "yesterday"}),
+    case("ledger as_of no offset", "GET", UNIT + "/ledger", "as_of", params={"as_of": "2026-10-01T00:00:00"}),
+    case("complete notes too long", "POST", PLAN + "/complete", "notes", json={"notes": "x" * 4001}),
+    case("commitments status unknown", "GET", COMMITMENTS, "status", params={"status": "lost"}),
 ]
 # fmt: on
 
@@ -560,6 +619,13 @@ def id_paths(id: str) -> Iterator[tuple[str, str, Any]]:
         ("GET", need, NO_BODY), ("POST", f"{need}/close", NO_BODY), ("POST", f"{need}/cancel", NO_BODY),
         ("GET", plan, NO_BODY), ("POST", f"{plan}/slots", slot()), ("POST", f"{plan}/publish", NO_BODY),
         ("POST", f"{plan}/cancel", NO_BODY), ("DELETE", f"/api/v1/tokens/{id}", NO_BODY),
+        ("GET", f"{plan}/matches", NO_BODY), ("POST", f"{plan}/allocate", NO_BODY),
+        ("POST", f"{plan}/complete", NO_BODY), ("GET", f"{plan}/report", NO_BODY),
+        ("GET", f"{need}/matches", NO_BODY), ("GET", f"{unit}/ledger", NO_BODY),
+        ("GET", f"/api/v1/commitments/{id}", NO_BODY),
+        *(("POST", f"/api/v1/commitments/{id}/{step}", NO_BODY)
+          for step in ("confirm", "decline", "release", "no-show")),
+        ("POST", f"/api/v1/commitments/{id}/fulfil", {"people_served": 1, "volunteer_hours": 1}),
     )  # fmt: skip
 
 
@@ -624,6 +690,14 @@ EDGES = [
                  id="available window"),
     pytest.param("PATCH", UNIT, {"description": "x" * 4000}, 200, id="patch description 4000"),
     pytest.param("POST", OFFER + "/withdraw", None, 200, id="withdraw with a null body"),
+    pytest.param("POST", COMMITMENT + "/fulfil", {"people_served": 0, "volunteer_hours": 0}, 200,
+                 id="fulfil with nothing to show"),
+    pytest.param("POST", COMMITMENT + "/fulfil", {"people_served": 1_000_000, "volunteer_hours": 100_000},
+                 200, id="fulfil at the maxima"),
+    pytest.param("POST", PLAN + "/allocate", None, 200, id="allocate with no body is a dry run"),
+    pytest.param("POST", PLAN + "/allocate", {"weights": {"proximity": 0, "fairness": 100}}, 200,
+                 id="weights at 0 and 100"),
+    pytest.param("GET", PLAN + "/matches", {"limit": 100}, 200, id="matches limit 100"),
 ]
 # fmt: on
 

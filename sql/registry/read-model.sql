@@ -102,6 +102,7 @@ CREATE TABLE commitments (
     need_unit_id     uuid,
     origin           text        NOT NULL,
     status           text        NOT NULL,
+    declined_by      text,
     quantity         integer     NOT NULL,
     starts_at        timestamptz NOT NULL,
     ends_at          timestamptz NOT NULL,

@@ -56,6 +56,7 @@ def create_app(settings: Settings) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         registry = await open_registry(settings)
         app.state.registry = registry
+        app.state.settings = settings
         app.state.store = registry.store
         app.state.runner = registry.runner
         registry.runner.start()

@@ -6,6 +6,9 @@ import os
 
 import msgspec
 
+from registry.matching.board import MatchConfig
+from registry.matching.scoring import Weights
+
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Everything the registry is configured with; `create_app(settings)` receives it."""
@@ -15,6 +18,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     projection_wait_seconds: float = 5.0
     pool_min_size: int = 2
     pool_max_size: int = 10
+    # Matching: the factors' weights and where the history factors saturate.
+    matching: MatchConfig = MatchConfig()
 
 
 class SettingsError(ValueError):
@@ -31,7 +36,19 @@ def settings_from_env(database_url: str | None = None) -> Settings:
         projection_wait_seconds=_number("REGISTRY_PROJECTION_WAIT_SECONDS", 5.0),
         pool_min_size=int(_number("REGISTRY_POOL_MIN_SIZE", 2)),
         pool_max_size=int(_number("REGISTRY_POOL_MAX_SIZE", 10)),
+        matching=MatchConfig(weights=_weights()),
     )
+
+
+def _weights() -> Weights:
+    """REGISTRY_MATCH_WEIGHTS: a JSON object of factor weights, e.g. {"proximity": 3}."""
+    raw = os.environ.get("REGISTRY_MATCH_WEIGHTS")
+    if not raw:
+        return Weights()
+    try:
+        return msgspec.json.decode(raw, type=Weights)
+    except msgspec.DecodeError as error:
+        raise SettingsError(f"REGISTRY_MATCH_WEIGHTS: {error}") from None
 
 
 def _number(name: str, default: float) -> float:

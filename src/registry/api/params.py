@@ -29,6 +29,7 @@ AsOf = Annotated[
     ),
 ]
 Limit = Annotated[int, QueryParameter(ge=1, le=500, description="Page size")]
+CandidateLimit = Annotated[int, QueryParameter(ge=1, le=100, description="Candidates shown per slot or need")]
 CursorParam = Annotated[
     str | None,
     QueryParameter(

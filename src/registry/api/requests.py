@@ -28,6 +28,7 @@ from registry.domain.values import (
     WeeklyWindow,
     Window,
 )
+from registry.matching.scoring import Weights
 
 # Printable text: no control characters but tab and newline (NUL has no place in PostgreSQL text).
 PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
@@ -299,7 +300,20 @@ class FulfilmentIn(Body, frozen=True, kw_only=True):
 
 
 class AllocateIn(Body, frozen=True, kw_only=True):
+    """`dry_run` (the default) only shows the allocation; false dispatches it. `weights` replace
+    the configured ones for a dry run (to recompute a recorded allocation with its weights)."""
+
     dry_run: bool = True
+    weights: Weights | None = None
+
+    def problems(self) -> list[FieldError]:
+        if self.weights is not None and not self.dry_run:
+            return [FieldError("weights", "only a dry run takes weights; dispatches use the configured ones")]
+        return []
+
+
+class CompleteIn(Body, frozen=True, kw_only=True):
+    notes: LongText | None = None
 
 
 # -- tokens --------------------------------------------------------------------------------------

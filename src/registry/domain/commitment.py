@@ -68,6 +68,7 @@ class Commitment(msgspec.Struct, frozen=True, kw_only=True):
     volunteer_hours: float = 0.0
     notes: str | None = None
     reason: str | None = None
+    declined_by: str | None = None
 
 
 class Target(msgspec.Struct, frozen=True, kw_only=True):
@@ -176,10 +177,11 @@ def confirm(state: Commitment, side: Side) -> Effects:
     )
 
 
-def decline(state: Commitment, reason: str | None) -> Effects:
+def decline(state: Commitment, reason: str | None, side: Side) -> Effects:
     if state.status not in (CommitmentStatus.PROPOSED, CommitmentStatus.CLAIMED):
         raise Conflict(f"the commitment is {state.status}; only a proposed or claimed one is declined")
-    return _ended(state, CommitmentDeclined(commitment_id=state.id, reason=reason), CommitmentStatus.DECLINED)
+    declined = CommitmentDeclined(commitment_id=state.id, reason=reason, by=side.value)
+    return _ended(state, declined, CommitmentStatus.DECLINED)
 
 
 def release(state: Commitment, reason: str | None) -> Effects:
@@ -239,7 +241,9 @@ def evolve(state: Commitment | None, event: Event) -> Commitment | None:
     if isinstance(event, CommitmentConfirmed):
         return msgspec.structs.replace(state, status=CommitmentStatus.CONFIRMED)
     if isinstance(event, CommitmentDeclined):
-        return msgspec.structs.replace(state, status=CommitmentStatus.DECLINED, reason=event.reason)
+        return msgspec.structs.replace(
+            state, status=CommitmentStatus.DECLINED, reason=event.reason, declined_by=event.by
+        )
     if isinstance(event, CommitmentReleased):
         return msgspec.structs.replace(state, status=CommitmentStatus.RELEASED, reason=event.reason)
     if isinstance(event, CommitmentNoShow):

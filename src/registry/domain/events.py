@@ -225,6 +225,8 @@ class CommitmentConfirmed(Event, tag="commitment_confirmed", frozen=True, kw_onl
 class CommitmentDeclined(Event, tag="commitment_declined", frozen=True, kw_only=True):
     commitment_id: uuid.UUID
     reason: str | None = None
+    # "unit" or "centre": a unit turning down a dispatch counts against its reliability.
+    by: str | None = None
 
 
 class CommitmentReleased(Event, tag="commitment_released", frozen=True, kw_only=True):

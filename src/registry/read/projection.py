@@ -61,8 +61,8 @@ def _offer_columns(state: offer.Offer) -> tuple[Any, ...]:
 def _commitment_columns(state: commitment.Commitment) -> tuple[Any, ...]:
     return (
         state.unit_id, state.offer_id, state.plan_id, state.slot_id, state.need_id, state.need_unit_id,
-        state.origin.value, state.status.value, state.quantity, state.starts_at, state.ends_at,
-        state.people_served, state.volunteer_hours,
+        state.origin.value, state.status.value, state.declined_by, state.quantity, state.starts_at,
+        state.ends_at, state.people_served, state.volunteer_hours,
     )  # fmt: skip
 
 

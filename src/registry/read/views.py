@@ -143,6 +143,7 @@ class CommitmentView(msgspec.Struct, frozen=True, kw_only=True):
     volunteer_hours: float
     notes: str | None
     reason: str | None
+    declined_by: str | None
     created_at: datetime
     updated_at: datetime
 

@@ -122,7 +122,7 @@ def confirm(state: Commitment, side: Side) -> Effects:
 
 
 def declining(reason: str | None) -> Step:
-    return lambda state, _side: commitment.decline(state, reason)
+    return lambda state, side: commitment.decline(state, reason, side)
 
 
 def releasing(reason: str | None) -> Step:

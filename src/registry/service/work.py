@@ -37,6 +37,17 @@ class UnitOfWork:
         self._aggregates: dict[str, Aggregate[Any]] = {}
         self._emitted: dict[str, list[Event]] = {}
 
+    def reset(self) -> None:
+        """Forget everything read and emitted (to start the unit over on fresh state)."""
+        self._states.clear()
+        self._versions.clear()
+        self._aggregates.clear()
+        self._emitted.clear()
+
+    def version_of(self, aggregate: Aggregate[Any], key: uuid.UUID) -> int:
+        """The version the entity was read at (it must have been loaded)."""
+        return self._versions[stream_id(aggregate.kind, key)]
+
     async def load(self, aggregate: Aggregate[S], key: uuid.UUID) -> S | None:
         stream = stream_id(aggregate.kind, key)
         if stream not in self._versions:

@@ -16,10 +16,12 @@ from registry.api.http import (
     command,
     list_page,
     read_doc,
+    resolve_as_of,
     written_response,
 )
 from registry.api.params import (
     AsOf,
+    CandidateLimit,
     CategoryParam,
     CursorParam,
     IdempotencyKey,
@@ -31,6 +33,7 @@ from registry.api.params import (
 )
 from registry.api.requests import NeedIn, ReasonIn
 from registry.domain.need import CancelNeed, CloseNeed, RaiseNeed
+from registry.matching.board import MatchConfig, NeedMatches, need_matches, read_need_board
 from registry.read.queries import NeedFilter, list_needs
 from registry.read.views import NeedView
 from registry.service import commands, commitments
@@ -98,6 +101,26 @@ class NeedController(Controller):
     ) -> Response[bytes]:
         """One need."""
         return await read_doc(request.app.state.store, "needs", need_id, as_of)
+
+    @get(
+        "/needs/{need_id:uuid}/matches",
+        operation_id="needMatches",
+        guards=[COORDINATOR_OR_LIAISON],
+        responses=one(NeedMatches),
+    )
+    async def matches(
+        self,
+        request: Request[Actor, Any, Any],
+        need_id: FromPath[uuid.UUID],
+        as_of: AsOf = None,
+        limit: CandidateLimit = 20,
+    ) -> NeedMatches:
+        """Other units' offers that could meet the need, ranked (a coordinator, or the needing unit)."""
+        config: MatchConfig = request.app.state.settings.matching
+        position = await resolve_as_of(request.app.state.store, as_of)
+        need, board = await read_need_board(request.app.state.registry.list_pool, need_id, position, config)
+        request.user.require_unit(need.unit_id)
+        return need_matches(need, board, config.weights, limit)
 
     @post(
         "/needs/{need_id:uuid}/close",

@@ -17,11 +17,13 @@ from registry.api.http import (
     command,
     list_page,
     read_doc,
+    resolve_as_of,
     written_response,
 )
 from registry.api.params import (
     AreaParam,
     AsOf,
+    CandidateLimit,
     CursorParam,
     IdempotencyKey,
     IfMatch,
@@ -30,12 +32,15 @@ from registry.api.params import (
     one,
     page_of,
 )
-from registry.api.requests import PlanIn, ReasonIn, SlotIn
+from registry.api.requests import AllocateIn, CompleteIn, PlanIn, ReasonIn, SlotIn
 from registry.domain.errors import NotFound
-from registry.domain.plan import AddSlot, CancelPlan, DraftPlan, PublishPlan
+from registry.domain.plan import AddSlot, CancelPlan, CompletePlan, DraftPlan, PublishPlan
+from registry.matching.board import MatchConfig, PlanMatches, plan_matches, read_plan_board
 from registry.read.queries import PlanFilter, get_doc, list_plans
+from registry.read.reports import PlanReport, plan_report
 from registry.read.views import PlanView, SlotView
-from registry.service import commands, commitments
+from registry.service import allocations, commands, commitments
+from registry.service.allocations import AllocationOut
 from registry.service.context import Actor
 
 PlanStatus = Annotated[str | None, QueryParameter(pattern="^(draft|published|staffed|completed|cancelled)$")]
@@ -125,6 +130,89 @@ class PlanController(Controller):
         data = await decode_optional_body(request, ReasonIn)
         cmd = CancelPlan(plan_id=plan_id, reason=data.reason if data else None)
         return await apply_change(request, commitments.cancel_plan, cmd, "plans", if_match, idempotency_key)
+
+    @get(
+        "/{plan_id:uuid}/matches",
+        operation_id="planMatches",
+        guards=[COORDINATOR],
+        responses=one(PlanMatches),
+    )
+    async def matches(
+        self,
+        request: Request[Actor, Any, Any],
+        plan_id: FromPath[uuid.UUID],
+        as_of: AsOf = None,
+        limit: CandidateLimit = 20,
+    ) -> PlanMatches:
+        """Per slot, the offers that pass every hard filter, ranked, each score with its factors."""
+        config: MatchConfig = request.app.state.settings.matching
+        position = await resolve_as_of(request.app.state.store, as_of)
+        plan, board = await read_plan_board(request.app.state.registry.list_pool, plan_id, position, config)
+        return plan_matches(plan, board, config.weights, limit)
+
+    @post(
+        "/{plan_id:uuid}/allocate",
+        operation_id="allocatePlan",
+        guards=[COORDINATOR],
+        status_code=200,
+        responses=one(AllocationOut, description="The solver's allocation"),
+    )
+    async def allocate(
+        self,
+        request: Request[Actor, Any, Any],
+        plan_id: FromPath[uuid.UUID],
+        data: SkipValidation[JSONBody[AllocateIn | None]] = None,
+        as_of: AsOf = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Allocate every slot at once with OR-Tools; `dry_run: false` dispatches the assignments.
+
+        A dry run may be computed `as_of` a past position: given the `log_position` and weights an
+        allocation recorded, it gives the same assignments again.
+        """
+        data = await decode_optional_body(request, AllocateIn) or AllocateIn()
+        data.check()
+        position = await resolve_as_of(request.app.state.store, as_of)
+        allocations.check_recompute(data.dry_run, position)
+        config: MatchConfig = request.app.state.settings.matching
+        registry = request.app.state.registry
+        if data.dry_run:
+            if data.weights is not None:
+                config = msgspec.structs.replace(config, weights=data.weights)
+            preview = await allocations.preview(registry, plan_id, position, config)
+            return Response(msgspec.json.encode(preview), media_type=MediaType.JSON)
+        ctx = await command(request, idempotency_key=idempotency_key)
+        out, written_at = await allocations.dispatch(registry, ctx, plan_id, config)
+        headers = {"X-Log-Position": str(written_at)} if written_at is not None else {}
+        return Response(msgspec.json.encode(out), media_type=MediaType.JSON, headers=headers)
+
+    @post(
+        "/{plan_id:uuid}/complete",
+        operation_id="completePlan",
+        guards=[COORDINATOR],
+        status_code=200,
+        responses=one(PlanView),
+    )
+    async def complete(
+        self,
+        request: Request[Actor, Any, Any],
+        plan_id: FromPath[uuid.UUID],
+        data: SkipValidation[JSONBody[CompleteIn | None]] = None,
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Close a published plan with the outcome its fulfilled commitments add up to."""
+        data = await decode_optional_body(request, CompleteIn)
+        cmd = CompletePlan(plan_id=plan_id, notes=data.notes if data else None)
+        return await apply_change(request, commands.change_plan, cmd, "plans", if_match, idempotency_key)
+
+    @get("/{plan_id:uuid}/report", operation_id="planReport", responses=one(PlanReport))
+    async def report(
+        self, request: Request[Actor, Any, Any], plan_id: FromPath[uuid.UUID], as_of: AsOf = None
+    ) -> PlanReport:
+        """Service items run, people served, units involved, per-slot lines, with the log's hash."""
+        position = await resolve_as_of(request.app.state.store, as_of)
+        return await plan_report(request.app.state.registry.list_pool, plan_id, position)
 
     @get("/", operation_id="listPlans", responses=page_of(PlanView))
     async def list(

@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, SkipValidation
 
 from registry.api.auth import COORDINATOR, COORDINATOR_OR_LIAISON
 from registry.api.body import decode_body
-from registry.api.http import command, list_page, read_doc, written_response
+from registry.api.http import command, list_page, read_doc, resolve_as_of, written_response
 from registry.api.params import (
     AreaParam,
     AsOf,
@@ -27,6 +27,7 @@ from registry.api.requests import UnitIn, UnitPatch
 from registry.domain.unit import RegisterUnit, UpdateUnitProfile
 from registry.domain.values import UnitKind
 from registry.read.queries import UnitFilter, list_units
+from registry.read.reports import Ledger, unit_ledger
 from registry.read.views import UnitView
 from registry.service import commands
 from registry.service.context import Actor
@@ -72,6 +73,14 @@ class UnitController(Controller):
     ) -> Response[bytes]:
         """One unit."""
         return await read_doc(request.app.state.store, "units", unit_id, as_of)
+
+    @get("/{unit_id:uuid}/ledger", operation_id="unitLedger", responses=one(Ledger))
+    async def ledger(
+        self, request: Request[Actor, Any, Any], unit_id: FromPath[uuid.UUID], as_of: AsOf = None
+    ) -> Ledger:
+        """Given and received by month (items, quantity, volunteer hours, people served), and the balance."""
+        position = await resolve_as_of(request.app.state.store, as_of)
+        return await unit_ledger(request.app.state.registry.list_pool, unit_id, position)
 
     @patch(
         "/{unit_id:uuid}", operation_id="updateUnit", guards=[COORDINATOR_OR_LIAISON], responses=one(UnitView)

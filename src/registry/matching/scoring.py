@@ -1,0 +1,173 @@
+"""Why one offer is a better match than another: seven factors, each a value in [0, 1] with a weight.
+
+The score is the weighted mean of the factors, and every factor is returned with its value and
+weight, so a coordinator sees why a candidate ranks where it does. Hard rules (category, time,
+place, capacity, status) are filters applied before scoring; these only order what passed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+from registry.domain.capacity import Hold, remaining_in
+
+Weight = Annotated[float, msgspec.Meta(ge=0, le=100)]
+
+
+class Weights(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """How much each factor counts (settings; an allocation records the ones it used)."""
+
+    category_fit: Weight = 3.0
+    time_coverage: Weight = 1.0
+    capacity_fit: Weight = 2.0
+    proximity: Weight = 2.0
+    reliability: Weight = 2.0
+    fairness: Weight = 1.0
+    reciprocity: Weight = 1.0
+
+
+class Tuning(msgspec.Struct, frozen=True, kw_only=True):
+    """Where the history factors saturate."""
+
+    # This many commitments in the month make a unit "fully used" (fairness 0).
+    busy_commitments: int = 10
+    # This much help received recently gives the full reciprocity nudge.
+    received_for_full_nudge: int = 5
+
+
+class Factor(msgspec.Struct, frozen=True):
+    name: str
+    value: float
+    weight: float
+
+
+class Demand(msgspec.Struct, frozen=True, kw_only=True):
+    """What is to be matched: a slot or a need, and how much of it is still uncovered."""
+
+    category: str
+    starts_at: datetime
+    ends_at: datetime
+    quantity: int
+    # The place served (an area path), or None for anywhere.
+    place: str | None
+
+
+class OfferFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """An offer that passed the hard filters, with what scoring needs to know about it."""
+
+    offer_id: uuid.UUID
+    unit_id: uuid.UUID
+    unit_area: str
+    category: str
+    title: str
+    capacity: int
+    holds: list[Hold]
+    # Length of the availability range that covers the demand's window.
+    covering_seconds: float
+
+
+class UnitHistory(msgspec.Struct, frozen=True, kw_only=True):
+    """A unit's record, as of the position matched at."""
+
+    fulfilled: int = 0
+    # Dispatches the unit declined, and confirmed commitments it did not honour.
+    declined: int = 0
+    no_shows: int = 0
+    # Commitments of the unit in the demand's month (Asia/Shanghai).
+    committed_this_month: int = 0
+    # Quantity the unit's own needs received recently (see settings).
+    received_recently: int = 0
+
+
+class Candidate(msgspec.Struct, frozen=True, kw_only=True):
+    offer_id: uuid.UUID
+    unit_id: uuid.UUID
+    title: str
+    category: str
+    remaining: int
+    score: float
+    factors: list[Factor]
+
+
+def category_fit(wanted: str, offered: str) -> float:
+    """1 for the very code asked for; each level more specific than asked halves it."""
+    depth = offered.count(".") - wanted.count(".")
+    return 0.5**depth
+
+
+def time_coverage(demand: Demand, covering_seconds: float) -> float:
+    """How snugly the availability fits the window: an offer free only then is the one to use,
+    one free all week can go elsewhere."""
+    needed = (demand.ends_at - demand.starts_at).total_seconds()
+    return min(needed / covering_seconds, 1.0) if covering_seconds > 0 else 0.0
+
+
+def capacity_fit(remaining: int, wanted: int) -> float:
+    """The share of what is still wanted this offer can give alone."""
+    return min(remaining / wanted, 1.0) if wanted > 0 else 1.0
+
+
+def proximity(unit_area: str, place: str | None) -> float:
+    """Same residential area 1, same subdistrict 0.5, elsewhere 0 (anywhere counts as near)."""
+    if place is None:
+        return 1.0
+    unit_parts, place_parts = unit_area.split("/"), place.split("/")
+    shared = 0
+    for mine, theirs in zip(unit_parts, place_parts, strict=False):
+        if mine != theirs:
+            break
+        shared += 1
+    if shared >= 3 or unit_parts == place_parts:
+        return 1.0
+    return 0.5 if shared >= 2 else 0.0
+
+
+def reliability(history: UnitHistory) -> float:
+    """Fulfilled against declined and no-shows, smoothed so a newcomer starts at 0.5."""
+    failed = history.declined + history.no_shows
+    return (history.fulfilled + 1) / (history.fulfilled + failed + 2)
+
+
+def fairness(history: UnitHistory, tuning: Tuning) -> float:
+    """Units already heavily committed this month are pushed down."""
+    return 1.0 - min(history.committed_this_month, tuning.busy_commitments) / tuning.busy_commitments
+
+
+def reciprocity(history: UnitHistory, tuning: Tuning) -> float:
+    """Units that received help recently are nudged up to give."""
+    return min(history.received_recently, tuning.received_for_full_nudge) / tuning.received_for_full_nudge
+
+
+def score(
+    demand: Demand, offer: OfferFacts, history: UnitHistory, weights: Weights, tuning: Tuning
+) -> Candidate | None:
+    """The candidate with its factors, or None when the offer has nothing left in the window."""
+    remaining = remaining_in(offer.capacity, offer.holds, demand.starts_at, demand.ends_at)
+    if remaining <= 0:
+        return None
+    values = {
+        "category_fit": category_fit(demand.category, offer.category),
+        "time_coverage": time_coverage(demand, offer.covering_seconds),
+        "capacity_fit": capacity_fit(remaining, demand.quantity),
+        "proximity": proximity(offer.unit_area, demand.place),
+        "reliability": reliability(history),
+        "fairness": fairness(history, tuning),
+        "reciprocity": reciprocity(history, tuning),
+    }
+    weight_of = msgspec.structs.asdict(weights)
+    factors = [Factor(name, round(value, 4), weight_of[name]) for name, value in values.items()]
+    total_weight = sum(f.weight for f in factors)
+    total = sum(f.value * f.weight for f in factors) / total_weight if total_weight > 0 else 0.0
+    return Candidate(
+        offer_id=offer.offer_id, unit_id=offer.unit_id, title=offer.title, category=offer.category,
+        remaining=remaining, score=round(total, 4), factors=factors,
+    )  # fmt: skip
+
+
+def ranked(candidates: list[Candidate]) -> list[Candidate]:
+    """Best first; ties by offer id so the order never depends on how rows came back."""
+    return sorted(candidates, key=lambda c: (-c.score, str(c.offer_id)))

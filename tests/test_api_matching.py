@@ -1,0 +1,203 @@
+"""Matching, allocation, fulfilment and reports through the API: the 点单 → 派单 → 接单 → 晒单 loop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api_fixtures import Api, need_body, plan_body
+from tests.test_api_commitments import AFTERNOON, DAY, MORNING, offer, ok
+
+FAIR = plan_body(**DAY)
+FACTORS = (
+    "category_fit",
+    "time_coverage",
+    "capacity_fit",
+    "proximity",
+    "reliability",
+    "fairness",
+    "reciprocity",
+)
+
+
+async def fair_with_slots(api: Api, *slots: dict[str, Any]) -> dict[str, Any]:
+    plan = await ok(await api.post("/api/v1/plans", FAIR), 201)
+    for slot in slots:
+        await ok(await api.post(f"/api/v1/plans/{plan['id']}/slots", slot), 201)
+    await ok(await api.post(f"/api/v1/plans/{plan['id']}/publish"))
+    return await ok(await api.get(f"/api/v1/plans/{plan['id']}"))
+
+
+async def test_the_whole_loop_need_dispatched_accepted_fulfilled_reported_and_in_both_ledgers(
+    api: Api,
+) -> None:
+    # 点单: the city-management squad needs crowd-guidance volunteers at the metro station.
+    need = await ok(
+        await api.post(
+            f"/api/v1/units/{api.units['other']}/needs",
+            need_body(category="volunteers", quantity=4, **MORNING),
+            who="liaison_other",
+        ),
+        201,
+    )
+    volunteers = await offer(
+        api,
+        category="volunteers.crowd-guidance",
+        title="青年志愿者",
+        capacity={"quantity": 6, "measure": "people"},
+    )
+    own_need_offer = await offer(
+        api, unit="other", category="volunteers.crowd-guidance", title="本单位志愿者"
+    )
+    matches = await ok(await api.get(f"/api/v1/needs/{need['id']}/matches", who="liaison_other"))
+    offered = [c["offer_id"] for c in matches["candidates"]]
+    assert volunteers["id"] in offered and own_need_offer["id"] not in offered  # not its own offer
+    assert (await api.get(f"/api/v1/needs/{need['id']}/matches", who="liaison_own")).status_code == 403
+
+    # 派单 → 接单 → 晒单
+    made = await ok(
+        await api.post(
+            "/api/v1/commitments", {"offer_id": volunteers["id"], "quantity": 4, "need_id": need["id"]}
+        ),
+        201,
+    )
+    path = f"/api/v1/commitments/{made['id']}"
+    await ok(await api.post(f"{path}/confirm", who="liaison_own"))
+    assert (await api.get(f"/api/v1/needs/{need['id']}")).json()["status"] == "met"
+    await ok(
+        await api.post(f"{path}/fulfil", {"people_served": 120, "volunteer_hours": 12}, who="liaison_own")
+    )
+
+    given = await ok(await api.get(f"/api/v1/units/{api.units['own']}/ledger"))
+    received = await ok(await api.get(f"/api/v1/units/{api.units['other']}/ledger", who="auditor"))
+    assert given["given"] == {"items": 1, "quantity": 4, "volunteer_hours": 12.0, "people_served": 120}
+    assert given["balance"] == {"items": 1, "volunteer_hours": 12.0}
+    assert received["received"]["volunteer_hours"] == 12.0 and received["balance"]["items"] == -1
+    assert given["months"][0]["month"] == "2026-10"
+    assert len(given["head_hash"]) == 64
+
+
+async def test_a_fair_is_allocated_dispatched_accepted_fulfilled_reported_and_completed(api: Api) -> None:
+    plan = await fair_with_slots(
+        api,
+        {"category": "repair.umbrella", "quantity": 2, **MORNING},
+        {"category": "medical", "quantity": 1, **MORNING},
+    )
+    umbrellas = await offer(api, category="repair.umbrella", capacity={"quantity": 2, "measure": "people"})
+    eyes = await offer(api, unit="other", category="medical.eye-screening")
+
+    board = await ok(await api.get(f"/api/v1/plans/{plan['id']}/matches"))
+    first = board["slots"][0]["candidates"][0]
+    assert first["offer_id"] == umbrellas["id"]
+    assert [f["name"] for f in first["factors"]] == list(FACTORS)
+    assert all(set(f) == {"name", "value", "weight"} for f in first["factors"])
+
+    preview = await ok(await api.post(f"/api/v1/plans/{plan['id']}/allocate", {"dry_run": True}))
+    assert preview["unmet"] == [] and preview["allocation_id"] is None
+    assert (await api.get(f"/api/v1/offers/{umbrellas['id']}")).json()["remaining"] == 2  # nothing written
+
+    dispatched = await api.post(f"/api/v1/plans/{plan['id']}/allocate", {"dry_run": False})
+    out = await ok(dispatched)
+    assert int(dispatched.headers["x-log-position"]) > out["log_position"]
+    assert sorted((a["offer_id"], a["quantity"]) for a in out["assignments"]) == sorted(
+        [(umbrellas["id"], 2), (eyes["id"], 1)]
+    )
+    assert (await api.get(f"/api/v1/plans/{plan['id']}")).json()["status"] == "staffed"
+
+    for assignment, who in zip(out["assignments"], ("liaison_own", "liaison_other"), strict=True):
+        path = f"/api/v1/commitments/{assignment['commitment_id']}"
+        shown = await ok(await api.get(path))
+        assert shown["status"] == "proposed" and shown["allocation_id"] == out["allocation_id"]
+        await ok(await api.post(f"{path}/confirm", who=who))
+        await ok(await api.post(f"{path}/fulfil", {"people_served": 30, "volunteer_hours": 3}, who=who))
+
+    report = await ok(await api.get(f"/api/v1/plans/{plan['id']}/report", who="auditor"))
+    assert (report["service_items"], report["people_served"], report["units_involved"]) == (2, 60, 2)
+    assert [line["fulfilled"] for line in report["slots"]] == [2, 1]
+    assert report["slots"][0]["label_zh"] and len(report["head_hash"]) == 64
+
+    completed = await ok(await api.post(f"/api/v1/plans/{plan['id']}/complete", {"notes": "圆满完成"}))
+    assert completed["status"] == "completed"
+    assert completed["outcome"]["people_served"] == 60 and completed["outcome"]["service_items"] == 2
+    assert (await api.post(f"/api/v1/plans/{plan['id']}/allocate", {"dry_run": False})).status_code == 409
+
+
+async def test_an_allocation_recomputed_as_of_its_recorded_position_is_the_same(api: Api) -> None:
+    plan = await fair_with_slots(
+        api,
+        {"category": "repair", "quantity": 3, **MORNING},
+        {"category": "repair", "quantity": 2, **AFTERNOON},
+    )
+    for capacity in (1, 2, 3):
+        await offer(api, capacity={"quantity": capacity, "measure": "people"})
+    out = await ok(await api.post(f"/api/v1/plans/{plan['id']}/allocate", {"dry_run": False}))
+    # Later changes the recomputation must not see: another offer, and the dispatch itself.
+    await offer(api, capacity={"quantity": 9, "measure": "people"})
+
+    events = [e async for e in api.registry.store.read_stream(f"plan-{plan['id']}")]
+    recorded = next(e.data for e in events if e.type == "plan_allocated")
+    again = await ok(
+        await api.post(
+            f"/api/v1/plans/{plan['id']}/allocate",
+            {"dry_run": True, "weights": recorded.weights},
+            params={"as_of": str(recorded.read_position)},
+        )
+    )
+    pairs = [(str(a.slot_id), str(a.offer_id), a.quantity) for a in recorded.assignments]
+    assert [(a["slot_id"], a["offer_id"], a["quantity"]) for a in again["assignments"]] == pairs
+    assert [(a["slot_id"], a["offer_id"], a["quantity"]) for a in out["assignments"]] == pairs
+    assert recorded.solver in ("min_cost_flow", "cp_sat") and recorded.solver_version.startswith("ortools")
+    now = await ok(await api.post(f"/api/v1/plans/{plan['id']}/allocate", {"dry_run": True}))
+    assert now["assignments"] == []  # everything is covered now
+
+
+async def test_infeasible_demand_comes_back_as_unmet(api: Api) -> None:
+    plan = await fair_with_slots(api, {"category": "legal.consultation", "quantity": 3, **MORNING})
+    await offer(api, category="legal.consultation", capacity={"quantity": 1, "measure": "sessions"})
+    out = await ok(await api.post(f"/api/v1/plans/{plan['id']}/allocate"))
+    assert out["unmet"] == [{"slot_id": plan["slots"][0]["id"], "quantity": 2}]
+
+
+async def test_matches_leave_out_paused_exhausted_and_unfit_offers(api: Api) -> None:
+    plan = await fair_with_slots(api, {"category": "repair", "quantity": 5, **MORNING})
+    slot = plan["slots"][0]
+    fits = await offer(api)
+    paused = await offer(api)
+    await ok(await api.post(f"/api/v1/offers/{paused['id']}/pause"))
+    exhausted = await offer(api, capacity={"quantity": 1, "measure": "people"})
+    await ok(
+        await api.post(
+            "/api/v1/commitments",
+            {"offer_id": exhausted["id"], "quantity": 1, "plan_id": plan["id"], "slot_id": slot["id"]},
+        ),
+        201,
+    )
+    afternoon_only = await offer(api, availability=[AFTERNOON])
+    elsewhere = await offer(api, service_area=["虹口区/嘉兴路街道"])
+    board = await ok(await api.get(f"/api/v1/plans/{plan['id']}/matches"))
+    shown = {c["offer_id"] for c in board["slots"][0]["candidates"]}
+    assert fits["id"] in shown
+    assert not shown & {paused["id"], exhausted["id"], afternoon_only["id"], elsewhere["id"]}
+    assert board["slots"][0]["uncovered"] == 4
+
+
+async def test_matches_as_of_show_the_board_a_coordinator_saw(api: Api) -> None:
+    plan = await fair_with_slots(api, {"category": "repair", "quantity": 1, **MORNING})
+    first = await offer(api)
+    seen = await ok(await api.get(f"/api/v1/plans/{plan['id']}/matches"))
+    await offer(api, capacity={"quantity": 1, "measure": "people"})
+    await ok(await api.post(f"/api/v1/offers/{first['id']}/withdraw"))
+    again = await ok(
+        await api.get(f"/api/v1/plans/{plan['id']}/matches", params={"as_of": seen["log_position"]})
+    )
+    assert again == seen
+    now = await ok(await api.get(f"/api/v1/plans/{plan['id']}/matches"))
+    assert first["id"] not in {c["offer_id"] for c in now["slots"][0]["candidates"]}
+
+
+async def test_weights_are_only_for_dry_runs_and_as_of_only_for_dry_runs(api: Api) -> None:
+    plan = await fair_with_slots(api, {"category": "repair", "quantity": 1, **MORNING})
+    path = f"/api/v1/plans/{plan['id']}/allocate"
+    assert (await api.post(path, {"dry_run": False, "weights": {"proximity": 1}})).status_code == 400
+    assert (await api.post(path, {"dry_run": False}, params={"as_of": "1"})).status_code == 400
+    assert (await api.post(path, {"dry_run": True, "weights": {"nearness": 1}})).status_code == 400
+    assert (await api.post(path, {"dry_run": True, "weights": {"proximity": -1}})).status_code == 400
