@@ -7,7 +7,8 @@ from typing import Any
 from tests.api_fixtures import Api, need_body, plan_body
 from tests.test_api_commitments import AFTERNOON, DAY, MORNING, offer, ok
 
-FAIR = plan_body(**DAY)
+NEXT_DAY = {"starts_at": "2026-10-18T08:00:00+08:00", "ends_at": "2026-10-18T18:00:00+08:00"}
+NEXT_MORNING = {"starts_at": "2026-10-18T09:00:00+08:00", "ends_at": "2026-10-18T12:00:00+08:00"}
 FACTORS = (
     "category_fit",
     "time_coverage",
@@ -19,8 +20,8 @@ FACTORS = (
 )
 
 
-async def fair_with_slots(api: Api, *slots: dict[str, Any]) -> dict[str, Any]:
-    plan = await ok(await api.post("/api/v1/plans", FAIR), 201)
+async def fair_with_slots(api: Api, *slots: dict[str, Any], window: dict[str, str] = DAY) -> dict[str, Any]:
+    plan = await ok(await api.post("/api/v1/plans", plan_body(**window)), 201)
     for slot in slots:
         await ok(await api.post(f"/api/v1/plans/{plan['id']}/slots", slot), 201)
     await ok(await api.post(f"/api/v1/plans/{plan['id']}/publish"))
@@ -201,3 +202,43 @@ async def test_weights_are_only_for_dry_runs_and_as_of_only_for_dry_runs(api: Ap
     assert (await api.post(path, {"dry_run": False}, params={"as_of": "1"})).status_code == 400
     assert (await api.post(path, {"dry_run": True, "weights": {"nearness": 1}})).status_code == 400
     assert (await api.post(path, {"dry_run": True, "weights": {"proximity": -1}})).status_code == 400
+
+
+def factors_of(board: dict[str, Any], offer_id: str) -> dict[str, float]:
+    candidate = next(c for c in board["slots"][0]["candidates"] if c["offer_id"] == offer_id)
+    return {f["name"]: f["value"] for f in candidate["factors"]}
+
+
+async def test_history_factors_come_from_the_units_commitments(api: Api) -> None:
+    """Reliability, fairness and reciprocity, read from the log's commitments as of the board."""
+    earlier = await fair_with_slots(api, {"category": "repair", "quantity": 9, **MORNING})
+    slot = earlier["slots"][0]
+    both_days = {"capacity": {"quantity": 9, "measure": "people"}, "availability": [DAY, NEXT_DAY]}
+    own = await offer(api, **both_days)
+    other = await offer(api, unit="other", **both_days)
+
+    # The other unit's liaison confirms a dispatch, then does not turn up: a no-show.
+    to_slot = {"plan_id": earlier["id"], "slot_id": slot["id"], "quantity": 1}
+    missed = await ok(await api.post("/api/v1/commitments", {**to_slot, "offer_id": other["id"]}), 201)
+    await ok(await api.post(f"/api/v1/commitments/{missed['id']}/confirm", who="liaison_other"))
+    await ok(await api.post(f"/api/v1/commitments/{missed['id']}/no-show"))
+    # The own unit is dispatched twice this month (still open): it is getting busy.
+    for _ in range(2):
+        await ok(await api.post("/api/v1/commitments", {**to_slot, "offer_id": own["id"]}), 201)
+    # The other unit's need was met by the own unit in the weeks before: it received help.
+    need = await ok(
+        await api.post(f"/api/v1/units/{api.units['other']}/needs", need_body(category="repair", **MORNING)),
+        201,
+    )
+    helped = await ok(
+        await api.post("/api/v1/commitments", {"offer_id": own["id"], "quantity": 3, "need_id": need["id"]}),
+        201,
+    )
+    await ok(await api.post(f"/api/v1/commitments/{helped['id']}/confirm", who="liaison_own"))
+
+    later = await fair_with_slots(api, {"category": "repair", "quantity": 1, **NEXT_MORNING}, window=NEXT_DAY)
+    board = await ok(await api.get(f"/api/v1/plans/{later['id']}/matches"))
+    mine, theirs = factors_of(board, own["id"]), factors_of(board, other["id"])
+    assert (mine["reliability"], theirs["reliability"]) == (0.5, round(1 / 3, 4))
+    assert (mine["fairness"], theirs["fairness"]) == (0.7, 1.0)  # 3 commitments of 10 this month
+    assert (mine["reciprocity"], theirs["reciprocity"]) == (0.0, 0.6)  # 3 received of 5
