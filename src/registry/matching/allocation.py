@@ -29,12 +29,14 @@ import itertools
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import msgspec
 import ortools
 from ortools.graph.python import min_cost_flow  # type: ignore[import-untyped]  # same package, same reason
-from ortools.sat.python import cp_model
+
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
 
 from registry.domain.capacity import Hold
 
@@ -282,6 +284,9 @@ def _solve_by_cp_sat(
     time_limit_seconds: float,
 ) -> tuple[list[int], str]:
     """The same programme as an integer model, for limits that cross and so fit no tree."""
+    # Imported here: CP-SAT's module pulls in pandas (over a second), and most plans never need it.
+    from ortools.sat.python import cp_model
+
     model = cp_model.CpModel()
     x = [model.new_int_var(0, demands[e.slot], f"x_{e.slot}_{e.offer}") for e in edges]
     by_slot: list[list[cp_model.IntVar]] = [[] for _ in demands]
