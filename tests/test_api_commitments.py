@@ -234,3 +234,17 @@ async def test_an_auditor_can_read_but_not_commit(api: Api) -> None:
         await api.post("/api/v1/commitments", to_slot(plan, slot, offered), who="auditor")
     ).status_code == 403
     assert (await api.get("/api/v1/commitments", who="auditor")).status_code == 200
+
+
+async def test_a_retried_dispatch_with_its_idempotency_key_writes_once(api: Api) -> None:
+    offered = await offer(api, capacity={"quantity": 5, "measure": "people"})
+    plan, slot = await plan_with_slot(api, quantity=5)
+    key = {"Idempotency-Key": "dispatch-1"}
+    first = await api.post("/api/v1/commitments", to_slot(plan, slot, offered, 2), headers=key)
+    again = await api.post("/api/v1/commitments", to_slot(plan, slot, offered, 2), headers=key)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert first.json() == again.json()
+    assert first.headers["x-log-position"] == again.headers["x-log-position"]
+    assert (await api.get(f"/api/v1/offers/{offered['id']}")).json()["remaining"] == 3
+    other = await api.post("/api/v1/commitments", to_slot(plan, slot, offered, 1), headers=key)
+    assert other.status_code == 422

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from tests.api_fixtures import Api, need_body, plan_body
@@ -242,3 +243,32 @@ async def test_history_factors_come_from_the_units_commitments(api: Api) -> None
     assert (mine["reliability"], theirs["reliability"]) == (0.5, round(1 / 3, 4))
     assert (mine["fairness"], theirs["fairness"]) == (0.7, 1.0)  # 3 commitments of 10 this month
     assert (mine["reciprocity"], theirs["reciprocity"]) == (0.0, 0.6)  # 3 received of 5
+
+
+async def test_a_retried_allocation_answers_as_the_first_did_and_dispatches_once(api: Api) -> None:
+    plan = await fair_with_slots(api, {"category": "repair", "quantity": 2, **MORNING})
+    await offer(api, capacity={"quantity": 2, "measure": "people"})
+    key = {"Idempotency-Key": "allocate-fair"}
+    path = f"/api/v1/plans/{plan['id']}/allocate"
+    first = await api.post(path, {"dry_run": False}, headers=key)
+    again = await api.post(path, {"dry_run": False}, headers=key)
+    assert first.status_code == again.status_code == 200, again.text
+    assert first.json() == again.json() and len(first.json()["assignments"]) == 1
+    listed = await ok(await api.get("/api/v1/commitments", params={"plan_id": plan["id"]}))
+    assert len(listed["items"]) == 1
+
+
+async def test_an_allocation_racing_claims_never_over_commits(api: Api) -> None:
+    plan = await fair_with_slots(api, {"category": "repair", "quantity": 6, **MORNING})
+    slot = plan["slots"][0]
+    scarce = await offer(api, capacity={"quantity": 3, "measure": "people"})
+    claim = {"offer_id": scarce["id"], "quantity": 1, "plan_id": plan["id"], "slot_id": slot["id"]}
+    responses = await asyncio.gather(
+        api.post(f"/api/v1/plans/{plan['id']}/allocate", {"dry_run": False}),
+        *(api.post("/api/v1/commitments", claim, who="liaison_own") for _ in range(4)),
+    )
+    assert all(r.status_code in (200, 201, 409) for r in responses), [r.text for r in responses]
+    committed = await ok(await api.get("/api/v1/commitments", params={"offer_id": scarce["id"]}))
+    assert sum(c["quantity"] for c in committed["items"]) == 3
+    assert (await api.get(f"/api/v1/offers/{scarce['id']}")).json()["remaining"] == 0
+    assert (await api.get(f"/api/v1/plans/{plan['id']}")).json()["slots"][0]["committed"] == 3

@@ -161,6 +161,7 @@ class PlanCompleted(Event, tag="plan_completed", frozen=True, kw_only=True):
 class AllocatedQuantity(msgspec.Struct, frozen=True, kw_only=True):
     slot_id: uuid.UUID
     offer_id: uuid.UUID
+    unit_id: uuid.UUID
     quantity: int
     score: float
     commitment_id: uuid.UUID

@@ -9,7 +9,7 @@ import msgspec
 
 from registry.domain import commitment
 from registry.domain.commitment import Origin
-from registry.domain.errors import Conflict, FieldError, InvalidInput
+from registry.domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from registry.domain.events import AllocatedQuantity, PlanAllocated, UnmetQuantity
 from registry.domain.plan import Plan
 from registry.domain.values import Role
@@ -21,6 +21,7 @@ from registry.service.commitments import emit
 from registry.service.context import Command
 from registry.service.execute import Registry
 from registry.service.work import UnitOfWork, run
+from registry.streams import stream_id
 
 # The solver sees each slot's best candidates only: more rarely changes the optimum and costs time.
 CANDIDATES_PER_SLOT = 100
@@ -131,10 +132,29 @@ async def dispatch(
         raise Conflict("the registry kept changing while the plan was allocated; try again")
 
     written = await run(registry, ctx, work)
-    if not outcome:  # a retried request: the first one's allocation, recomputed as it read
-        plan, board = await read_plan_board(registry.list_pool, plan_id, written.position, config)
-        return _out(plan, board, solve(plan, board), config, allocation_id), written.position
+    if not outcome:  # a retried request: the first one's allocation, as it recorded it
+        return await _recorded(registry, plan_id, allocation_id), written.position
     return outcome[0], written.position
+
+
+async def _recorded(registry: Registry, plan_id: uuid.UUID, allocation_id: uuid.UUID) -> AllocationOut:
+    async for recorded in registry.store.read_stream(stream_id("plan", plan_id)):
+        event = recorded.data
+        if isinstance(event, PlanAllocated) and event.allocation_id == allocation_id:
+            return AllocationOut(
+                plan_id=plan_id, dry_run=False, log_position=event.read_position, allocation_id=allocation_id,
+                solver=event.solver, solver_version=event.solver_version, status=event.status,
+                weights=msgspec.convert(event.weights, Weights),
+                assignments=[
+                    AssignmentOut(
+                        slot_id=a.slot_id, offer_id=a.offer_id, unit_id=a.unit_id, quantity=a.quantity,
+                        score=a.score, commitment_id=a.commitment_id,
+                    )
+                    for a in event.assignments
+                ],
+                unmet=[UnmetOut(slot_id=u.slot_id, quantity=u.quantity) for u in event.unmet],
+            )  # fmt: skip
+    raise NotFound("allocation", allocation_id)
 
 
 async def _dispatch_once(
@@ -154,8 +174,8 @@ async def _dispatch_once(
         solver_version=allocation.solver_version, status=allocation.status,
         assignments=[
             AllocatedQuantity(
-                slot_id=a.slot_id, offer_id=a.offer_id, quantity=a.quantity, score=a.score,
-                commitment_id=a.commitment_id or allocation_id,
+                slot_id=a.slot_id, offer_id=a.offer_id, unit_id=a.unit_id, quantity=a.quantity,
+                score=a.score, commitment_id=a.commitment_id or allocation_id,
             )
             for a in out.assignments
         ],
