@@ -32,6 +32,7 @@ from registry.matching.scoring import (
     ranked,
     score,
 )
+from registry.read.snapshot import snapshot
 
 
 class MatchConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -60,18 +61,10 @@ _plan_decoder = msgspec.json.Decoder(Plan)
 _need_decoder = msgspec.json.Decoder(Need)
 
 
-async def _snapshot_position(conn: Connection, as_of: int | None) -> int:
-    if as_of is not None:
-        return as_of
-    position: int | None = await conn.fetchval(query("registry/read-position"))
-    return position or 0
-
-
 async def read_plan_board(
     pool: asyncpg.Pool[Any], plan_id: uuid.UUID, as_of: int | None, config: MatchConfig
 ) -> tuple[Plan, Board]:
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        position = await _snapshot_position(conn, as_of)
+    async with snapshot(pool, as_of) as (conn, position):
         row = await conn.fetchrow(query("registry/plan-state"), plan_id, as_of)
         if row is None:
             raise NotFound("plan", plan_id)
@@ -93,8 +86,7 @@ async def read_plan_board(
 async def read_need_board(
     pool: asyncpg.Pool[Any], need_id: uuid.UUID, as_of: int | None, config: MatchConfig
 ) -> tuple[Need, Board]:
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        position = await _snapshot_position(conn, as_of)
+    async with snapshot(pool, as_of) as (conn, position):
         row = await conn.fetchrow(query("registry/need-state"), need_id, as_of)
         if row is None:
             raise NotFound("need", need_id)

@@ -17,6 +17,7 @@ from registry.domain.errors import NotFound
 from registry.domain.plan import Plan
 from registry.domain.taxonomy import CATEGORIES
 from registry.domain.values import CommitmentStatus
+from registry.read.snapshot import snapshot
 
 
 class SlotLine(msgspec.Struct, frozen=True, kw_only=True):
@@ -79,17 +80,14 @@ class Ledger(msgspec.Struct, frozen=True, kw_only=True):
 _plan_decoder = msgspec.json.Decoder(Plan)
 
 
-async def _position_and_hash(conn: Connection, as_of: int | None) -> tuple[int, str]:
-    position: int = (
-        as_of if as_of is not None else (await conn.fetchval(query("registry/read-position")) or 0)
-    )
+async def _hash_at(conn: Connection, position: int) -> str:
     digest: bytes | None = await conn.fetchval(query("registry/hash-at"), position)
-    return position, digest.hex() if digest is not None else ""
+    return digest.hex() if digest is not None else ""
 
 
 async def plan_report(pool: asyncpg.Pool[Any], plan_id: uuid.UUID, as_of: int | None) -> PlanReport:
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        position, head_hash = await _position_and_hash(conn, as_of)
+    async with snapshot(pool, as_of) as (conn, position):
+        head_hash = await _hash_at(conn, position)
         row = await conn.fetchrow(query("registry/plan-state"), plan_id, as_of)
     if row is None:
         raise NotFound("plan", plan_id)
@@ -139,8 +137,8 @@ def _sum(parts: list[Totals]) -> Totals:
 
 
 async def unit_ledger(pool: asyncpg.Pool[Any], unit_id: uuid.UUID, as_of: int | None) -> Ledger:
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        position, head_hash = await _position_and_hash(conn, as_of)
+    async with snapshot(pool, as_of) as (conn, position):
+        head_hash = await _hash_at(conn, position)
         if await conn.fetchrow(query("registry/units-get"), unit_id, as_of) is None:
             raise NotFound("unit", unit_id)
         rows = await conn.fetch(query("registry/ledger"), unit_id, as_of)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -14,8 +15,10 @@ from registry.domain.errors import Conflict, Forbidden, NotFound
 from registry.domain.values import Role
 from registry.service.aggregates import COMMITMENTS, NEEDS, OFFERS, PLANS, UNITS
 from registry.service.context import Actor, Command
-from registry.service.execute import Registry, Written
+from registry.service.execute import Aggregate, Registry, Written
 from registry.service.work import UnitOfWork, run
+
+S = TypeVar("S")
 
 
 class MakeCommitment(msgspec.Struct, frozen=True, kw_only=True):
@@ -150,42 +153,48 @@ async def release_open(unit: UnitOfWork, commitment_ids: Iterable[uuid.UUID], re
 # -- closings that release what is still open ----------------------------------------------------
 
 
-async def withdraw_offer(registry: Registry, ctx: Command, cmd: offer.WithdrawOffer) -> Written[None]:
-    ctx.actor.require(Role.COORDINATOR, Role.LIAISON)
+async def _close_releasing(
+    registry: Registry,
+    ctx: Command,
+    aggregate: Aggregate[S],
+    entity_id: uuid.UUID,
+    command: Any,
+    held: Callable[[S], Iterable[uuid.UUID]],
+    reason: str,
+    unit_of: Callable[[S], uuid.UUID] | None = None,
+) -> Written[None]:
+    """Close an entity and, in the same append, release the open commitments it held."""
 
     async def work(unit: UnitOfWork) -> uuid.UUID:
-        state = await unit.require(OFFERS, cmd.offer_id, conditional=True)
-        ctx.actor.require_unit(state.unit_id)
-        unit.emit(OFFERS, cmd.offer_id, offer.decide(state, cmd))
-        await release_open(unit, [h.commitment_id for h in state.holds], "offer withdrawn")
-        return cmd.offer_id
+        state = await unit.require(aggregate, entity_id, conditional=True)
+        if unit_of is not None:
+            ctx.actor.require_unit(unit_of(state))
+        unit.emit(aggregate, entity_id, aggregate.decide(state, command))
+        await release_open(unit, held(state), reason)
+        return entity_id
 
     return await run(registry, ctx, work)
+
+
+async def withdraw_offer(registry: Registry, ctx: Command, cmd: offer.WithdrawOffer) -> Written[None]:
+    ctx.actor.require(Role.COORDINATOR, Role.LIAISON)
+    return await _close_releasing(
+        registry, ctx, OFFERS, cmd.offer_id, cmd, lambda s: [h.commitment_id for h in s.holds],
+        "offer withdrawn", lambda s: s.unit_id,
+    )  # fmt: skip
 
 
 async def cancel_plan(registry: Registry, ctx: Command, cmd: plan.CancelPlan) -> Written[None]:
     ctx.actor.require(Role.COORDINATOR)
-
-    async def work(unit: UnitOfWork) -> uuid.UUID:
-        state = await unit.require(PLANS, cmd.plan_id, conditional=True)
-        unit.emit(PLANS, cmd.plan_id, plan.decide(state, cmd))
-        covers = [c.commitment_id for slot in state.slots for c in slot.covers if c.status.is_open]
-        await release_open(unit, covers, "plan cancelled")
-        return cmd.plan_id
-
-    return await run(registry, ctx, work)
+    return await _close_releasing(
+        registry, ctx, PLANS, cmd.plan_id, cmd,
+        lambda s: [c.commitment_id for slot in s.slots for c in slot.covers], "plan cancelled",
+    )  # fmt: skip
 
 
 async def cancel_need(registry: Registry, ctx: Command, cmd: need.CancelNeed) -> Written[None]:
     ctx.actor.require(Role.COORDINATOR, Role.LIAISON)
-
-    async def work(unit: UnitOfWork) -> uuid.UUID:
-        state = await unit.require(NEEDS, cmd.need_id, conditional=True)
-        ctx.actor.require_unit(state.unit_id)
-        unit.emit(NEEDS, cmd.need_id, need.decide(state, cmd))
-        await release_open(
-            unit, [c.commitment_id for c in state.covers if c.status.is_open], "need cancelled"
-        )
-        return cmd.need_id
-
-    return await run(registry, ctx, work)
+    return await _close_releasing(
+        registry, ctx, NEEDS, cmd.need_id, cmd, lambda s: [c.commitment_id for c in s.covers],
+        "need cancelled", lambda s: s.unit_id,
+    )  # fmt: skip

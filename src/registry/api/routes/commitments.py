@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -36,6 +37,19 @@ async def _step(
     ctx = await command(request, if_match=if_match, idempotency_key=idempotency_key)
     written = await commitments.step(request.app.state.registry, ctx, commitment_id, decide)
     return await written_response(request.app.state.store, "commitments", written)
+
+
+async def _reasoned(
+    request: Request[Actor, Any, Any],
+    commitment_id: uuid.UUID,
+    step_for: Callable[[str | None], Step],
+    if_match: str | None,
+    idempotency_key: str | None,
+) -> Response[bytes]:
+    """A step that takes an optional `{reason}` body."""
+    data = await decode_optional_body(request, ReasonIn)
+    decide = step_for(data.reason if data else None)
+    return await _step(request, commitment_id, decide, if_match, idempotency_key)
 
 
 class CommitmentController(Controller):
@@ -102,9 +116,7 @@ class CommitmentController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Either side turns a proposed or claimed commitment down; its capacity returns."""
-        data = await decode_optional_body(request, ReasonIn)
-        decide = commitments.declining(data.reason if data else None)
-        return await _step(request, commitment_id, decide, if_match, idempotency_key)
+        return await _reasoned(request, commitment_id, commitments.declining, if_match, idempotency_key)
 
     @post(
         "/{commitment_id:uuid}/release",
@@ -122,9 +134,7 @@ class CommitmentController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Either side lets an open commitment go; its capacity returns."""
-        data = await decode_optional_body(request, ReasonIn)
-        decide = commitments.releasing(data.reason if data else None)
-        return await _step(request, commitment_id, decide, if_match, idempotency_key)
+        return await _reasoned(request, commitment_id, commitments.releasing, if_match, idempotency_key)
 
     @post(
         "/{commitment_id:uuid}/fulfil",
