@@ -16,6 +16,7 @@ from registry.matching.scoring import (
     Tuning,
     UnitHistory,
     Weights,
+    assess,
     ranked,
     score,
 )
@@ -85,7 +86,12 @@ def test_each_factor_alone_changes_the_rank(
     others_equal(high, low, name)
     assert factor(high, name) > factor(low, name)
     assert high.score > low.score
-    assert ranked([low, high]) == [high, low]
+    first, second = (
+        assess(DEMAND, o, h, DEFAULT_WEIGHTS, Tuning())
+        for o, h in ((worse, worse_history), (better, better_history))
+    )
+    assert first is not None and second is not None
+    assert [c.offer for c in ranked([first, second])] == [better, worse]
 
 
 @pytest.mark.parametrize("name", [f.name for f in scored().factors])
@@ -132,5 +138,9 @@ def test_an_offer_with_nothing_left_in_the_window_is_no_candidate() -> None:
 
 
 def test_ties_rank_by_offer_id_whatever_order_they_came_in() -> None:
-    a, b = scored(), scored(msgspec.structs.replace(BASE, offer_id=uuid.UUID(int=0)))
+    a = assess(DEMAND, BASE, NEWCOMER, DEFAULT_WEIGHTS, Tuning())
+    b = assess(
+        DEMAND, msgspec.structs.replace(BASE, offer_id=uuid.UUID(int=0)), NEWCOMER, DEFAULT_WEIGHTS, Tuning()
+    )
+    assert a is not None and b is not None
     assert ranked([a, b]) == ranked([b, a]) == [b, a]

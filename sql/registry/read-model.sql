@@ -30,9 +30,13 @@ CREATE TABLE offers (
     created_position bigint      NOT NULL,
     unit_id          uuid        NOT NULL,
     category         text        COLLATE "C" NOT NULL,
+    title            text        NOT NULL,
     status           text        NOT NULL,
     service_area     text[]      NOT NULL,
     available        tstzmultirange NOT NULL,
+    -- The availability folded onto one reference week: with `available` it makes the matching
+    -- index selective for weekly windows (whose bounding range alone spans their whole term).
+    week             tstzmultirange NOT NULL,
     -- Capacity and the commitments' holds on it (parallel arrays), for matching in one read.
     capacity         integer     NOT NULL,
     hold_quantities  integer[]   NOT NULL,
@@ -52,6 +56,9 @@ CREATE INDEX offers_current_category ON offers (category, created_position) WHER
 CREATE INDEX offers_current_unit ON offers (unit_id, created_position) WHERE valid_to IS NULL;
 CREATE INDEX offers_current_available ON offers USING gist (available) WHERE valid_to IS NULL;
 CREATE INDEX offers_as_of ON offers USING gist (int8range(valid_from, valid_to));
+-- Matching: a slot's category subtree and window in one index (btree_gist, migration 0004).
+CREATE INDEX offers_current_match ON offers USING gist (category, available, week)
+    WHERE valid_to IS NULL AND status = 'active';
 
 CREATE TABLE needs (
     id               uuid        NOT NULL,

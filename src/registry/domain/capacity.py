@@ -45,6 +45,8 @@ def peak_load(
     )
 
 
-def remaining_in(capacity: int, holds: Iterable[Hold], starts_at: datetime, ends_at: datetime) -> int:
+def remaining_in(capacity: int, holds: list[Hold], starts_at: datetime, ends_at: datetime) -> int:
     """What is left to commit for the whole of [starts_at, ends_at)."""
+    if not holds:  # most offers, most of the time: no need to look for a peak
+        return capacity
     return max(capacity - peak_load(holds, starts_at, ends_at), 0)

@@ -136,3 +136,28 @@ def area_covers(service_area: str, place: str) -> bool:
 def serves(service_area: list[str], place: str | None) -> bool:
     """Whether an offer's service area includes a place; no service area (or no place) means yes."""
     return place is None or not service_area or any(area_covers(area, place) for area in service_area)
+
+
+# The week every window is folded onto (a Monday, local time) for matching's coarse index.
+REFERENCE_WEEK = datetime(2001, 1, 1, tzinfo=LOCAL_ZONE)
+WEEK = timedelta(days=7)
+
+
+def fold_to_week(starts_at: datetime, ends_at: datetime) -> list[tuple[datetime, datetime]]:
+    """The window laid onto the reference week by weekday and time of day (one or two pieces).
+
+    Folding keeps containment (a window inside an availability folds inside its fold), so an
+    index on folded availability can rule offers out cheaply; the exact check follows.
+    """
+    if ends_at - starts_at >= WEEK:
+        return [(REFERENCE_WEEK.astimezone(UTC), (REFERENCE_WEEK + WEEK).astimezone(UTC))]
+    local = starts_at.astimezone(LOCAL_ZONE)
+    into_week = timedelta(
+        days=local.weekday(), hours=local.hour, minutes=local.minute,
+        seconds=local.second, microseconds=local.microsecond,
+    )  # fmt: skip
+    start = REFERENCE_WEEK + into_week
+    end = start + (ends_at - starts_at)
+    week_end = REFERENCE_WEEK + WEEK
+    pieces = [(start, end)] if end <= week_end else [(start, week_end), (REFERENCE_WEEK, end - WEEK)]
+    return [(s.astimezone(UTC), e.astimezone(UTC)) for s, e in pieces]

@@ -21,18 +21,22 @@ from registry.domain.errors import NotFound
 from registry.domain.need import Need
 from registry.domain.plan import Plan
 from registry.domain.taxonomy import subtree_bounds
-from registry.domain.values import LOCAL_ZONE
+from registry.domain.values import LOCAL_ZONE, fold_to_week
 from registry.matching.scoring import (
     Candidate,
     Demand,
     OfferFacts,
+    Scored,
     Tuning,
     UnitHistory,
     Weights,
+    assess,
+    explain,
     ranked,
-    score,
 )
 from registry.read.snapshot import snapshot
+
+NEWCOMER = UnitHistory()
 
 
 class MatchConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -44,7 +48,8 @@ class MatchConfig(msgspec.Struct, frozen=True, kw_only=True):
 
 class DemandMatches(msgspec.Struct, frozen=True, kw_only=True):
     demand: Demand
-    candidates: list[Candidate]
+    # Ranked best first; `explain` turns the ones shown into Candidates with their factors.
+    candidates: list[Scored]
 
 
 class Board(msgspec.Struct, frozen=True, kw_only=True):
@@ -109,6 +114,7 @@ async def _board(
     config: MatchConfig,
 ) -> Board:
     bounds = [subtree_bounds(d.category) for d in demands]
+    folds = [[*fold_to_week(d.starts_at, d.ends_at), (None, None)] for d in demands]
     rows = await conn.fetch(
         query("registry/match-candidates"),
         as_of,
@@ -120,15 +126,18 @@ async def _board(
         [d.ends_at for d in demands],
         [d.place for d in demands],
         [excluded_unit] * len(demands),
+        *([f[i][j] for f in folds] for i in (0, 1) for j in (0, 1)),
     )
-    offers = {row["id"]: _facts(row) for row in rows}
-    history = await _histories(conn, as_of, {f.unit_id for f in offers.values()}, moment, config)
-    found: list[list[Candidate]] = [[] for _ in demands]
+    unit_ids = list({row["unit_id"] for row in rows})
+    areas = dict(await conn.fetch(query("registry/unit-areas"), as_of, unit_ids))
+    offers = {row["id"]: _facts(row, areas[row["unit_id"]]) for row in rows}
+    history = await _histories(conn, as_of, set(unit_ids), moment, config)
+    found: list[list[Scored]] = [[] for _ in demands]
     for row in rows:
         index: int = row["demand"]
         facts = msgspec.structs.replace(offers[row["id"]], covering_seconds=row["covering_seconds"] or 0.0)
-        unit_history = history.get(facts.unit_id, UnitHistory())
-        candidate = score(demands[index], facts, unit_history, config.weights, config.tuning)
+        unit_history = history.get(facts.unit_id, NEWCOMER)
+        candidate = assess(demands[index], facts, unit_history, config.weights, config.tuning)
         if candidate is not None:
             found[index].append(candidate)
     matches = [DemandMatches(demand=d, candidates=ranked(c)) for d, c in zip(demands, found, strict=True)]
@@ -136,13 +145,13 @@ async def _board(
     return Board(position=position, version=0, demands=matches, offers=offers, offer_versions=versions)
 
 
-def _facts(row: asyncpg.Record) -> OfferFacts:
+def _facts(row: asyncpg.Record, unit_area: str) -> OfferFacts:
     holds = [
         Hold(commitment_id=uuid.UUID(int=0), quantity=q, starts_at=s, ends_at=e)
         for q, s, e in zip(row["hold_quantities"], row["hold_starts"], row["hold_ends"], strict=True)
     ]
     return OfferFacts(
-        offer_id=row["id"], unit_id=row["unit_id"], unit_area=row["unit_area"], category=row["category"],
+        offer_id=row["id"], unit_id=row["unit_id"], unit_area=unit_area, category=row["category"],
         title=row["title"], capacity=row["capacity"], holds=holds, covering_seconds=0.0,
     )  # fmt: skip
 
@@ -218,7 +227,7 @@ def plan_matches(plan: Plan, board: Board, weights: Weights, limit: int) -> Plan
             uncovered=slot.uncovered,
             starts_at=slot.starts_at,
             ends_at=slot.ends_at,
-            candidates=found.candidates[:limit],
+            candidates=[explain(c, weights) for c in found.candidates[:limit]],
         )
         for slot, found in zip(plan.slots, board.demands, strict=True)
     ]
@@ -228,5 +237,5 @@ def plan_matches(plan: Plan, board: Board, weights: Weights, limit: int) -> Plan
 def need_matches(need: Need, board: Board, weights: Weights, limit: int) -> NeedMatches:
     return NeedMatches(
         need_id=need.id, log_position=board.position, weights=weights, uncovered=need.uncovered,
-        candidates=board.demands[0].candidates[:limit],
+        candidates=[explain(c, weights) for c in board.demands[0].candidates[:limit]],
     )  # fmt: skip

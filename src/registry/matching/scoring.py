@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import msgspec
 
@@ -28,6 +28,9 @@ class Weights(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     reliability: Weight = 2.0
     fairness: Weight = 1.0
     reciprocity: Weight = 1.0
+
+
+FACTORS: tuple[str, ...] = tuple(Weights.__struct_fields__)
 
 
 class Tuning(msgspec.Struct, frozen=True, kw_only=True):
@@ -142,32 +145,58 @@ def reciprocity(history: UnitHistory, tuning: Tuning) -> float:
     return min(history.received_recently, tuning.received_for_full_nudge) / tuning.received_for_full_nudge
 
 
-def score(
+class Scored(NamedTuple):
+    """A candidate's score and factor values, before they are dressed up for an answer."""
+
+    offer: OfferFacts
+    remaining: int
+    score: float
+    values: tuple[float, ...]
+
+
+def assess(
     demand: Demand, offer: OfferFacts, history: UnitHistory, weights: Weights, tuning: Tuning
-) -> Candidate | None:
-    """The candidate with its factors, or None when the offer has nothing left in the window."""
+) -> Scored | None:
+    """The offer's score for the demand, or None when it has nothing left in the window."""
     remaining = remaining_in(offer.capacity, offer.holds, demand.starts_at, demand.ends_at)
     if remaining <= 0:
         return None
-    values = {
-        "category_fit": category_fit(demand.category, offer.category),
-        "time_coverage": time_coverage(demand, offer.covering_seconds),
-        "capacity_fit": capacity_fit(remaining, demand.quantity),
-        "proximity": proximity(offer.unit_area, demand.place),
-        "reliability": reliability(history),
-        "fairness": fairness(history, tuning),
-        "reciprocity": reciprocity(history, tuning),
-    }
-    weight_of = msgspec.structs.asdict(weights)
-    factors = [Factor(name, round(value, 4), weight_of[name]) for name, value in values.items()]
-    total_weight = sum(f.weight for f in factors)
-    total = sum(f.value * f.weight for f in factors) / total_weight if total_weight > 0 else 0.0
+    values = (
+        category_fit(demand.category, offer.category),
+        time_coverage(demand, offer.covering_seconds),
+        capacity_fit(remaining, demand.quantity),
+        proximity(offer.unit_area, demand.place),
+        reliability(history),
+        fairness(history, tuning),
+        reciprocity(history, tuning),
+    )  # in the order of FACTORS, as Weights declares them
+    weight_values = msgspec.structs.astuple(weights)
+    total_weight = sum(weight_values)
+    weighted = sum(round(v, 4) * w for v, w in zip(values, weight_values, strict=True))
+    return Scored(offer, remaining, round(weighted / total_weight, 4) if total_weight > 0 else 0.0, values)
+
+
+def explain(scored: Scored, weights: Weights) -> Candidate:
+    """The candidate as the API shows it: every factor with its value and weight."""
+    factors = [
+        Factor(name, round(value, 4), weight)
+        for name, value, weight in zip(FACTORS, scored.values, msgspec.structs.astuple(weights), strict=True)
+    ]
+    offer = scored.offer
     return Candidate(
         offer_id=offer.offer_id, unit_id=offer.unit_id, title=offer.title, category=offer.category,
-        remaining=remaining, score=round(total, 4), factors=factors,
+        remaining=scored.remaining, score=scored.score, factors=factors,
     )  # fmt: skip
 
 
-def ranked(candidates: list[Candidate]) -> list[Candidate]:
+def score(
+    demand: Demand, offer: OfferFacts, history: UnitHistory, weights: Weights, tuning: Tuning
+) -> Candidate | None:
+    """`assess` and `explain` in one (for a single candidate)."""
+    scored = assess(demand, offer, history, weights, tuning)
+    return explain(scored, weights) if scored is not None else None
+
+
+def ranked(candidates: list[Scored]) -> list[Scored]:
     """Best first; ties by offer id so the order never depends on how rows came back."""
-    return sorted(candidates, key=lambda c: (-c.score, str(c.offer_id)))
+    return sorted(candidates, key=lambda c: (-c.score, c.offer.offer_id))

@@ -19,7 +19,7 @@ from events.projection import Handler, Projection
 from events.sql import Connection, query
 from registry.domain import commitment, need, offer, plan, token, unit
 from registry.domain.events import EVENT_TYPES, Event
-from registry.domain.values import window_ranges
+from registry.domain.values import fold_to_week, window_ranges
 from registry.read import views
 from registry.streams import Kind, entity_id
 
@@ -49,10 +49,12 @@ def _search(*texts: str | None) -> str:
 
 def _offer_columns(state: offer.Offer) -> tuple[Any, ...]:
     ranges = list(window_ranges(state.availability))
+    folded = {piece for start, end in ranges for piece in fold_to_week(start, end)}
     holds = state.holds
     return (
-        state.unit_id, state.category, state.status, state.service_area,
-        [start for start, _ in ranges], [end for _, end in ranges], state.capacity.quantity,
+        state.unit_id, state.category, state.title, state.status, state.service_area,
+        [start for start, _ in ranges], [end for _, end in ranges],
+        [start for start, _ in folded], [end for _, end in folded], state.capacity.quantity,
         [h.quantity for h in holds], [h.starts_at for h in holds], [h.ends_at for h in holds],
         _search(state.title, state.description, *state.tags),
     )  # fmt: skip

@@ -62,7 +62,7 @@ def solve(plan: Plan, board: Board) -> Allocation:
         for s in plan.slots
     ]
     edges = [
-        Edge(slot_id=slot.id, offer_id=c.offer_id, score=c.score)
+        Edge(slot_id=slot.id, offer_id=c.offer.offer_id, score=c.score)
         for slot, found in zip(plan.slots, board.demands, strict=True)
         for c in found.candidates[:CANDIDATES_PER_SLOT]
     ]
