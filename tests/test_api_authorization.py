@@ -336,6 +336,27 @@ async def _ledger(api: Api) -> Target:
     return Target("GET", f"/api/v1/units/{api.units['other']}/ledger")
 
 
+async def own_contact(api: Api) -> str:
+    return (await created(api, f"/api/v1/units/{api.units['own']}/contacts", {"name": "联络人"}))["id"]
+
+
+@target("POST /api/v1/units/{unit_id}/contacts")
+async def _add_contact(api: Api) -> Target:
+    path = f"/api/v1/units/{api.units['own']}"
+    return Target("POST", f"{path}/contacts", {"name": "联络人", "title": "联络员"}, entity=path)
+
+
+@target("GET /api/v1/units/{unit_id}/contacts")
+async def _list_contacts(api: Api) -> Target:
+    return Target("GET", f"/api/v1/units/{api.units['own']}/contacts")
+
+
+@target("POST /api/v1/contacts/{contact_id}/erase")
+async def _erase_contact(api: Api) -> Target:
+    contact = await own_contact(api)
+    return Target("POST", f"/api/v1/contacts/{contact}/erase", entity=f"/api/v1/units/{api.units['own']}")
+
+
 # -- the matrix ------------------------------------------------------------------------------------
 
 CALLERS = (
@@ -393,6 +414,10 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "GET /api/v1/plans/{plan_id}/report":        (200,  200,   200,    200,    401,   401,   401),
     "GET /api/v1/needs/{need_id}/matches":       (200,  403,   200,    403,    401,   401,   401),
     "GET /api/v1/units/{unit_id}/ledger":        (200,  200,   200,    200,    401,   401,   401),
+    # Names and phones: the centre and the unit's own liaison only; erasure is the centre's.
+    "POST /api/v1/units/{unit_id}/contacts":     (201,  403,   201,    403,    401,   401,   401),
+    "GET /api/v1/units/{unit_id}/contacts":      (200,  403,   200,    403,    401,   401,   401),
+    "POST /api/v1/contacts/{contact_id}/erase":  (200,  403,   403,    403,    401,   401,   401),
 }
 # fmt: on
 

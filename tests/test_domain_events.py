@@ -24,6 +24,7 @@ STABLE_TAGS = {
     "CommitmentDeclined": "commitment_declined", "CommitmentReleased": "commitment_released",
     "CommitmentFulfilled": "commitment_fulfilled", "CommitmentNoShow": "commitment_no_show",
     "CapacityHeld": "capacity_held", "CapacityFreed": "capacity_freed", "DemandCovered": "demand_covered",
+    "ContactAdded": "contact_added", "ContactErased": "contact_erased",
 }  # fmt: skip
 
 

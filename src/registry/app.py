@@ -18,6 +18,7 @@ from registry.api.ops import health, metrics, ready
 from registry.api.problems import EXCEPTION_HANDLERS
 from registry.api.routes.categories import list_categories
 from registry.api.routes.commitments import CommitmentController
+from registry.api.routes.contacts import ContactController
 from registry.api.routes.needs import NeedController
 from registry.api.routes.offers import OfferController
 from registry.api.routes.plans import PlanController
@@ -69,7 +70,7 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[
             health, ready, metrics, list_categories,
             UnitController, OfferController, NeedController, PlanController, TokenController,
-            CommitmentController,
+            CommitmentController, ContactController,
         ],
         lifespan=[lifespan],
         middleware=[request_metrics, DefineMiddleware(BearerTokenAuth, exclude=PUBLIC_PATHS)],

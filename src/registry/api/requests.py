@@ -316,6 +316,20 @@ class CompleteIn(Body, frozen=True, kw_only=True):
     notes: LongText | None = None
 
 
+# -- contacts ------------------------------------------------------------------------------------
+
+
+Phone = Annotated[str, msgspec.Meta(min_length=3, max_length=30, pattern=r"^\+?[0-9][0-9 -]*$")]
+
+
+class ContactIn(Body, frozen=True, kw_only=True):
+    """A person at the unit. `name` and `phone` are kept erasable, outside the log."""
+
+    name: Name
+    phone: Phone | None = None
+    title: ShortText | None = None
+
+
 # -- tokens --------------------------------------------------------------------------------------
 
 

@@ -48,6 +48,23 @@ class UnitProfileUpdated(Event, tag="unit_profile_updated", frozen=True, kw_only
     agreement_until: date | UnsetType | None = UNSET
 
 
+class ContactAdded(Event, tag="contact_added", frozen=True, kw_only=True):
+    """A person to reach at the unit. Their name and phone are in the erasable contacts table,
+    never in the log: the event names the contact by id only."""
+
+    unit_id: uuid.UUID
+    contact_id: uuid.UUID
+    # What the person does for the unit (联络员, 书记), not who they are.
+    title: str | None = None
+
+
+class ContactErased(Event, tag="contact_erased", frozen=True, kw_only=True):
+    """The contact's personal data was erased on request (PIPL); the id stays in history."""
+
+    unit_id: uuid.UUID
+    contact_id: uuid.UUID
+
+
 # -- offers (the resource list) ------------------------------------------------------------------
 
 
@@ -296,6 +313,8 @@ class TokenRevoked(Event, tag="token_revoked", frozen=True, kw_only=True):
 RegistryEvent = (
     UnitRegistered
     | UnitProfileUpdated
+    | ContactAdded
+    | ContactErased
     | OfferSubmitted
     | OfferRevised
     | OfferPaused

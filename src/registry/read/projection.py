@@ -72,7 +72,7 @@ TABLES: tuple[Table[Any], ...] = (
     Table(
         "units", "unit", unit.Unit, unit.evolve, views.unit_view,
         lambda s: (s.kind, s.area, _search(s.name, s.short_name, s.description, s.address)),
-        ["unit_registered", "unit_profile_updated"],
+        ["unit_registered", "unit_profile_updated", "contact_added", "contact_erased"],
     ),
     Table(
         "offers", "offer", offer.Offer, offer.evolve, views.offer_view, _offer_columns,

@@ -18,7 +18,7 @@ from registry.domain.need import Need
 from registry.domain.offer import Offer
 from registry.domain.plan import Plan, Slot
 from registry.domain.token import Token
-from registry.domain.unit import Unit
+from registry.domain.unit import ContactRef, Unit
 from registry.domain.values import Capacity, CommitmentStatus, Role, UnitKind, Urgency, Window
 
 
@@ -42,6 +42,8 @@ class UnitView(msgspec.Struct, frozen=True, kw_only=True):
     description: str | None
     agreement_until: date | None
     status: str
+    # Ids and titles only: names and phones are at GET /units/{id}/contacts, and erasable.
+    contacts: list[ContactRef]
     created_at: datetime
     updated_at: datetime
 

@@ -1,0 +1,92 @@
+"""Contacts: the people at a unit, whose names and phones are erasable (PIPL)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import MediaType
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, JSONBody, SkipValidation
+
+from registry.api.auth import COORDINATOR, COORDINATOR_OR_LIAISON
+from registry.api.body import decode_body
+from registry.api.http import command
+from registry.api.params import PROBLEMS, IdempotencyKey, one
+from registry.api.requests import ContactIn
+from registry.domain.errors import NotFound
+from registry.service import contacts
+from registry.service.aggregates import UNITS
+from registry.service.contacts import Contact
+from registry.service.context import Actor
+from registry.service.execute import Registry, Written
+
+
+async def _answer(registry: Registry, written: Written[Any], status_code: int) -> Response[bytes]:
+    found = next(
+        c for c in await contacts.contacts_of(registry.store.pool, written.state) if c.id == written.entity_id
+    )
+    headers = {"X-Log-Position": str(written.position)} if written.position is not None else {}
+    return Response(
+        msgspec.json.encode(found), status_code=status_code, media_type=MediaType.JSON, headers=headers
+    )
+
+
+class ContactController(Controller):
+    path = "/api/v1"
+    tags = ["contacts"]
+
+    @post(
+        "/units/{unit_id:uuid}/contacts",
+        operation_id="addContact",
+        guards=[COORDINATOR_OR_LIAISON],
+        responses=one(Contact, 201),
+    )
+    async def add(
+        self,
+        request: Request[Actor, Any, Any],
+        unit_id: FromPath[uuid.UUID],
+        data: SkipValidation[JSONBody[ContactIn]],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Add a person to reach at the unit (its liaison, or a coordinator)."""
+        data = await decode_body(request, ContactIn)
+        ctx = await command(request, idempotency_key=idempotency_key)
+        registry = request.app.state.registry
+        written = await contacts.add_contact(registry, ctx, unit_id, data.name, data.phone, data.title)
+        return await _answer(registry, written, 201)
+
+    @get(
+        "/units/{unit_id:uuid}/contacts",
+        operation_id="listContacts",
+        guards=[COORDINATOR_OR_LIAISON],
+        responses={200: ResponseSpec(data_container=list[Contact], description="The contacts"), **PROBLEMS},
+    )
+    async def roster(self, request: Request[Actor, Any, Any], unit_id: FromPath[uuid.UUID]) -> list[Contact]:
+        """A unit's contacts with their names and phones (a coordinator, or the unit's liaison)."""
+        request.user.require_unit(unit_id)
+        registry: Registry = request.app.state.registry
+        state, _ = await registry.load(UNITS, unit_id)
+        if state is None:
+            raise NotFound("unit", unit_id)
+        return await contacts.contacts_of(registry.store.pool, state)
+
+    @post(
+        "/contacts/{contact_id:uuid}/erase",
+        operation_id="eraseContact",
+        guards=[COORDINATOR],
+        status_code=200,
+        responses=one(Contact),
+    )
+    async def erase(
+        self,
+        request: Request[Actor, Any, Any],
+        contact_id: FromPath[uuid.UUID],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Erase a person's name and phone for good; the log keeps only that it was done."""
+        ctx = await command(request, idempotency_key=idempotency_key)
+        registry = request.app.state.registry
+        return await _answer(registry, await contacts.erase_contact(registry, ctx, contact_id), 200)
