@@ -357,6 +357,21 @@ async def _erase_contact(api: Api) -> Target:
     return Target("POST", f"/api/v1/contacts/{contact}/erase", entity=f"/api/v1/units/{api.units['own']}")
 
 
+@target("GET /api/v1/audit/events")
+async def _audit_events(api: Api) -> Target:
+    return Target("GET", "/api/v1/audit/events")
+
+
+@target("GET /api/v1/audit/streams/{stream}")
+async def _audit_stream(api: Api) -> Target:
+    return Target("GET", f"/api/v1/audit/streams/unit-{api.units['own']}")
+
+
+@target("GET /api/v1/audit/verify")
+async def _audit_verify(api: Api) -> Target:
+    return Target("GET", "/api/v1/audit/verify")
+
+
 # -- the matrix ------------------------------------------------------------------------------------
 
 CALLERS = (
@@ -418,6 +433,10 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "POST /api/v1/units/{unit_id}/contacts":     (201,  403,   201,    403,    401,   401,   401),
     "GET /api/v1/units/{unit_id}/contacts":      (200,  403,   200,    403,    401,   401,   401),
     "POST /api/v1/contacts/{contact_id}/erase":  (200,  403,   403,    403,    401,   401,   401),
+    # The audit trail: the centre and auditors, never a unit's liaison.
+    "GET /api/v1/audit/events":                  (200,  200,   403,    403,    401,   401,   401),
+    "GET /api/v1/audit/streams/{stream}":        (200,  200,   403,    403,    401,   401,   401),
+    "GET /api/v1/audit/verify":                  (200,  200,   403,    403,    401,   401,   401),
 }
 # fmt: on
 

@@ -496,6 +496,27 @@ BAD = [
     case("ledger as_of no offset", "GET", UNIT + "/ledger", "as_of", params={"as_of": "2026-10-01T00:00:00"}),
     case("complete notes too long", "POST", PLAN + "/complete", "notes", json={"notes": "x" * 4001}),
     case("commitments status unknown", "GET", COMMITMENTS, "status", params={"status": "lost"}),
+    # -- the audit log's filters --------------------------------------------------------------------------
+    case("audit after negative", "GET", "/api/v1/audit/events", "after", params={"after": -1}),
+    case("audit after a word", "GET", "/api/v1/audit/events", "after", params={"after": "first"}),
+    case("audit after 2^63", "GET", "/api/v1/audit/events", "after", params={"after": 2**63}),
+    case("audit limit 0", "GET", "/api/v1/audit/events", "limit", params={"limit": 0}),
+    case("audit limit 1001", "GET", "/api/v1/audit/events", "limit", params={"limit": 1001}),
+    case("audit since without offset", "GET", "/api/v1/audit/events", "since",
+         params={"since": "2026-10-01T00:00:00"}),
+    case("audit since a word", "GET", "/api/v1/audit/events", "since", params={"since": "yesterday"}),
+    case("audit until without offset", "GET", "/api/v1/audit/events", "until",
+         params={"until": "2026-10-01T08:00:00"}),
+    case("audit until before since", "GET", "/api/v1/audit/events", "until",
+         params={"since": "2026-10-02T00:00:00+08:00", "until": "2026-10-01T00:00:00+08:00"}),
+    case("audit type empty", "GET", "/api/v1/audit/events", "type", params={"type": ""}),
+    case("audit type list with a hole", "GET", "/api/v1/audit/events", "type",
+         params={"type": "offer_paused,,unit_registered"}),
+    case("audit type 201", "GET", "/api/v1/audit/events", "type", params={"type": "x" * 201}),
+    case("audit stream empty", "GET", "/api/v1/audit/events", "stream", params={"stream": ""}),
+    case("audit stream_prefix 201", "GET", "/api/v1/audit/events", "stream_prefix",
+         params={"stream_prefix": "x" * 201}),
+    case("audit actor 201", "GET", "/api/v1/audit/events", "actor", params={"actor": "x" * 201}),
 ]
 # fmt: on
 

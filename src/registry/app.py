@@ -16,6 +16,7 @@ from registry.api.auth import PUBLIC_PATHS, BearerTokenAuth
 from registry.api.metrics import request_metrics
 from registry.api.ops import health, metrics, ready
 from registry.api.problems import EXCEPTION_HANDLERS
+from registry.api.routes.audit import AuditController
 from registry.api.routes.categories import list_categories
 from registry.api.routes.commitments import CommitmentController
 from registry.api.routes.contacts import ContactController
@@ -70,7 +71,7 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[
             health, ready, metrics, list_categories,
             UnitController, OfferController, NeedController, PlanController, TokenController,
-            CommitmentController, ContactController,
+            CommitmentController, ContactController, AuditController,
         ],
         lifespan=[lifespan],
         middleware=[request_metrics, DefineMiddleware(BearerTokenAuth, exclude=PUBLIC_PATHS)],
