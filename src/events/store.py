@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from typing import Any, Self
 
@@ -194,6 +194,6 @@ class EventStore:
         position: int = await self.pool.fetchval(query("events/position-at"), moment)
         return position
 
-    async def verify(self) -> VerifyReport:
-        """Recompute the hash chain over the whole log."""
-        return await verify_log(self.pool)
+    async def verify(self, progress: Callable[[int], None] | None = None) -> VerifyReport:
+        """Recompute the hash chain over the whole log; `progress` gets the count checked so far."""
+        return await verify_log(self.pool, progress=progress)

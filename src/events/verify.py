@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -13,8 +14,14 @@ from events.sql import query
 VERIFY_PAGE = 10_000
 
 
-async def verify_log(pool: asyncpg.Pool[Any], page_size: int = VERIFY_PAGE) -> VerifyReport:
+async def verify_log(
+    pool: asyncpg.Pool[Any],
+    page_size: int = VERIFY_PAGE,
+    progress: Callable[[int], None] | None = None,
+) -> VerifyReport:
     """Walk the whole log; name the first position whose row, order or hash is wrong.
+
+    `progress`, if given, is called after each page with the number of events checked so far.
 
     Checks that positions run 1..N without holes, that each stored hash equals the one
     recomputed from the row's bytes and the hash before it, and that the head row agrees with
@@ -32,6 +39,8 @@ async def verify_log(pool: asyncpg.Pool[Any], page_size: int = VERIFY_PAGE) -> V
                 if bad is not None:
                     return _report(head, position, expected_hash, position + 1, bad)
                 position, expected_hash = row[0], row[9]
+            if progress is not None:
+                progress(position)
             if len(rows) < page_size:
                 break
         if position != head["position"] or expected_hash != head["hash"]:

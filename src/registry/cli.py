@@ -1,26 +1,35 @@
-"""The `registry` command: serve, db migrate / status, audit verify."""
+"""The `registry` command: serve, db migrate / status, audit verify / export / import, projections."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
+import io
 import logging
 import os
+import stat
 import sys
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import asyncpg
 import click
 
-from events import EventStore, MigrationError
+from events import EventStore, MigrationError, ProjectionError
 from events.migrate import migrate, status
+from events.projection import Difference, Projection
+from events.runner import ProjectionRunner
+from events.store import create_pool
+from events.transfer import ImportReport, TransferError, export_log, import_log
 from registry.app import open_registry
 from registry.database import resolve_dsn
 from registry.domain.errors import RegistryError
 from registry.domain.values import Role
+from registry.progress import Advance, counting_bytes, progress, tracking
+from registry.read.projection import SCHEMA, read_model_projection, registry_codec
 from registry.service import commands
 from registry.service.context import Actor, Command
 from registry.settings import Settings
@@ -162,7 +171,9 @@ def audit_verify(data_dir: Path | None) -> None:
     async def work(dsn: str) -> Any:
         store = await EventStore.connect(dsn, min_size=1, max_size=2)
         try:
-            return await store.verify()
+            head, _ = await store.head()
+            with progress("verifying", head) as advance:
+                return await store.verify(progress=advance)
         finally:
             await store.close()
 
@@ -172,6 +183,168 @@ def audit_verify(data_dir: Path | None) -> None:
         click.echo(f"BROKEN at position {report.first_bad_position}: {report.reason}")
         sys.exit(1)
     click.echo("ok")
+
+
+@audit.command("export")
+@click.option(
+    "--after",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Export only the events after this position.",
+)
+@data_dir_option
+def audit_export(after: int, data_dir: Path | None) -> None:
+    """Write the log to standard output as NDJSON: a header line, then one event a line."""
+    out = sys.stdout.buffer
+
+    async def work(dsn: str) -> int | None:
+        store = await EventStore.connect(dsn, min_size=1, max_size=2)
+        try:
+            head, _ = await store.head()
+            written = -1  # the header is not an event
+            with progress("exporting", max(head - after, 0)) as advance:
+                async for line in export_log(store.pool, after):
+                    out.write(line)
+                    written += 1
+                    if written % 1000 == 0:
+                        advance(written)
+                out.flush()
+                advance(written)
+            return written
+        except BrokenPipeError:
+            return None
+        finally:
+            await store.close()
+
+    try:
+        count = _run(work, data_dir)
+    except TransferError as error:
+        raise click.ClickException(str(error)) from None
+    if count is None:
+        # The reader went away (`| head`): stop quietly, as other Unix tools do, and keep the
+        # interpreter from complaining when it flushes the closed pipe at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    click.echo(f"exported {count} events after position {after}", err=True)
+
+
+@audit.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@data_dir_option
+def audit_import(file: str, data_dir: Path | None) -> None:
+    """Load an export (FILE, or - for standard input) into an empty log, re-verifying every line.
+
+    Exit 1 naming the first line that is malformed or does not verify; nothing is loaded then.
+    The read models are built afterwards.
+    """
+
+    async def work(dsn: str) -> tuple[ImportReport, int]:
+        await _migrate(dsn)
+        with _open_binary(file) as stream:
+            pool = await create_pool(dsn, min_size=1, max_size=2)
+            try:
+                with progress("importing", _size(stream), unit="bytes") as advance:
+                    report = await import_log(pool, counting_bytes(stream, advance))
+            finally:
+                await pool.close()
+        try:
+            return report, await _catch_up_read_models(dsn, report.head_position)
+        except ProjectionError as error:
+            raise click.ClickException(
+                f"imported {report.events} events (head {report.head_position} {report.head_hash}), "
+                f"but the read models could not be built: {error}"
+            ) from None
+
+    try:
+        report, reached = _run(work, data_dir)
+    except TransferError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"imported {report.events} events; head {report.head_position} {report.head_hash}")
+    click.echo(f"read models built up to position {reached}")
+
+
+@contextlib.contextmanager
+def _open_binary(file: str) -> Iterator[BinaryIO]:
+    if file == "-":
+        yield sys.stdin.buffer
+        return
+    with open(file, "rb") as stream:
+        yield stream
+
+
+def _size(stream: BinaryIO) -> int | None:
+    """The file's length, for the bar; None for a pipe."""
+    try:
+        info = os.fstat(stream.fileno())
+    except (OSError, io.UnsupportedOperation):
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+def _read_model_runner(store: EventStore, advance: Advance) -> tuple[ProjectionRunner, Projection]:
+    """The registry's read-model projection (as `open_registry` runs it), reporting progress."""
+    projection = tracking(read_model_projection(), advance)
+    return ProjectionRunner(store, [projection], name="registry"), projection
+
+
+async def _catch_up_read_models(dsn: str, head: int) -> int:
+    store = await EventStore.connect(dsn, codec=registry_codec(), min_size=1, max_size=2)
+    try:
+        with progress("building read models", head) as advance:
+            runner, projection = _read_model_runner(store, advance)
+            await runner.catch_up()
+            advance(head)
+        return (await runner.positions())[projection.name]
+    finally:
+        await store.close()
+
+
+@main.group()
+def projections() -> None:
+    """The read models kept from the log."""
+
+
+@projections.command("rebuild")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Compare a rebuild with the live read models instead; exit 1 on any difference.",
+)
+@data_dir_option
+def projections_rebuild(check: bool, data_dir: Path | None) -> None:
+    """Rebuild the read models from the whole log and swap them in (or, with --check, compare)."""
+
+    async def work(dsn: str) -> tuple[int, list[Difference]]:
+        store = await EventStore.connect(dsn, codec=registry_codec(), min_size=1, max_size=2)
+        try:
+            live = ProjectionRunner(store, [read_model_projection()], name="registry")
+            total = min((await live.positions()).values()) if check else (await store.head())[0]
+            with progress("checking" if check else "rebuilding", total) as advance:
+                runner, projection = _read_model_runner(store, advance)
+                if check:
+                    differences = await runner.check(projection)
+                    advance(total)
+                    return total, differences
+                reached = await runner.rebuild(projection)
+                advance(reached)
+                return reached, []
+        finally:
+            await store.close()
+
+    position, differences = _run(work, data_dir)
+    if not check:
+        click.echo(f"read models rebuilt up to position {position}")
+        return
+    for d in differences:
+        click.echo(
+            f"{SCHEMA}.{d.table}: {d.only_in_live} row(s) only in the live read model, "
+            f"{d.only_in_rebuild} only in the rebuild"
+        )
+    if differences:
+        click.echo(f"DIFFERENT: the read models do not match a rebuild up to position {position}")
+        sys.exit(1)
+    click.echo(f"ok: the read models match a rebuild up to position {position}")
 
 
 if __name__ == "__main__":
