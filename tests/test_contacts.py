@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from typing import Any
 
 import asyncpg
+import pytest
+from click.testing import CliRunner
 
+from registry.cli import main
 from tests.api_fixtures import Api
 
 NAME, PHONE = "欧阳明华", "13800138000"
@@ -109,3 +114,16 @@ async def test_a_retried_add_with_its_key_adds_one_contact(api: Api) -> None:
     reused = await api.post(path, {"name": "别人"}, headers=key)
     assert reused.status_code == 422
     assert len((await api.get(path)).json()) == 1  # the first request's contact was not undone
+
+
+async def test_registry_contacts_erase_erases_from_the_command_line(
+    api: Api, database_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = await contact(api)
+    monkeypatch.setenv("DATABASE_URL", database_dsn)
+    result = await asyncio.to_thread(CliRunner().invoke, main, ["contacts", "erase", made["id"]])
+    assert result.exit_code == 0, result.output
+    assert f"contact {made['id']} erased" in result.output
+    assert await places_holding(database_dsn, NAME, PHONE) == []
+    again = await asyncio.to_thread(CliRunner().invoke, main, ["contacts", "erase", str(uuid.uuid4())])
+    assert again.exit_code == 1 and "no contact" in again.output

@@ -31,7 +31,9 @@ from registry.domain.values import Role
 from registry.progress import Advance, counting_bytes, progress, tracking
 from registry.read.projection import SCHEMA, read_model_projection, registry_codec
 from registry.service import commands
+from registry.service.contacts import erase_contact
 from registry.service.context import Actor, Command
+from registry.service.execute import Registry
 from registry.settings import Settings
 
 T = TypeVar("T")
@@ -125,6 +127,24 @@ def db_status(data_dir: Path | None) -> None:
         sys.exit(1)
 
 
+def _as_coordinator(work: Callable[[Registry, Command], Coroutine[Any, Any, T]], directory: Path | None) -> T:
+    """Run a use case on the registry as the coordinator at this terminal (the CLI's actor)."""
+
+    async def run(dsn: str) -> T:
+        await _migrate(dsn)
+        registry = await open_registry(Settings(database_url=dsn, pool_min_size=1, pool_max_size=2))
+        try:
+            actor = Actor(subject=f"cli:{getpass.getuser()}", role=Role.COORDINATOR)
+            return await work(registry, Command(actor=actor))
+        finally:
+            await registry.close()
+
+    try:
+        return _run(run, directory)
+    except RegistryError as error:
+        raise click.ClickException(str(error)) from None
+
+
 @main.group()
 def token() -> None:
     """Bearer tokens."""
@@ -138,22 +158,11 @@ def token() -> None:
 def token_create(role: str, unit_id: uuid.UUID | None, label: str | None, data_dir: Path | None) -> None:
     """Issue a token; its secret is printed alone on the last line (and never shown again)."""
 
-    async def work(dsn: str) -> tuple[uuid.UUID, str]:
-        await _migrate(dsn)
-        registry = await open_registry(Settings(database_url=dsn, pool_min_size=1, pool_max_size=2))
-        try:
-            actor = Actor(subject=f"cli:{getpass.getuser()}", role=Role.COORDINATOR)
-            written, secret = await commands.issue_token(
-                registry, Command(actor=actor), Role(role), unit_id, label
-            )
-            return written.entity_id, secret
-        finally:
-            await registry.close()
+    async def work(registry: Registry, ctx: Command) -> tuple[uuid.UUID, str]:
+        written, secret = await commands.issue_token(registry, ctx, Role(role), unit_id, label)
+        return written.entity_id, secret
 
-    try:
-        token_id, secret = _run(work, data_dir)
-    except RegistryError as error:
-        raise click.ClickException(str(error)) from None
+    token_id, secret = _as_coordinator(work, data_dir)
     click.echo(f"token {token_id} ({role}{f', unit {unit_id}' if unit_id else ''})", err=True)
     click.echo(secret)
 
@@ -345,6 +354,24 @@ def projections_rebuild(check: bool, data_dir: Path | None) -> None:
         click.echo(f"DIFFERENT: the read models do not match a rebuild up to position {position}")
         sys.exit(1)
     click.echo(f"ok: the read models match a rebuild up to position {position}")
+
+
+@main.group()
+def contacts() -> None:
+    """People at the units (their names and phones are erasable)."""
+
+
+@contacts.command("erase")
+@click.argument("contact_id", type=click.UUID)
+@data_dir_option
+def contacts_erase(contact_id: uuid.UUID, data_dir: Path | None) -> None:
+    """Erase a contact's name and phone for good (PIPL); the log records that it was done."""
+
+    async def work(registry: Registry, ctx: Command) -> int | None:
+        return (await erase_contact(registry, ctx, contact_id)).position
+
+    position = _as_coordinator(work, data_dir)
+    click.echo(f"contact {contact_id} erased (log position {position})")
 
 
 if __name__ == "__main__":
