@@ -272,3 +272,28 @@ async def test_an_allocation_racing_claims_never_over_commits(api: Api) -> None:
     assert sum(c["quantity"] for c in committed["items"]) == 3
     assert (await api.get(f"/api/v1/offers/{scarce['id']}")).json()["remaining"] == 0
     assert (await api.get(f"/api/v1/plans/{plan['id']}")).json()["slots"][0]["committed"] == 3
+
+
+async def test_report_and_ledger_as_of_show_them_as_they_stood(api: Api) -> None:
+    plan = await fair_with_slots(api, {"category": "repair", "quantity": 1, **MORNING})
+    await offer(api)
+    out = await ok(await api.post(f"/api/v1/plans/{plan['id']}/allocate", {"dry_run": False}))
+    path = f"/api/v1/commitments/{out['assignments'][0]['commitment_id']}"
+    await ok(await api.post(f"{path}/confirm", who="liaison_own"))
+    before = await ok(await api.get(f"/api/v1/plans/{plan['id']}/report"))
+    ledger_before = await ok(await api.get(f"/api/v1/units/{api.units['own']}/ledger"))
+    await ok(await api.post(f"{path}/fulfil", {"people_served": 25, "volunteer_hours": 2}, who="liaison_own"))
+
+    now = await ok(await api.get(f"/api/v1/plans/{plan['id']}/report"))
+    assert (before["people_served"], now["people_served"]) == (0, 25)
+    then = await ok(
+        await api.get(f"/api/v1/plans/{plan['id']}/report", params={"as_of": before["log_position"]})
+    )
+    assert then == before
+    ledger_then = await ok(
+        await api.get(
+            f"/api/v1/units/{api.units['own']}/ledger", params={"as_of": ledger_before["log_position"]}
+        )
+    )
+    assert ledger_then == ledger_before and ledger_then["given"]["items"] == 0
+    assert (await ok(await api.get(f"/api/v1/units/{api.units['own']}/ledger")))["given"]["items"] == 1
