@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from typing import Any
 
@@ -113,9 +114,29 @@ async def test_a_retried_add_with_its_key_adds_one_contact(api: Api) -> None:
     assert first.status_code == again.status_code == 201
     assert first.json()["id"] == again.json()["id"]
     assert len((await api.get(path)).json()) == 1
-    reused = await api.post(path, {"name": "别人"}, headers=key)
+    reused = await api.post(path, {"name": NAME, "title": "书记"}, headers=key)
     assert reused.status_code == 422
     assert len((await api.get(path)).json()) == 1  # the first request's contact was not undone
+
+
+async def test_no_hash_of_a_contacts_name_or_phone_is_kept(api: Api, database_dsn: str) -> None:
+    """Idempotency fingerprints are kept for good: one of a body with a phone in it would outlive
+    erasure (and a phone number's hash is easily reversed)."""
+    path = f"/api/v1/units/{api.units['own']}/contacts"
+    body = {"name": NAME, "phone": PHONE}
+    response = await api.post(path, body, headers={"Idempotency-Key": "contact-2"})
+    assert response.status_code == 201, response.text
+    sent = response.request.content
+    digest = hashlib.sha256(b"POST " + path.encode() + b"\n" + sent).digest()
+    conn = await asyncpg.connect(database_dsn)
+    try:
+        kept = [
+            bytes(row["fingerprint"])
+            for row in await conn.fetch("SELECT fingerprint FROM events_idempotency")
+        ]
+    finally:
+        await conn.close()
+    assert kept and digest not in kept
 
 
 async def test_registry_contacts_erase_erases_from_the_command_line(

@@ -39,14 +39,21 @@ def if_match_version(header: str | None) -> int | None:
 
 
 async def command(
-    request: Request[Actor, Any, Any], if_match: str | None = None, idempotency_key: str | None = None
+    request: Request[Actor, Any, Any],
+    if_match: str | None = None,
+    idempotency_key: str | None = None,
+    fingerprinted: bytes | None = None,
 ) -> Command:
-    """The conditions of a write: who, which version, which retry, what request."""
+    """The conditions of a write: who, which version, which retry, what request.
+
+    A retry is recognised by the hash of its method, path and body (or of `fingerprinted`, for a
+    body holding personal data: the hash is kept for good, so it must not be of erasable data).
+    """
     if idempotency_key is not None and not 0 < len(idempotency_key) <= 100:
         raise InvalidInput([FieldError("Idempotency-Key", "1 to 100 characters")])
     fingerprint = None
     if idempotency_key is not None:  # only a retry is ever compared with its first request
-        body = await request.body()
+        body = fingerprinted if fingerprinted is not None else await request.body()
         fingerprint = hashlib.sha256(
             request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
         ).digest()

@@ -120,7 +120,7 @@ async def _replay(registry: Registry, context: Command) -> Written[None] | None:
     earlier = await registry.store.idempotent_result(key)
     if earlier is None:
         return None
-    if earlier.fingerprint != context.fingerprint:
+    if context.fingerprint is not None and earlier.fingerprint != context.fingerprint:
         raise IdempotencyKeyReused(key)
     stream, result = earlier.streams[0]
     position = max(r.position for _, r in earlier.streams)

@@ -53,7 +53,11 @@ class ContactController(Controller):
     ) -> Response[bytes]:
         """Add a person to reach at the unit (its liaison, or a coordinator)."""
         data = await decode_body(request, ContactIn)
-        ctx = await command(request, idempotency_key=idempotency_key)
+        # The name and phone stay out of the retry's fingerprint (kept for good, and a phone
+        # number's hash is easily reversed): a retry with another name replays the first.
+        ctx = await command(
+            request, idempotency_key=idempotency_key, fingerprinted=(data.title or "").encode()
+        )
         registry = request.app.state.registry
         written = await contacts.add_contact(registry, ctx, unit_id, data.name, data.phone, data.title)
         return await _answer(registry, written, 201)
