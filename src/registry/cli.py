@@ -1,4 +1,4 @@
-"""The `registry` command: serve, db migrate / status, audit verify / export / import, projections."""
+"""The `registry` command: serve, demo, db migrate / status, audit verify / export / import, projections."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from typing import Any, BinaryIO, TypeVar
 import asyncpg
 import click
 
-from events import EventStore, MigrationError, ProjectionError
+from events import EventStore, IdempotencyKeyReused, MigrationError, ProjectionError
 from events.migrate import migrate, status
 from events.projection import Difference, Projection
 from events.runner import ProjectionRunner
@@ -26,8 +26,11 @@ from events.store import create_pool
 from events.transfer import ImportReport, TransferError, export_log, import_log
 from registry.app import open_registry
 from registry.database import resolve_dsn
+from registry.demo.board import Summary, print_summary, read_summary
+from registry.demo.load import load_demo, load_if_empty
 from registry.domain.errors import RegistryError
 from registry.domain.values import Role
+from registry.matching.board import MatchConfig
 from registry.progress import Advance, counting_bytes, progress, tracking
 from registry.read.projection import SCHEMA, read_model_projection, registry_codec
 from registry.service import commands
@@ -77,13 +80,18 @@ async def _migrate(dsn: str) -> list[str]:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--demo", is_flag=True, help="Load the Ouyang Road demo first (into an empty registry only).")
 @data_dir_option
-def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
+def serve(host: str, port: int, workers: int, demo: bool, data_dir: Path | None) -> None:
     """Migrate the database, then serve the HTTP API."""
     import uvicorn
 
     dsn = resolve_dsn(data_dir)
     _run(_migrate, data_dir)
+    if demo:
+        loaded = _as_coordinator(_demo_if_empty, data_dir)
+        done = "loaded the Ouyang Road demo" if loaded else "not empty, the demo was not loaded"
+        click.echo(f"registry: {done}", err=True)
     # Workers are separate processes: they find the database through the environment.
     os.environ["DATABASE_URL"] = dsn
     click.echo(f"registry: serving on http://{host}:{port} (API docs at /schema)", err=True)
@@ -143,6 +151,36 @@ def _as_coordinator(work: Callable[[Registry, Command], Coroutine[Any, Any, T]],
         return _run(run, directory)
     except RegistryError as error:
         raise click.ClickException(str(error)) from None
+
+
+async def _demo_if_empty(registry: Registry, _: Command) -> bool:
+    return await load_if_empty(registry, MatchConfig()) is not None
+
+
+async def _demo_writes(loading: Coroutine[Any, Any, T]) -> T:
+    try:
+        return await loading
+    except IdempotencyKeyReused as error:
+        raise click.ClickException(
+            f"this database holds an earlier, different version of the demo ({error}); load it into "
+            "an empty database"
+        ) from None
+
+
+@main.command()
+@data_dir_option
+def demo(data_dir: Path | None) -> None:
+    """Load the Ouyang Road network and its activities; print the match board and the report.
+
+    Idempotent: a second run writes nothing and prints the same numbers.
+    """
+
+    async def work(registry: Registry, _: Command) -> Summary:
+        config = MatchConfig()
+        allocation = await _demo_writes(load_demo(registry, config))
+        return await read_summary(registry, allocation, config)
+
+    print_summary(_as_coordinator(work, data_dir))
 
 
 @main.group()
