@@ -135,9 +135,10 @@ async def _board(
     found: list[list[Scored]] = [[] for _ in demands]
     for row in rows:
         index: int = row["demand"]
-        facts = msgspec.structs.replace(offers[row["id"]], covering_seconds=row["covering_seconds"] or 0.0)
+        facts = offers[row["id"]]
         unit_history = history.get(facts.unit_id, NEWCOMER)
-        candidate = assess(demands[index], facts, unit_history, config.weights, config.tuning)
+        covering = row["covering_seconds"] or 0.0
+        candidate = assess(demands[index], facts, unit_history, config.weights, config.tuning, covering)
         if candidate is not None:
             found[index].append(candidate)
     matches = [DemandMatches(demand=d, candidates=ranked(c)) for d, c in zip(demands, found, strict=True)]

@@ -7,6 +7,7 @@ place, capacity, status) are filters applied before scoring; these only order wh
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 from typing import Annotated, NamedTuple
@@ -154,26 +155,43 @@ class Scored(NamedTuple):
     values: tuple[float, ...]
 
 
+@functools.cache
+def _history_values(history: UnitHistory, tuning: Tuning) -> tuple[float, float, float]:
+    """The three factors a unit's record gives (the same for all its offers: computed once)."""
+    return reliability(history), fairness(history, tuning), reciprocity(history, tuning)
+
+
 def assess(
-    demand: Demand, offer: OfferFacts, history: UnitHistory, weights: Weights, tuning: Tuning
+    demand: Demand,
+    offer: OfferFacts,
+    history: UnitHistory,
+    weights: Weights,
+    tuning: Tuning,
+    covering_seconds: float | None = None,
 ) -> Scored | None:
-    """The offer's score for the demand, or None when it has nothing left in the window."""
+    """The offer's score for the demand, or None when it has nothing left in the window.
+
+    Runs for every candidate of a board (thousands): plain arithmetic, no per-factor objects.
+    `covering_seconds` overrides the offer's (one offer fits several demands differently).
+    """
     remaining = remaining_in(offer.capacity, offer.holds, demand.starts_at, demand.ends_at)
     if remaining <= 0:
         return None
+    covering = offer.covering_seconds if covering_seconds is None else covering_seconds
     values = (
         category_fit(demand.category, offer.category),
-        time_coverage(demand, offer.covering_seconds),
+        time_coverage(demand, covering),
         capacity_fit(remaining, demand.quantity),
         proximity(offer.unit_area, demand.place),
-        reliability(history),
-        fairness(history, tuning),
-        reciprocity(history, tuning),
+        *_history_values(history, tuning),
     )  # in the order of FACTORS, as Weights declares them
-    weight_values = msgspec.structs.astuple(weights)
-    total_weight = sum(weight_values)
-    weighted = sum(round(v, 4) * w for v, w in zip(values, weight_values, strict=True))
-    return Scored(offer, remaining, round(weighted / total_weight, 4) if total_weight > 0 else 0.0, values)
+    w = msgspec.structs.astuple(weights)
+    total_weight = w[0] + w[1] + w[2] + w[3] + w[4] + w[5] + w[6]
+    if total_weight <= 0:
+        return Scored(offer, remaining, 0.0, values)
+    v = values
+    weighted = v[0] * w[0] + v[1] * w[1] + v[2] * w[2] + v[3] * w[3] + v[4] * w[4] + v[5] * w[5] + v[6] * w[6]
+    return Scored(offer, remaining, round(weighted / total_weight, 4), values)
 
 
 def explain(scored: Scored, weights: Weights) -> Candidate:
