@@ -25,6 +25,7 @@ from registry.api.routes.offers import OfferController
 from registry.api.routes.plans import PlanController
 from registry.api.routes.tokens import TokenController
 from registry.api.routes.units import UnitController
+from registry.pages import PAGE_PATHS, csrf_config, pages_router, static_router, template_config
 from registry.read.projection import read_model_projection, registry_codec
 from registry.service.execute import Registry
 from registry.settings import Settings, settings_from_env
@@ -71,12 +72,14 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[
             health, ready, metrics, list_categories,
             UnitController, OfferController, NeedController, PlanController, TokenController,
-            CommitmentController, ContactController, AuditController,
+            CommitmentController, ContactController, AuditController, pages_router(), static_router(),
         ],
         lifespan=[lifespan],
-        middleware=[request_metrics, DefineMiddleware(BearerTokenAuth, exclude=PUBLIC_PATHS)],
+        middleware=[request_metrics, DefineMiddleware(BearerTokenAuth, exclude=[*PUBLIC_PATHS, *PAGE_PATHS])],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
+        template_config=template_config(),
+        csrf_config=csrf_config(settings.database_url),
         openapi_config=OpenAPIConfig(
             title="共建资源登记簿 — co-building resource registry", version="1.0.0", path="/schema",
         ),

@@ -1,0 +1,69 @@
+"""The web pages: server-rendered, zh-CN by default, everything served from here (no CDN).
+
+Pages sign in with a token kept in a session cookie and check it as the API does; their forms
+carry a CSRF token; errors show in the page, in the reader's language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Router
+from litestar.config.csrf import CSRFConfig
+from litestar.middleware import DefineMiddleware
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+from litestar.types import ControllerRouterHandler
+
+from registry.pages import audit, inbox, plans, session
+from registry.pages.render import PAGES
+
+ROOT = Path(__file__).resolve().parents[1]
+# What the API's bearer middleware leaves to the pages (which check the session cookie instead).
+PAGE_PATHS = ["^/$", f"^{PAGES}(/|$)", "^/static/"]
+
+
+def pages_router() -> Router:
+    handlers: list[ControllerRouterHandler] = [
+        session.sign_in_page, session.sign_in, session.sign_out, session.switch_language, session.home,
+        plans.plans_page, plans.board_page, plans.dispatch, plans.allocate,
+        inbox.inbox_page, inbox.accept, inbox.decline, inbox.fulfil, inbox.claim,
+        audit.timeline_page, audit.units_page,
+    ]  # fmt: skip
+    return Router(
+        path="/",
+        route_handlers=handlers,
+        middleware=[DefineMiddleware(session.SessionCookieAuth)],
+        exception_handlers=session.PAGE_ERROR_HANDLERS,
+        include_in_schema=False,
+    )
+
+
+def static_router() -> Router:
+    return create_static_files_router(path="/static", directories=[ROOT / "static"], include_in_schema=False)
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    # Autoescaping on for every template: user text (titles, notes, names) is never markup.
+    environment = Environment(
+        loader=FileSystemLoader(ROOT / "templates"),
+        autoescape=select_autoescape(default=True),
+        enable_async=False,
+    )
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
+
+
+def csrf_config(database_url: str) -> CSRFConfig:
+    """Double-submit CSRF tokens for the page forms; the API (bearer tokens, no cookies) is left out.
+
+    The signing secret is derived from the database URL so every worker and restart agrees on it
+    without a setting of its own; the session cookie is SameSite=Strict besides.
+    """
+    secret = hashlib.sha256(b"registry-pages-csrf\n" + database_url.encode()).hexdigest()
+    return CSRFConfig(
+        secret=secret, cookie_path="/", cookie_samesite="strict", cookie_httponly=True,
+        exclude=["^/api/", "^/health$", "^/ready$", "^/metrics$", "^/schema", "^/static/"],
+    )  # fmt: skip

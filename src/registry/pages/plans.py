@@ -1,0 +1,113 @@
+"""Plans and a plan's board: slots with their coverage, ranked candidates, dispatch and allocate."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
+
+from registry.api.http import command
+from registry.domain.errors import FieldError, InvalidInput
+from registry.domain.values import Role
+from registry.matching.board import MatchConfig, plan_matches, read_plan_board
+from registry.pages.render import PAGES, as_of_position, page
+from registry.read.queries import OfferFilter, PlanFilter, UnitFilter, list_offers, list_plans, list_units
+from registry.read.views import OfferView, PlanView, UnitView
+from registry.service import allocations
+from registry.service.commitments import MakeCommitment, make_commitment
+from registry.service.context import Actor
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+# Enough for the registry of one subdistrict; the pages show no cursor.
+MANY = 1000
+CANDIDATES_SHOWN = 5
+
+_plans = msgspec.json.Decoder(PlanView)
+_units = msgspec.json.Decoder(UnitView)
+_offers = msgspec.json.Decoder(OfferView)
+
+
+async def all_plans(request: Request[Any, Any, Any], as_of: int | None) -> list[PlanView]:
+    found = await list_plans(request.app.state.registry.list_pool, PlanFilter(), as_of, 0, MANY)
+    return [_plans.decode(doc) for doc in found.docs]
+
+
+async def all_units(request: Request[Any, Any, Any], as_of: int | None) -> list[UnitView]:
+    found = await list_units(request.app.state.registry.list_pool, UnitFilter(), as_of, 0, MANY)
+    return [_units.decode(doc) for doc in found.docs]
+
+
+async def offers_of(
+    request: Request[Any, Any, Any], unit_id: uuid.UUID | None, as_of: int | None
+) -> list[OfferView]:
+    where = OfferFilter(unit_id=unit_id)
+    found = await list_offers(request.app.state.registry.list_pool, where, as_of, 0, MANY)
+    return [_offers.decode(doc) for doc in found.docs]
+
+
+def number(form: dict[str, str], field: str, low: float = 0) -> float:
+    """A number from a form, or InvalidInput naming the field."""
+    try:
+        value = float(form.get(field, ""))
+    except ValueError:
+        raise InvalidInput([FieldError(field, "a number is required")]) from None
+    if not low <= value < 1e9:
+        raise InvalidInput([FieldError(field, f"at least {low}")])
+    return value
+
+
+def ident(form: dict[str, str], field: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(form.get(field, ""))
+    except ValueError:
+        raise InvalidInput([FieldError(field, "an id is required")]) from None
+
+
+@get(f"{PAGES}/plans", include_in_schema=False)
+async def plans_page(request: Request[Actor, Any, Any]) -> Template:
+    as_of = await as_of_position(request)
+    return page(request, "plans.html", plans=await all_plans(request, as_of))
+
+
+@get(f"{PAGES}/plans/{{plan_id:uuid}}", include_in_schema=False)
+async def board_page(request: Request[Actor, Any, Any], plan_id: FromPath[uuid.UUID]) -> Template:
+    as_of = await as_of_position(request)
+    config: MatchConfig = request.app.state.settings.matching
+    plan, board = await read_plan_board(request.app.state.registry.list_pool, plan_id, as_of, config)
+    matches = plan_matches(plan, board, config.weights, CANDIDATES_SHOWN)
+    units = {u.id: u for u in await all_units(request, as_of)}
+    actor: Actor = request.user
+    open_ = plan.status in ("draft", "published", "staffed")
+    return page(
+        request, "board.html", plan=plan, slots=list(zip(plan.slots, matches.slots, strict=True)),
+        position=board.position, units=units,
+        show_candidates=actor.role in (Role.COORDINATOR, Role.AUDITOR),
+        can_act=actor.role == Role.COORDINATOR and as_of is None and open_,
+    )  # fmt: skip
+
+
+@post(f"{PAGES}/plans/{{plan_id:uuid}}/dispatch", include_in_schema=False, status_code=HTTP_303_SEE_OTHER)
+async def dispatch(request: Request[Actor, Any, Any], plan_id: FromPath[uuid.UUID], data: Form) -> Redirect:
+    """派单: one candidate offer to one slot, as the signed-in coordinator."""
+    ctx = await command(request)
+    cmd = MakeCommitment(
+        commitment_id=ctx.new_id(), offer_id=ident(data, "offer_id"), plan_id=plan_id,
+        slot_id=ident(data, "slot_id"), quantity=int(number(data, "quantity", 1)),
+    )  # fmt: skip
+    await make_commitment(request.app.state.registry, ctx, cmd)
+    return Redirect(f"{PAGES}/plans/{plan_id}", status_code=HTTP_303_SEE_OTHER)
+
+
+@post(f"{PAGES}/plans/{{plan_id:uuid}}/allocate", include_in_schema=False, status_code=HTTP_303_SEE_OTHER)
+async def allocate(request: Request[Actor, Any, Any], plan_id: FromPath[uuid.UUID]) -> Redirect:
+    """Every slot at once, by the solver; each assignment dispatched as a proposed commitment."""
+    ctx = await command(request)
+    config: MatchConfig = request.app.state.settings.matching
+    await allocations.dispatch(request.app.state.registry, ctx, plan_id, config)
+    return Redirect(f"{PAGES}/plans/{plan_id}", status_code=HTTP_303_SEE_OTHER)

@@ -1,0 +1,143 @@
+"""Signing in to the pages: the token kept in an HttpOnly, SameSite=Strict cookie, resolved to an
+Actor on every request by the API's own bearer-token check; the language switch; the error pages."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from litestar import Request, Response, get, post
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie
+from litestar.enums import RequestEncodingType
+from litestar.middleware import AuthenticationResult
+from litestar.params import Body, FromQuery
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import Scope
+
+from registry.api.auth import BearerTokenAuth
+from registry.api.problems import EXCEPTION_HANDLERS
+from registry.domain.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    RegistryError,
+    Unauthenticated,
+)
+from registry.pages.i18n import error_message, lang_of, translator
+from registry.pages.render import PAGES, page, safe_next
+from registry.service.context import Actor
+
+SESSION_COOKIE = "registry_session"
+LANG_COOKIE = "lang"
+SIGN_IN = f"{PAGES}/sign-in"
+_YEAR = 365 * 24 * 3600
+
+
+class SessionCookieAuth(BearerTokenAuth):
+    """The bearer check, fed the token the session cookie holds: one way to resolve an Actor."""
+
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        token = connection.cookies.get(SESSION_COOKIE, "")
+        if not token:
+            raise Unauthenticated("not signed in")
+        return await super().authenticate_request(_with_bearer(connection.scope, token))
+
+
+def _with_bearer(scope: Scope, token: str) -> ASGIConnection[Any, Any, Any, Any]:
+    headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"authorization"]
+    headers.append((b"authorization", f"Bearer {token}".encode("latin-1", "replace")))
+    # A fresh "state": Litestar caches parsed headers there, and these headers are new.
+    return ASGIConnection(scope={**scope, "headers": headers, "state": {}})  # type: ignore[arg-type]
+
+
+async def actor_for(connection: ASGIConnection[Any, Any, Any, Any], token: str) -> Actor:
+    """The Actor a token stands for, exactly as the API would see it; Unauthenticated if none."""
+    checker = SessionCookieAuth(app=connection.app)
+    result = await BearerTokenAuth.authenticate_request(checker, _with_bearer(connection.scope, token))
+    actor: Actor = result.user
+    return actor
+
+
+def _session_cookie(request: Request[Any, Any, Any], value: str, max_age: int | None) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE, value=value, path=PAGES, httponly=True, samesite="strict",
+        secure=request.url.scheme == "https", max_age=max_age,
+    )  # fmt: skip
+
+
+SignInForm = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+@get(f"{SIGN_IN}", exclude_from_auth=True, include_in_schema=False)
+async def sign_in_page(request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template:
+    return page(request, "sign_in.html", next=safe_next(next))
+
+
+@post(f"{SIGN_IN}", exclude_from_auth=True, include_in_schema=False, status_code=HTTP_303_SEE_OTHER)
+async def sign_in(request: Request[Any, Any, Any], data: SignInForm) -> Response[Any]:
+    token = data.get("token", "").strip()
+    target = safe_next(data.get("next")) or f"{PAGES}/plans"
+    t = translator(lang_of(request.cookies.get(LANG_COOKIE)))
+    if not token:
+        return page(request, "sign_in.html", status_code=400, error=t("sign_in.empty"), next=target)
+    try:
+        actor = await actor_for(request, token)
+    except Unauthenticated:
+        return page(request, "sign_in.html", status_code=401, error=t("sign_in.bad"), next=target)
+    if actor.role.value == "liaison" and target == f"{PAGES}/plans":
+        target = f"{PAGES}/inbox"
+    return Redirect(target, status_code=HTTP_303_SEE_OTHER, cookies=[_session_cookie(request, token, None)])
+
+
+@post(f"{PAGES}/sign-out", include_in_schema=False, status_code=HTTP_303_SEE_OTHER)
+async def sign_out(request: Request[Actor, Any, Any]) -> Redirect:
+    return Redirect(SIGN_IN, status_code=HTTP_303_SEE_OTHER, cookies=[_session_cookie(request, "", 0)])
+
+
+@get(f"{PAGES}/lang", exclude_from_auth=True, include_in_schema=False)
+async def switch_language(to: FromQuery[str] = "zh", next: FromQuery[str | None] = None) -> Redirect:
+    cookie = Cookie(key=LANG_COOKIE, value=lang_of(to), path="/", samesite="lax", max_age=_YEAR)
+    return Redirect(safe_next(next) or f"{PAGES}/plans", status_code=HTTP_303_SEE_OTHER, cookies=[cookie])
+
+
+@get("/", exclude_from_auth=True, include_in_schema=False)
+async def home() -> Redirect:
+    return Redirect(f"{PAGES}/plans", status_code=HTTP_303_SEE_OTHER)
+
+
+# -- errors: in the page, in the reader's language, never a stack trace ---------------------------
+
+_STATUS: dict[type[RegistryError], int] = {
+    NotFound: 404,
+    Forbidden: 403,
+    InvalidInput: 422,
+    PreconditionFailed: 412,
+}
+
+
+def to_sign_in(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(f"{SIGN_IN}?next={quote(target, safe='')}", status_code=HTTP_303_SEE_OTHER)
+
+
+def error_page(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    t = translator(lang_of(request.cookies.get(LANG_COOKIE)))
+    if isinstance(error, RegistryError):
+        status = next((s for kind, s in _STATUS.items() if isinstance(error, kind)), 409)
+    else:
+        status = getattr(error, "status_code", HTTP_500_INTERNAL_SERVER_ERROR)
+    if status >= HTTP_500_INTERNAL_SERVER_ERROR:
+        request.logger.exception("page request failed", exc_info=error)
+    return page(request, "error.html", status_code=status, message=error_message(error, t))
+
+
+# Every kind the API maps is mapped here too: the most specific handler of any layer wins.
+PAGE_ERROR_HANDLERS: dict[type[Exception] | int, Any] = {
+    **dict.fromkeys(EXCEPTION_HANDLERS, error_page),
+    Unauthenticated: to_sign_in,
+}

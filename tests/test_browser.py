@@ -1,0 +1,119 @@
+"""In a real browser (Debian's Chromium, headless, driven by Playwright): a coordinator signs in, opens
+the training's board and allocates; the chosen unit's liaison signs in and accepts the dispatch; the
+coordinator's board shows the slot covered. The board is saved as docs/screenshots/board.png."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.test_pages import TRAINING_ID, Demo, demo_database, dispatched_unit_liaison
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "screenshots" / "board.png"
+
+try:
+    from playwright.sync_api import Page, sync_playwright
+except ImportError:  # pragma: no cover — the dev group installs it
+    sync_playwright = None  # type: ignore[assignment]
+
+pytestmark = pytest.mark.skipif(
+    sync_playwright is None or not CHROMIUM.exists(),
+    reason="no browser: needs the playwright package and /usr/bin/chromium "
+    "(apt-get install -y chromium fonts-wqy-microhei; .ci/run installs them)",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def demo(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[Demo]:
+    yield from demo_database(server_dsn, template_database, f"{run_prefix}_browser")
+
+
+@pytest.fixture(scope="module")
+def served(demo: Demo) -> Iterator[str]:
+    """The registry under uvicorn on loopback, as in production."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "registry.app:app_from_env", "--factory",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env={**os.environ, "DATABASE_URL": demo.dsn},
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    else:
+        server.kill()
+        raise RuntimeError("the registry did not start")
+    yield base
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def _liaison_token(dsn: str) -> str:
+    # Playwright's sync API keeps an event loop running on this thread: the lookup runs on another.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, dispatched_unit_liaison(dsn)).result()
+
+
+def _sign_in(page: Page, base: str, token: str) -> None:
+    page.goto(f"{base}/pages/sign-in")
+    page.fill("input[name=token]", token)
+    page.click("button[type=submit].primary")
+    page.wait_for_load_state()
+
+
+def test_coordinator_allocates_liaison_accepts_board_shows_it_covered(served: str, demo: Demo) -> None:
+    assert sync_playwright is not None
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--no-sandbox", "--disable-background-networking"],
+        )  # fmt: skip
+        try:
+            coordinator = browser.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900})
+            page = coordinator.new_page()
+            _sign_in(page, served, demo.coordinator)
+            assert "活动计划" in page.content()
+            page.click(f"a[href='/pages/plans/{TRAINING_ID}']")
+            assert "已承接 0 / 需 1" in page.content()
+            page.click("#allocate")
+            page.wait_for_load_state()
+            assert "已承接 1 / 需 1" in page.content()
+
+            liaison = browser.new_context(locale="zh-CN")
+            inbox = liaison.new_page()
+            _sign_in(inbox, served, _liaison_token(demo.dsn))
+            assert inbox.url.endswith("/pages/inbox")
+            inbox.click("li.item form[action$='/accept'] button")
+            inbox.wait_for_load_state()
+            assert "已接单" in inbox.content() and "登记成效" in inbox.content()
+
+            page.reload()
+            slot = page.locator("section.slot").first
+            assert "已满" in slot.inner_text()
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT), full_page=True)
+        finally:
+            browser.close()
+    assert SCREENSHOT.stat().st_size > 10_000

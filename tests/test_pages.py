@@ -1,0 +1,246 @@
+"""The web pages under Litestar's test client, on the Ouyang Road demo: signing in, CSRF, the board,
+escaping, errors told in Chinese; and the whole 派单 → 接单 cycle through the forms."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import msgspec
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from registry.app import create_app, open_registry
+from registry.database import with_database
+from registry.demo.load import FAIR_ID, demo_id, load_demo
+from registry.demo.network import TRAINING
+from registry.domain import plan
+from registry.domain.values import Role
+from registry.matching.board import MatchConfig, read_plan_board
+from registry.read.queries import CommitmentFilter, list_commitments
+from registry.service import commands
+from registry.service.aggregates import UNITS
+from registry.settings import Settings
+from tests.api_fixtures import CLI
+from tests.conftest import _admin
+
+Client = AsyncTestClient[Litestar]
+TRAINING_ID = demo_id("plan", TRAINING.key)
+_CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+class Demo(msgspec.Struct, kw_only=True):
+    dsn: str
+    coordinator: str
+    auditor: str
+    # The training's best candidate: its offer's title, its unit's name and its liaison's token.
+    offer_title: str
+    unit_name: str
+    liaison: str
+
+
+def csrf_of(html: str) -> str:
+    found = _CSRF.search(html)
+    assert found, "the page carries no CSRF token"
+    return found.group(1)
+
+
+def demo_database(server_dsn: str, template: str, name: str) -> Iterator[Demo]:
+    """A database with the demo loaded (the fair closed, the training open) and the cast's tokens."""
+    _admin(server_dsn, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name} TEMPLATE {template}")
+    dsn = with_database(server_dsn, name)
+
+    async def load() -> Demo:
+        registry = await open_registry(Settings(database_url=dsn, pool_min_size=1, pool_max_size=4))
+        try:
+            await load_demo(registry, MatchConfig())
+            _, board = await read_plan_board(registry.list_pool, TRAINING_ID, None, MatchConfig())
+            best = board.demands[0].candidates[0].offer
+            unit, _ = await registry.load(UNITS, best.unit_id)
+            _, coordinator = await commands.issue_token(registry, CLI, Role.COORDINATOR, None, "pages")
+            _, auditor = await commands.issue_token(registry, CLI, Role.AUDITOR, None, "pages")
+            _, liaison = await commands.issue_token(registry, CLI, Role.LIAISON, best.unit_id, "pages")
+            return Demo(
+                dsn=dsn, coordinator=coordinator, auditor=auditor, offer_title=best.title,
+                unit_name=unit.name, liaison=liaison,
+            )  # fmt: skip
+        finally:
+            await registry.close()
+
+    yield asyncio.run(load())
+    _admin(server_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+async def dispatched_unit_liaison(dsn: str) -> str:
+    """A liaison token for the unit the training's lecture was dispatched to."""
+    registry = await open_registry(Settings(database_url=dsn, pool_min_size=1, pool_max_size=2))
+    try:
+        where = CommitmentFilter(plan_id=TRAINING_ID, status="proposed")
+        found = await list_commitments(registry.list_pool, where, None, 0, 10)
+        assert found.docs, "nothing was dispatched"
+        unit_id = uuid.UUID(msgspec.json.decode(found.docs[0])["unit_id"])
+        _, secret = await commands.issue_token(registry, CLI, Role.LIAISON, unit_id, "pages")
+        return secret
+    finally:
+        await registry.close()
+
+
+@pytest.fixture(scope="module")
+def demo(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[Demo]:
+    yield from demo_database(server_dsn, template_database, f"{run_prefix}_pages")
+
+
+@pytest.fixture
+async def client(demo: Demo) -> AsyncIterator[Client]:
+    async with AsyncTestClient(create_app(Settings(database_url=demo.dsn))) as client:
+        client.follow_redirects = False
+        yield client
+
+
+async def sign_in(client: Client, token: str) -> str:
+    """Sign in through the form; returns the HTML of the page it lands on."""
+    form = await client.get("/pages/sign-in")
+    response = await client.post(
+        "/pages/sign-in", data={"token": token, "_csrf_token": csrf_of(form.text)}, follow_redirects=True
+    )
+    assert response.status_code == 200, response.text
+    return str(response.text)
+
+
+async def test_pages_redirect_to_sign_in_until_signed_in(client: Client) -> None:
+    response = await client.get(f"/pages/plans/{FAIR_ID}")
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/pages/sign-in?next=%2Fpages%2Fplans%2F{FAIR_ID}"
+    assert (await client.get("/")).headers["location"] == "/pages/plans"
+
+
+async def test_sign_in_with_a_bad_token_shows_an_error_in_chinese(client: Client) -> None:
+    form = await client.get("/pages/sign-in")
+    assert form.status_code == 200 and 'lang="zh-CN"' in form.text
+    response = await client.post(
+        "/pages/sign-in", data={"token": "not-a-token", "_csrf_token": csrf_of(form.text)}
+    )
+    assert response.status_code == 401
+    assert "令牌无效或已被吊销" in response.text
+    assert "registry_session" not in response.headers.get("set-cookie", "")
+
+
+async def test_a_form_without_its_csrf_token_is_refused(client: Client, demo: Demo) -> None:
+    await client.get("/pages/sign-in")
+    refused = await client.post("/pages/sign-in", data={"token": demo.coordinator})
+    assert refused.status_code == 403
+    assert "表单已过期" in refused.text and "Traceback" not in refused.text
+    await sign_in(client, demo.coordinator)
+    allocate = await client.post(f"/pages/plans/{TRAINING_ID}/allocate", data={})
+    assert allocate.status_code == 403
+
+
+async def test_the_session_cookie_is_httponly_and_strict(client: Client, demo: Demo) -> None:
+    form = await client.get("/pages/sign-in")
+    response = await client.post(
+        "/pages/sign-in", data={"token": demo.coordinator, "_csrf_token": csrf_of(form.text)}
+    )
+    assert response.status_code == 303
+    cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("registry_session="))
+    assert "HttpOnly" in cookie and "samesite=strict" in cookie.lower() and "Path=/pages" in cookie
+    # The cookie opens the pages only: the API still wants a bearer token.
+    assert (await client.get("/api/v1/plans")).status_code == 401
+
+
+async def test_the_board_shows_slots_coverage_and_ranked_candidates(client: Client, demo: Demo) -> None:
+    await sign_in(client, demo.coordinator)
+    fair = await client.get(f"/pages/plans/{FAIR_ID}")
+    assert fair.status_code == 200
+    assert "先锋上海·四季行动（秋收篇）" in fair.text and "medical.eye-screening" in fair.text
+    assert "和平眼科医院" in fair.text and "类别匹配" in fair.text and "已满" in fair.text
+    training = await client.get(f"/pages/plans/{TRAINING_ID}")
+    assert demo.offer_title in training.text and demo.unit_name in training.text
+    assert "社区治理案例与思考专题课" in training.text and "一键智能派单" in training.text
+
+
+async def test_user_text_is_escaped(client: Client, demo: Demo) -> None:
+    registry = await open_registry(Settings(database_url=demo.dsn, pool_min_size=1, pool_max_size=2))
+    try:
+        draft = plan.DraftPlan(
+            plan_id=uuid.uuid4(), title="<script>alert('x')</script>活动", venue="<b>礼堂</b>",
+            area="虹口区/欧阳路街道", starts_at=TRAINING.starts_at, ends_at=TRAINING.ends_at,
+        )  # fmt: skip
+        await commands.change_plan(registry, CLI, draft, creates=True)
+    finally:
+        await registry.close()
+    await sign_in(client, demo.coordinator)
+    page = await client.get("/pages/plans")
+    assert "&lt;script&gt;" in page.text and "<script>" not in page.text
+    assert "&lt;b&gt;礼堂&lt;/b&gt;" in page.text
+
+
+async def test_errors_show_in_the_page_in_chinese_and_english(client: Client, demo: Demo) -> None:
+    await sign_in(client, demo.coordinator)
+    missing = await client.get(f"/pages/plans/{uuid.uuid4()}")
+    assert missing.status_code == 404 and "找不到该活动计划" in missing.text
+    board = await client.get(f"/pages/plans/{TRAINING_ID}")
+    slot_id = demo_id("slot", f"{TRAINING.key}/lecture")
+    bad = await client.post(
+        f"/pages/plans/{TRAINING_ID}/dispatch",
+        data={"slot_id": str(slot_id), "offer_id": str(uuid.uuid4()), "quantity": "1",
+              "_csrf_token": csrf_of(board.text)},
+    )  # fmt: skip
+    assert bad.status_code == 404 and "找不到该资源" in bad.text and "Traceback" not in bad.text
+    switched = await client.get("/pages/lang?to=en&next=/pages/plans", follow_redirects=True)
+    assert "Activity plans" in switched.text and 'lang="en"' in switched.text
+    assert "No such plan." in (await client.get(f"/pages/plans/{uuid.uuid4()}")).text
+
+
+async def test_the_liaison_sees_no_timeline_and_the_auditor_sees_the_verified_chain(
+    client: Client,
+    demo: Demo,
+) -> None:
+    await sign_in(client, demo.liaison)
+    assert (await client.get("/pages/timeline")).status_code == 403
+    await client.post(
+        "/pages/sign-out", data={"_csrf_token": csrf_of((await client.get("/pages/inbox")).text)}
+    )
+    await sign_in(client, demo.auditor)
+    timeline = await client.get("/pages/timeline")
+    assert timeline.status_code == 200 and "哈希链校验通过" in timeline.text
+    assert "plan_completed" in timeline.text
+    # As of position 1: one event, and the fair not yet drafted.
+    assert (await client.get("/pages/plans?as_of=1")).text.count("先锋上海") == 0
+    units = await client.get("/pages/units")
+    assert "和平眼科医院" in units.text and "资源清单" in units.text
+
+
+async def test_allocate_accept_and_fulfil_through_the_forms(client: Client, demo: Demo) -> None:
+    await sign_in(client, demo.coordinator)
+    board = await client.get(f"/pages/plans/{TRAINING_ID}")
+    allocated = await client.post(
+        f"/pages/plans/{TRAINING_ID}/allocate",
+        data={"_csrf_token": csrf_of(board.text)},
+        follow_redirects=True,
+    )
+    assert allocated.status_code == 200 and "已承接 1 / 需 1" in allocated.text
+
+    await sign_in(client, await dispatched_unit_liaison(demo.dsn))
+    inbox = await client.get("/pages/inbox")
+    found = re.search(r'action="/pages/inbox/([0-9a-f-]+)/accept"', inbox.text)
+    assert found, inbox.text
+    commitment_id = found.group(1)
+    accepted = await client.post(
+        f"/pages/inbox/{commitment_id}/accept",
+        data={"_csrf_token": csrf_of(inbox.text)},
+        follow_redirects=True,
+    )
+    assert f'action="/pages/inbox/{commitment_id}/fulfil"' in accepted.text
+    fulfilled = await client.post(
+        f"/pages/inbox/{commitment_id}/fulfil",
+        data={"people_served": "45", "volunteer_hours": "2.5", "_csrf_token": csrf_of(accepted.text)},
+        follow_redirects=True,
+    )
+    assert fulfilled.status_code == 200 and commitment_id not in fulfilled.text
+
+    await sign_in(client, demo.coordinator)
+    after = await client.get(f"/pages/plans/{TRAINING_ID}")
+    assert "已承接 1 / 需 1（已完成 1）" in after.text
