@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -25,6 +26,7 @@ from registry.api.routes.offers import OfferController
 from registry.api.routes.plans import PlanController
 from registry.api.routes.tokens import TokenController
 from registry.api.routes.units import UnitController
+from registry.matching import allocation
 from registry.pages import PAGE_PATHS, csrf_config, pages_router, static_router, template_config
 from registry.read.projection import read_model_projection, registry_codec
 from registry.service.execute import Registry
@@ -63,9 +65,12 @@ def create_app(settings: Settings) -> Litestar:
         app.state.store = registry.store
         app.state.runner = registry.runner
         registry.runner.start()
+        # Off the event loop: requests are served while CP-SAT loads.
+        warming = asyncio.get_running_loop().run_in_executor(None, allocation.warm_up)
         try:
             yield
         finally:
+            await warming
             await registry.close()
 
     return Litestar(

@@ -321,3 +321,9 @@ def _solve_by_cp_sat(
             f"CP-SAT found no allocation in {time_limit_seconds}s ({solver.status_name(status)})"
         )
     return [int(solver.value(var)) for var in x], found
+
+
+def warm_up() -> None:
+    """Import CP-SAT now (it pulls in pandas, seconds on a cold start), so the first plan that
+    needs it does not pay for it. Meant for a worker thread at server start."""
+    from ortools.sat.python import cp_model  # noqa: F401
