@@ -9,14 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -35,12 +29,7 @@ from registry.service import commands
 from registry.settings import Settings
 from tests.api_fixtures import CLI
 from tests.conftest import _admin
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.helpers import uvicorn_registry
 
 
 @pytest.fixture(scope="module")
@@ -61,26 +50,8 @@ def live_registry(server_dsn: str, template_database: str, run_prefix: str) -> I
             await registry.close()
 
     token = asyncio.run(coordinator_token())
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "registry.app:app_from_env", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env={**os.environ, "DATABASE_URL": dsn},
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        server.kill()
-        raise RuntimeError("the registry did not start")
-    yield base, token
-    server.terminate()
-    server.wait(timeout=10)
+    with uvicorn_registry(dsn) as base:
+        yield base, token
     _admin(server_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 

@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
 import pytest
 
+from tests.helpers import uvicorn_registry
 from tests.test_pages import TRAINING_ID, Demo, demo_database, dispatched_unit_liaison
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -36,12 +32,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def demo(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[Demo]:
     yield from demo_database(server_dsn, template_database, f"{run_prefix}_browser")
@@ -50,26 +40,8 @@ def demo(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[D
 @pytest.fixture(scope="module")
 def served(demo: Demo) -> Iterator[str]:
     """The registry under uvicorn on loopback, as in production."""
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "registry.app:app_from_env", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env={**os.environ, "DATABASE_URL": demo.dsn},
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        server.kill()
-        raise RuntimeError("the registry did not start")
-    yield base
-    server.terminate()
-    server.wait(timeout=10)
+    with uvicorn_registry(demo.dsn) as base:
+        yield base
 
 
 def _liaison_token(dsn: str) -> str:
