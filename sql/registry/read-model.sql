@@ -23,6 +23,8 @@ CREATE TABLE units (
 CREATE UNIQUE INDEX units_current ON units (id) WHERE valid_to IS NULL;
 CREATE INDEX units_current_order ON units (created_position) WHERE valid_to IS NULL;
 CREATE INDEX units_as_of ON units USING gist (int8range(valid_from, valid_to));
+-- "As of" lists walk every version in creation order (the partial one holds current rows only).
+CREATE INDEX units_all_order ON units (created_position);
 
 CREATE TABLE offers (
     id               uuid        NOT NULL,
@@ -56,6 +58,7 @@ CREATE INDEX offers_current_category ON offers (category, created_position) WHER
 CREATE INDEX offers_current_unit ON offers (unit_id, created_position) WHERE valid_to IS NULL;
 CREATE INDEX offers_current_available ON offers USING gist (available) WHERE valid_to IS NULL;
 CREATE INDEX offers_as_of ON offers USING gist (int8range(valid_from, valid_to));
+CREATE INDEX offers_all_order ON offers (created_position);
 -- Matching: a slot's category subtree and window in one index (btree_gist, migration 0004).
 CREATE INDEX offers_current_match ON offers USING gist (category, available, week)
     WHERE valid_to IS NULL AND status = 'active';
@@ -78,6 +81,7 @@ CREATE TABLE needs (
 CREATE UNIQUE INDEX needs_current ON needs (id) WHERE valid_to IS NULL;
 CREATE INDEX needs_current_order ON needs (created_position) WHERE valid_to IS NULL;
 CREATE INDEX needs_as_of ON needs USING gist (int8range(valid_from, valid_to));
+CREATE INDEX needs_all_order ON needs (created_position);
 
 CREATE TABLE plans (
     id               uuid        NOT NULL,
@@ -96,6 +100,7 @@ CREATE TABLE plans (
 CREATE UNIQUE INDEX plans_current ON plans (id) WHERE valid_to IS NULL;
 CREATE INDEX plans_current_order ON plans (created_position) WHERE valid_to IS NULL;
 CREATE INDEX plans_as_of ON plans USING gist (int8range(valid_from, valid_to));
+CREATE INDEX plans_all_order ON plans (created_position);
 
 CREATE TABLE commitments (
     id               uuid        NOT NULL,
@@ -128,6 +133,7 @@ CREATE INDEX commitments_current_unit ON commitments (unit_id, starts_at) WHERE 
 CREATE INDEX commitments_current_need_unit ON commitments (need_unit_id, starts_at) WHERE valid_to IS NULL;
 CREATE INDEX commitments_current_plan ON commitments (plan_id, created_position) WHERE valid_to IS NULL;
 CREATE INDEX commitments_as_of ON commitments USING gist (int8range(valid_from, valid_to));
+CREATE INDEX commitments_all_order ON commitments (created_position);
 
 CREATE TABLE tokens (
     id               uuid        NOT NULL,
