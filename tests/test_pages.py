@@ -244,3 +244,14 @@ async def test_allocate_accept_and_fulfil_through_the_forms(client: Client, demo
     await sign_in(client, demo.coordinator)
     after = await client.get(f"/pages/plans/{TRAINING_ID}")
     assert "已承接 1 / 需 1（已完成 1）" in after.text
+
+
+async def test_pages_send_security_headers_even_with_an_error(client: Client) -> None:
+    form = await client.get("/pages/sign-in")
+    failed = await client.post("/pages/sign-in", data={"token": "x", "_csrf_token": csrf_of(form.text)})
+    for response in (form, failed):
+        assert "script-src 'none'" in response.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "same-origin"
