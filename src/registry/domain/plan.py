@@ -22,6 +22,7 @@ from registry.domain.events import (
     PlanPublished,
     SlotAdded,
 )
+from registry.domain.values import CommitmentStatus
 
 EDITABLE_STATES = ("draft", "published", "staffed")
 LIVE_STATES = ("published", "staffed")
@@ -47,6 +48,11 @@ class Slot(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def uncovered(self) -> int:
         return max(self.quantity - self.committed, 0)
+
+    @property
+    def delivered(self) -> list[Cover]:
+        """The fulfilled commitments: what the slot's outcome is made of."""
+        return [c for c in self.covers if c.status == CommitmentStatus.FULFILLED]
 
 
 class Plan(msgspec.Struct, frozen=True, kw_only=True):
@@ -129,7 +135,7 @@ def _completed(state: Plan, notes: str | None) -> PlanCompleted:
     """Close a live plan with the outcome its fulfilled commitments add up to."""
     if state.status not in LIVE_STATES:
         raise Conflict(f"only a published plan can be completed (the plan is {state.status})")
-    done = [c for slot in state.slots for c in slot.covers if c.status == "fulfilled"]
+    done = [c for slot in state.slots for c in slot.delivered]
     return PlanCompleted(
         plan_id=state.id,
         service_items=sum(1 for slot in state.slots if slot.fulfilled > 0),

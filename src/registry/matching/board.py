@@ -130,7 +130,10 @@ async def _board(
     )
     unit_ids = list({row["unit_id"] for row in rows})
     areas = dict(await conn.fetch(query("registry/unit-areas"), as_of, unit_ids))
-    offers = {row["id"]: _facts(row, areas[row["unit_id"]]) for row in rows}
+    offers: dict[uuid.UUID, OfferFacts] = {}
+    for row in rows:  # an offer fitting several slots comes once per slot: its facts are built once
+        if row["id"] not in offers:
+            offers[row["id"]] = _facts(row, areas[row["unit_id"]])
     history = await _histories(conn, as_of, set(unit_ids), moment, config)
     found: list[list[Scored]] = [[] for _ in demands]
     for row in rows:

@@ -16,7 +16,6 @@ from events.sql import Connection, query
 from registry.domain.errors import NotFound
 from registry.domain.plan import Plan
 from registry.domain.taxonomy import CATEGORIES
-from registry.domain.values import CommitmentStatus
 from registry.read.snapshot import snapshot
 
 
@@ -94,7 +93,7 @@ async def plan_report(pool: asyncpg.Pool[Any], plan_id: uuid.UUID, as_of: int | 
     plan = _plan_decoder.decode(row["state"])
     lines = []
     for slot in plan.slots:
-        done = [c for c in slot.covers if c.status == CommitmentStatus.FULFILLED]
+        done = slot.delivered
         lines.append(
             SlotLine(
                 slot_id=slot.id,

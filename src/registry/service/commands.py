@@ -21,7 +21,7 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-async def _require_unit_exists(registry: Registry, unit_id: uuid.UUID) -> None:
+async def require_unit_exists(registry: Registry, unit_id: uuid.UUID) -> None:
     if await registry.store.stream_version(stream_id("unit", unit_id)) == 0:
         raise NotFound("unit", unit_id)
 
@@ -45,7 +45,7 @@ async def update_unit(registry: Registry, ctx: Command, cmd: unit.UpdateUnitProf
 async def submit_offer(registry: Registry, ctx: Command, cmd: offer.SubmitOffer) -> Written[offer.Offer]:
     ctx.actor.require(Role.COORDINATOR, Role.LIAISON)
     ctx.actor.require_unit(cmd.unit_id)
-    await _require_unit_exists(registry, cmd.unit_id)
+    await require_unit_exists(registry, cmd.unit_id)
     return await registry.execute(OFFERS, cmd.offer_id, cmd, ctx, creates=True)
 
 
@@ -61,7 +61,7 @@ async def change_offer(registry: Registry, ctx: Command, cmd: offer.OfferCommand
 async def raise_need(registry: Registry, ctx: Command, cmd: need.RaiseNeed) -> Written[need.Need]:
     ctx.actor.require(Role.COORDINATOR, Role.LIAISON)
     ctx.actor.require_unit(cmd.unit_id)
-    await _require_unit_exists(registry, cmd.unit_id)
+    await require_unit_exists(registry, cmd.unit_id)
     return await registry.execute(NEEDS, cmd.need_id, cmd, ctx, creates=True)
 
 
@@ -90,7 +90,7 @@ async def issue_token(
     """A new token; returns it with its secret, which is shown this once and stored only hashed."""
     ctx.actor.require(Role.COORDINATOR)
     if unit_id is not None:
-        await _require_unit_exists(registry, unit_id)
+        await require_unit_exists(registry, unit_id)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     cmd = token.IssueToken(
         token_id=ctx.new_id(), role=role, unit_id=unit_id, label=label, secret_hash=hash_secret(secret)

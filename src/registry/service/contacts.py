@@ -19,6 +19,7 @@ from registry.domain import unit
 from registry.domain.errors import NotFound
 from registry.domain.values import Role
 from registry.service.aggregates import UNITS
+from registry.service.commands import require_unit_exists
 from registry.service.context import Command
 from registry.service.execute import Registry, Written
 
@@ -40,8 +41,7 @@ async def add_contact(
     """The unit's liaison or a coordinator adds a person; the log learns only the id."""
     ctx.actor.require(Role.COORDINATOR, Role.LIAISON)
     ctx.actor.require_unit(unit_id)
-    if await registry.store.stream_version(f"unit-{unit_id}") == 0:
-        raise NotFound("unit", unit_id)
+    await require_unit_exists(registry, unit_id)
     contact_id = ctx.new_id()
     inserted = await registry.store.pool.fetchval(
         query("registry/contact-insert"), contact_id, unit_id, name, phone

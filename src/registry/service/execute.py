@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 import msgspec
 
-from events import EventStore, IdempotencyKeyReused, Metadata, NewEvent, WrongExpectedVersion
+from events import AppendResult, EventStore, IdempotencyKeyReused, Metadata, NewEvent, WrongExpectedVersion
 from events.runner import ProjectionRunner
 from registry.domain.errors import Conflict, NotFound, PreconditionFailed
 from registry.domain.events import Event, tag_of
@@ -115,21 +115,31 @@ class Registry:
         self, aggregate: Aggregate[S], entity_id: uuid.UUID, context: Command
     ) -> Written[S] | None:
         """A retried request (same idempotency key) gets the entity as the first one left it."""
+        earlier = await self.earlier_append(context)
+        if earlier is None:
+            return None
+        stream, result = earlier[0]
+        state: S | None = None
+        async for recorded in self.store.read_stream(stream, to_version=result.version):
+            state = aggregate.evolve(state, recorded.data)
+        assert state is not None
+        return Written(entity_id, state, result.version, result.position)
+
+    async def earlier_append(self, context: Command) -> list[tuple[str, AppendResult]] | None:
+        """Where the first request with this idempotency key landed, per stream (None if new).
+
+        A different request under the same key is refused; without a fingerprint (a caller in
+        this process, owning its keys) the key alone decides.
+        """
         key = context.scoped_key
         if key is None:
             return None
         earlier = await self.store.idempotent_result(key)
         if earlier is None:
             return None
-        # Without a fingerprint (a caller in this process, owning its keys) the key alone decides.
         if context.fingerprint is not None and earlier.fingerprint != context.fingerprint:
             raise IdempotencyKeyReused(key)
-        stream, result = earlier.streams[0]
-        state: S | None = None
-        async for recorded in self.store.read_stream(stream, to_version=result.version):
-            state = aggregate.evolve(state, recorded.data)
-        assert state is not None
-        return Written(entity_id, state, result.version, result.position)
+        return earlier.streams
 
     @staticmethod
     def new_event(event: Event, context: Command) -> NewEvent:

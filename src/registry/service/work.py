@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from events import IdempotencyKeyReused, StreamAppend, WrongExpectedVersion
+from events import StreamAppend, WrongExpectedVersion
 from registry.domain.errors import Conflict, NotFound, PreconditionFailed
 from registry.domain.events import Event
 from registry.service.context import Command
@@ -114,14 +114,8 @@ async def run(registry: Registry, context: Command, work: Work, attempts: int = 
 
 
 async def _replay(registry: Registry, context: Command) -> Written[None] | None:
-    key = context.scoped_key
-    if key is None:
-        return None
-    earlier = await registry.store.idempotent_result(key)
+    earlier = await registry.earlier_append(context)
     if earlier is None:
         return None
-    if context.fingerprint is not None and earlier.fingerprint != context.fingerprint:
-        raise IdempotencyKeyReused(key)
-    stream, result = earlier.streams[0]
-    position = max(r.position for _, r in earlier.streams)
-    return Written(entity_id(stream), None, result.version, position)
+    stream, result = earlier[0]
+    return Written(entity_id(stream), None, result.version, max(r.position for _, r in earlier))
