@@ -70,8 +70,8 @@ async def resolve(api: Api, path: str) -> str:
     return path.format(**ids)
 
 
-async def confirmed_commitment(api: Api) -> str:
-    """A dispatch of an own offer to a new published plan's slot, accepted by the unit."""
+async def dispatched_commitment(api: Api) -> str:
+    """A dispatch of an own offer to a new published plan's slot, awaiting the unit (`proposed`)."""
     plan = (await api.post("/api/v1/plans", plan_body())).json()["id"]
     made_slot = (await api.post(f"/api/v1/plans/{plan}/slots", {"category": "medical", "quantity": 5})).json()
     await api.post(f"/api/v1/plans/{plan}/publish")
@@ -80,9 +80,15 @@ async def confirmed_commitment(api: Api) -> str:
     body = {"offer_id": offer.json()["id"], "quantity": 1, "plan_id": plan, "slot_id": made_slot["id"]}
     made = await api.post("/api/v1/commitments", body)
     assert made.status_code == 201, made.text
-    confirmed = await api.post(f"/api/v1/commitments/{made.json()['id']}/confirm", who="liaison_own")
-    assert confirmed.status_code == 200, confirmed.text
     return str(made.json()["id"])
+
+
+async def confirmed_commitment(api: Api) -> str:
+    """A dispatch accepted by the unit."""
+    made = await dispatched_commitment(api)
+    confirmed = await api.post(f"/api/v1/commitments/{made}/confirm", who="liaison_own")
+    assert confirmed.status_code == 200, confirmed.text
+    return made
 
 
 def case(
@@ -371,7 +377,14 @@ BAD = [
     case("slot notes NUL", "POST", SLOTS, "notes", json=slot(notes="a\x00")),
     case("token label NUL", "POST", TOKENS, "label", json={"role": "auditor", "label": "\x00"}),
     case("withdraw reason NUL", "POST", OFFER + "/withdraw", "reason", json={"reason": "\x00"}),
+    case("unit name newline", "POST", UNITS, "name", json=unit_body(name="和平\n医院")),
+    case("unit name trailing newline", "POST", UNITS, "name", json=unit_body(name="和平医院\n")),
+    case("offer title tab", "POST", OFFERS, "title", json=offer_body(title="眼科\t义诊")),
+    case("offer tag C1 control", "POST", OFFERS, "tags[0]", json=offer_body(tags=["\x85"])),
+    case("unit area trailing newline", "POST", UNITS, "area", json=unit_body(area="虹口区\n")),
+    case("plan venue line separator", "POST", PLANS, "venue", json=plan_body(venue="礼堂\u2028二楼")),
     case("units q NUL", "GET", UNITS, "q", params={"q": "和平\x00"}),
+    case("units q newline", "GET", UNITS, "q", params={"q": "和平\n"}),
     case("offers q NUL", "GET", OFFER_LIST, "q", params={"q": "\x00"}),
     case("units area NUL", "GET", UNITS, "area", params={"area": "虹口区\x00"}),
     # -- area paths --------------------------------------------------------------------------------------
@@ -647,6 +660,8 @@ def id_paths(id: str) -> Iterator[tuple[str, str, Any]]:
         *(("POST", f"/api/v1/commitments/{id}/{step}", NO_BODY)
           for step in ("confirm", "decline", "release", "no-show")),
         ("POST", f"/api/v1/commitments/{id}/fulfil", {"people_served": 1, "volunteer_hours": 1}),
+        ("GET", f"{unit}/contacts", NO_BODY), ("POST", f"{unit}/contacts", {"name": "王芳"}),
+        ("POST", f"/api/v1/contacts/{id}/erase", NO_BODY),
     )  # fmt: skip
 
 

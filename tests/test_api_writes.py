@@ -141,6 +141,18 @@ async def test_illegal_transitions_are_409(api: Api) -> None:
     assert (await api.patch(path, {"title": "x"})).status_code == 409
 
 
+async def test_an_optional_body_may_be_left_out_or_sent_as_null(api: Api) -> None:
+    """The OpenAPI document says these bodies are nullable: `null` means no body, as leaving it out does."""
+    for body in (b"", b"null", b" null\n"):
+        offer = await _offer(api)
+        withdrawn = await api.post(
+            f"/api/v1/offers/{offer['id']}/withdraw",
+            content=body,
+            headers={"Content-Type": "application/json"},
+        )
+        assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn", withdrawn.text
+
+
 async def test_revoked_token_is_refused_on_the_next_request(api: Api) -> None:
     issued = await api.post("/api/v1/tokens", {"role": "auditor", "label": "纪检"})
     assert issued.status_code == 201
@@ -169,13 +181,13 @@ async def test_a_write_whose_projection_fails_is_a_500_that_says_it_was_recorded
     # Fault injection: the read model refuses one offer's row, as a handler bug would.
     await api.registry.store.pool.execute(
         """
-        CREATE FUNCTION public.refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+        CREATE FUNCTION registry_read.refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             IF NEW.search LIKE '%boom%' THEN RAISE EXCEPTION 'read model refuses boom'; END IF;
             RETURN NEW;
         END $$;
         CREATE TRIGGER refuse_boom BEFORE INSERT ON registry_read.offers
-            FOR EACH ROW EXECUTE FUNCTION public.refuse_boom();
+            FOR EACH ROW EXECUTE FUNCTION registry_read.refuse_boom();
         """
     )
     response = await api.post(f"/api/v1/units/{api.units['own']}/offers", offer_body(title="boom"))

@@ -234,6 +234,15 @@ async def test_allocate_accept_and_fulfil_through_the_forms(client: Client, demo
         follow_redirects=True,
     )
     assert f'action="/pages/inbox/{commitment_id}/fulfil"' in accepted.text
+    # The forms keep the API's rules: a NUL or a bell in the notes is refused, nothing recorded.
+    for notes in ("讲座\x00", "讲座\x07"):
+        refused = await client.post(
+            f"/pages/inbox/{commitment_id}/fulfil",
+            data={"people_served": "45", "volunteer_hours": "2.5", "notes": notes,
+                  "_csrf_token": csrf_of(accepted.text)},
+        )  # fmt: skip
+        assert refused.status_code == 422 and "notes" in refused.text, refused.text
+    assert f'action="/pages/inbox/{commitment_id}/fulfil"' in (await client.get("/pages/inbox")).text
     fulfilled = await client.post(
         f"/pages/inbox/{commitment_id}/fulfil",
         data={"people_served": "45", "volunteer_hours": "2.5", "_csrf_token": csrf_of(accepted.text)},
@@ -255,3 +264,99 @@ async def test_pages_send_security_headers_even_with_an_error(client: Client) ->
         assert response.headers["x-frame-options"] == "DENY"
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["referrer-policy"] == "same-origin"
+
+
+# -- hostile text and ids ------------------------------------------------------------------------------
+
+HOSTILE = "'); DROP TABLE events; -- <script>alert(1)</script> \"><img src=x onerror=alert(1)> {{ 7*7 }}"
+# As Jinja's autoescape writes it: the markup inert, the template syntax plain text.
+ESCAPED = (
+    "&#39;); DROP TABLE events; -- &lt;script&gt;alert(1)&lt;/script&gt; "
+    "&#34;&gt;&lt;img src=x onerror=alert(1)&gt; {{ 7*7 }}"
+)
+RAW = ("<script>alert(1)", "<img src=x", "'); DROP")
+
+
+async def hostile_network(client: Client, demo: Demo) -> tuple[str, str]:
+    """A unit, its offer and need, a published plan whose slot the offer is dispatched to, all named
+    with HOSTILE; returns the plan's id and a token of the unit's liaison."""
+    bearer = {"Authorization": f"Bearer {demo.coordinator}"}
+
+    async def post(path: str, body: object) -> dict[str, object]:
+        response = await client.post(path, json=body, headers=bearer)
+        assert response.status_code in (200, 201), response.text
+        made: dict[str, object] = response.json()
+        return made
+
+    place = '虹口区/"><img src=x onerror=alert(1)>'
+    unit = await post("/api/v1/units", {"name": HOSTILE, "short_name": HOSTILE[:100], "kind": "enterprise",
+                                        "area": place, "description": HOSTILE})  # fmt: skip
+    # 03:00 on a Wednesday: no demo offer is available then, so this one is the slot's candidate.
+    when = {"starts_at": "2027-03-03T03:00:00+08:00", "ends_at": "2027-03-03T04:00:00+08:00"}
+    offer = await post(f"/api/v1/units/{unit['id']}/offers", {
+        "category": "repair.umbrella", "title": HOSTILE, "description": HOSTILE,
+        "capacity": {"quantity": 5, "measure": "items"}, "availability": [when]})  # fmt: skip
+    await post(
+        f"/api/v1/units/{unit['id']}/needs", {"category": "repair", "title": HOSTILE, "quantity": 1, **when}
+    )
+    plan = await post("/api/v1/plans", {"title": HOSTILE, "venue": HOSTILE, "area": place, **when})
+    slot = await post(
+        f"/api/v1/plans/{plan['id']}/slots", {"category": "repair.umbrella", "quantity": 5, "notes": HOSTILE}
+    )
+    await post(f"/api/v1/plans/{plan['id']}/publish", None)
+    await post("/api/v1/commitments", {"offer_id": offer["id"], "quantity": 1, "plan_id": plan["id"],
+                                       "slot_id": slot["id"]})  # fmt: skip
+    token = await post("/api/v1/tokens", {"role": "liaison", "unit_id": unit["id"], "label": HOSTILE[:100]})
+    return str(plan["id"]), str(token["token"])
+
+
+def shows_escaped(html: str, times: int = 1) -> None:
+    assert html.count(ESCAPED) >= times, html
+    for raw in RAW:
+        assert raw not in html
+
+
+async def test_hostile_text_shows_escaped_on_every_page(client: Client, demo: Demo) -> None:
+    plan_id, liaison = await hostile_network(client, demo)
+    await sign_in(client, demo.coordinator)
+    # The plan list (title, venue); the board (title, venue, slot notes, the candidate's offer and unit).
+    shows_escaped((await client.get("/pages/plans")).text, times=2)
+    board = await client.get(f"/pages/plans/{plan_id}")
+    assert board.status_code == 200
+    shows_escaped(board.text, times=4)
+    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in board.text
+    # The units page: the unit (name, description) with its offer and need.
+    shows_escaped((await client.get("/pages/units")).text, times=4)
+    # The liaison's inbox: the dispatch (offer → plan), the open slot (plan, notes), its offer to claim with.
+    await sign_in(client, liaison)
+    shows_escaped((await client.get("/pages/inbox")).text, times=4)
+
+
+NOT_UUIDS = ["abc", "42", "0b1d7f7e-5a0c-4c1e-9a61-7a4b1f1e2c3g", "%00", "'%20OR%201=1"]
+
+
+async def test_page_ids_that_are_not_uuids_are_404(client: Client, demo: Demo) -> None:
+    page = await sign_in(client, demo.coordinator)
+    csrf = {"_csrf_token": csrf_of(page)}
+    for bad in NOT_UUIDS:
+        assert (await client.get(f"/pages/plans/{bad}")).status_code == 404
+        for action in ("dispatch", "allocate"):
+            assert (await client.post(f"/pages/plans/{bad}/{action}", data=csrf)).status_code == 404
+        for step in ("accept", "decline", "fulfil"):
+            assert (await client.post(f"/pages/inbox/{bad}/{step}", data=csrf)).status_code == 404
+    # Ids in forms are read as ids: anything else is told in the page, not a server error.
+    bad_form = {**csrf, "slot_id": "\x00", "offer_id": "' OR 1=1 --", "quantity": "1e400"}
+    refused = await client.post(f"/pages/plans/{TRAINING_ID}/dispatch", data=bad_form)
+    assert refused.status_code == 422 and "Traceback" not in refused.text
+
+
+@pytest.mark.parametrize(
+    "as_of",
+    ["%00", "99999999999999999999999", "2026-13-01T00:00:00%2B08:00", "1e400", "0001-01-01T00:00:00%2B14:00",
+     "9999-12-31T23:59:59-14:00"],
+)  # fmt: skip
+async def test_a_bad_as_of_on_a_page_is_told_in_the_page(client: Client, demo: Demo, as_of: str) -> None:
+    await sign_in(client, demo.coordinator)
+    for page in ("plans", "units", "timeline", "inbox"):
+        response = await client.get(f"/pages/{page}?as_of={as_of}")
+        assert response.status_code == 422, (page, response.status_code)

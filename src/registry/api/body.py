@@ -43,7 +43,8 @@ async def decode_body(request: Request[Any, Any, Any], type_: type[T]) -> T:
 
 
 async def decode_optional_body(request: Request[Any, Any, Any], type_: type[T]) -> T | None:
-    """Like `decode_body`, for bodies that may be left out entirely."""
-    if not (await request.body()).strip():
+    """Like `decode_body`, for bodies that may be left out entirely, or sent as JSON `null`."""
+    raw = (await request.body()).strip()
+    if not raw or raw == b"null":
         return None
     return await decode_body(request, type_)

@@ -16,7 +16,7 @@ from litestar import Request, Response
 from litestar.enums import MediaType
 
 from events import EventStore
-from registry.api.requests import category_problems
+from registry.api.requests import category_problems, year_problems
 from registry.domain.errors import FieldError, InvalidInput, NotFound
 from registry.read.queries import Doc, Page, Table, get_doc
 from registry.service.context import Actor, Command
@@ -122,6 +122,9 @@ async def resolve_as_of(store: EventStore, as_of: str | None) -> int | None:
         moment = None
     if moment is None or moment.tzinfo is None:
         raise InvalidInput([FieldError("as_of", "a log position or an RFC 3339 time with offset")])
+    found = year_problems("as_of", moment)  # the pages pass `as_of` here unchecked by any pattern
+    if found:
+        raise InvalidInput(found)
     return await store.position_at(moment)
 
 

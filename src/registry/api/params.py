@@ -9,23 +9,41 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, QueryParameter
 
 from registry.api.problems import PROBLEM_JSON, Problem
-from registry.api.requests import AREA_PATTERN, CATEGORY_PATTERN, PRINTABLE
+from registry.api.requests import AREA_PATTERN, CATEGORY_PATTERN, END, LINE
 
 IfMatch = Annotated[
     str | None,
-    HeaderParameter(name="If-Match", description='Write only if the entity is at this version ("3")'),
+    HeaderParameter(
+        name="If-Match",
+        description='Write only if the entity is at this version ("3"), or if it exists at all (*)',
+        pattern=rf'^(\*|(W/)?"\d{{1,9}}"){END}',
+    ),
 ]
+# Header values the log keeps (the key, and X-Request-Id / X-Correlation-Id, which no route declares):
+# printable ASCII, as HTTP fields are meant to be. `registry.api.edge` enforces it before anything
+# else reads the request, naming the header; the patterns here document it.
+HEADER_TEXT = rf"^[ -~]+{END}"
+MAX_IDEMPOTENCY_KEY = 100
 IdempotencyKey = Annotated[
     str | None,
     HeaderParameter(
-        name="Idempotency-Key", description="A retry with the same key and body is answered once"
+        name="Idempotency-Key",
+        description="A retry with the same key and body is answered once (1 to 100 printable ASCII)",
+        pattern=HEADER_TEXT,
+        max_length=MAX_IDEMPOTENCY_KEY,
     ),
 ]
+# RFC 3339 with an offset, as `datetime.fromisoformat` reads it (it alone knows February has no 30th),
+# in the years every time here is in (`requests.YEARS`).
+RFC3339 = (
+    r"20\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?"
+    r"(Z|[+-]([01]\d|2[0-3]):[0-5]\d)"
+)
 AsOf = Annotated[
     str | None,
     QueryParameter(
         description="Answer as of a log position (an integer) or an RFC 3339 time",
-        pattern=r"^(\d{1,18}|\d{4}-\d{2}-\d{2}T.+)$",
+        pattern=rf"^(\d{{1,18}}|{RFC3339}){END}",
     ),
 ]
 Limit = Annotated[int, QueryParameter(ge=1, le=500, description="Page size")]
@@ -33,7 +51,7 @@ CandidateLimit = Annotated[int, QueryParameter(ge=1, le=100, description="Candid
 CursorParam = Annotated[
     str | None,
     QueryParameter(
-        max_length=200, pattern=r"^[A-Za-z0-9_-]+$", description="next_cursor of the previous page"
+        max_length=200, pattern=rf"^[A-Za-z0-9_-]+{END}", description="next_cursor of the previous page"
     ),
 ]
 AreaParam = Annotated[
@@ -47,9 +65,7 @@ AreaParam = Annotated[
 ]
 Text = Annotated[
     str | None,
-    QueryParameter(
-        min_length=1, max_length=100, pattern=PRINTABLE, description="Text search (Chinese works)"
-    ),
+    QueryParameter(min_length=1, max_length=100, pattern=LINE, description="Text search (Chinese works)"),
 ]
 CategoryParam = Annotated[
     str | None,
@@ -74,6 +90,7 @@ PROBLEMS: dict[int, ResponseSpec] = {
     412: _problem("If-Match named a version the entity no longer has"),
     413: _problem("The body is larger than 1 MiB"),
     422: _problem("The Idempotency-Key was used with a different request"),
+    429: _problem("Too many failed authentications from this address; retry after Retry-After seconds"),
     503: _problem("The database is unavailable; retry after Retry-After seconds"),
 }
 

@@ -30,19 +30,34 @@ from registry.domain.values import (
 )
 from registry.matching.scoring import Weights
 
-# Printable text: no control characters but tab and newline (NUL has no place in PostgreSQL text).
-PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
-AREA_PATTERN = r"^[^/\x00-\x1f\x7f]+(/[^/\x00-\x1f\x7f]+)*$"
-CATEGORY_PATTERN = r"^[a-z0-9-]+(\.[a-z0-9-]+)*$"
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=PRINTABLE)]
-ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=PRINTABLE)]
-LongText = Annotated[str, msgspec.Meta(max_length=4000, pattern=PRINTABLE)]
+# Text rules are regex patterns so that the OpenAPI document states them too. `END` ends the text:
+# Python's `$` (which msgspec and Litestar use) also matches before a final newline, which would
+# let "名称\n" through a one-line rule; a lookahead reads the same in JSON Schema's dialect.
+END = r"(?![\s\S])"
+# Never in any text: C0 controls but tab, line feed and carriage return; DEL; the C1 controls.
+# They are invisible or terminal escapes, and PostgreSQL refuses NUL in text and jsonb.
+_NEVER = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+# Not in one line: tab, line breaks and the Unicode line and paragraph separators. A name, title or
+# area with a line break prints as two lines in lists, pages and exports, and misleads.
+_BREAKS = r"\t\n\r\u2028\u2029"
+LINE = rf"^[^{_NEVER}{_BREAKS}]*{END}"
+TEXT = rf"^[^{_NEVER}]*{END}"
+_SEGMENT = rf"[^/{_NEVER}{_BREAKS}]+"
+AREA_PATTERN = rf"^{_SEGMENT}(/{_SEGMENT})*{END}"
+CATEGORY_PATTERN = rf"^[a-z0-9-]+(\.[a-z0-9-]+)*{END}"
+ONE_LINE = {"description": "One line: no control characters, tabs or line breaks"}
+MULTI_LINE = {"description": "Text: line breaks and tabs allowed, no other control characters"}
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=LINE, extra_json_schema=ONE_LINE)]
+ShortText = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=100, pattern=LINE, extra_json_schema=ONE_LINE)
+]
+LongText = Annotated[str, msgspec.Meta(max_length=4000, pattern=TEXT, extra_json_schema=MULTI_LINE)]
 Area = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=AREA_PATTERN)]
 CategoryCode = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=CATEGORY_PATTERN)]
 Moment = Annotated[datetime, msgspec.Meta(tz=True)]
 PositiveQuantity = Annotated[int, msgspec.Meta(gt=0, le=1_000_000)]
 Weekday = Annotated[int, msgspec.Meta(ge=1, le=7)]
-Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=PRINTABLE)]
+Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=LINE, extra_json_schema=ONE_LINE)]
 
 
 class Body(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -52,9 +67,31 @@ class Body(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True
         return []
 
     def check(self) -> None:
-        found = self.problems()
+        # Years first: the other rules compare times, which can overflow far outside them.
+        found = year_problems("", self) or self.problems()
         if found:
             raise InvalidInput(found)
+
+
+# Times and dates are of activities planned and recorded now: years 2000 to 2099. That also keeps
+# them far from datetime's limits (years 1 and 9999), where an offset's shift, a day-by-day
+# expansion or a comparison across offsets overflows.
+YEARS = range(2000, 2100)
+
+
+def year_problems(field: str, value: object) -> list[FieldError]:
+    """Each date or time in `value` (a request body, a list, or one value) outside YEARS, by path."""
+    if isinstance(value, date):  # a datetime too: its year as written, whatever the offset
+        return [] if value.year in YEARS else [FieldError(field, f"a year from {YEARS[0]} to {YEARS[-1]}")]
+    if isinstance(value, Body):
+        return [
+            found
+            for name in value.__struct_fields__
+            for found in year_problems(f"{field}.{name}" if field else name, getattr(value, name))
+        ]
+    if isinstance(value, list):
+        return [found for i, item in enumerate(value) for found in year_problems(f"{field}[{i}]", item)]
+    return []
 
 
 def category_problems(field: str, code: str | UnsetType | None) -> list[FieldError]:
@@ -319,7 +356,7 @@ class CompleteIn(Body, frozen=True, kw_only=True):
 # -- contacts ------------------------------------------------------------------------------------
 
 
-Phone = Annotated[str, msgspec.Meta(min_length=3, max_length=30, pattern=r"^\+?[0-9][0-9 -]*$")]
+Phone = Annotated[str, msgspec.Meta(min_length=3, max_length=30, pattern=rf"^\+?[0-9][0-9 -]*{END}")]
 
 
 class ContactIn(Body, frozen=True, kw_only=True):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request, get, post
@@ -11,7 +11,10 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
+from registry.api.body import field_error
 from registry.api.http import command
+from registry.api.requests import Body, FulfilmentIn, ReasonIn
+from registry.domain.errors import InvalidInput
 from registry.domain.values import Role
 from registry.pages.plans import Form, all_plans, ident, number, offers_of
 from registry.pages.render import PAGES, as_of_position, page
@@ -22,6 +25,7 @@ from registry.service.commitments import MakeCommitment, make_commitment
 from registry.service.context import Actor
 
 _commitments = msgspec.json.Decoder(CommitmentView)
+B = TypeVar("B", bound=Body)
 INBOX = f"{PAGES}/inbox"
 
 
@@ -51,6 +55,16 @@ async def inbox_page(request: Request[Actor, Any, Any]) -> Template:
     )  # fmt: skip
 
 
+def _checked(type_: type[B], **fields: object) -> B:
+    """A form's fields under the API's own rules (lengths, control characters), or a 422 naming one."""
+    try:
+        body = msgspec.convert(fields, type_)
+    except msgspec.ValidationError as error:
+        raise InvalidInput([field_error(error)]) from None
+    body.check()
+    return body
+
+
 def _back() -> Redirect:
     return Redirect(INBOX, status_code=HTTP_303_SEE_OTHER)
 
@@ -68,7 +82,7 @@ async def accept(request: Request[Actor, Any, Any], commitment_id: FromPath[uuid
 async def decline(
     request: Request[Actor, Any, Any], commitment_id: FromPath[uuid.UUID], data: Form
 ) -> Redirect:
-    reason = data.get("reason", "").strip()[:500] or None
+    reason = _checked(ReasonIn, reason=data.get("reason", "").strip() or None).reason
     step = commitments.declining(reason)
     await commitments.step(request.app.state.registry, await command(request), commitment_id, step)
     return _back()
@@ -79,10 +93,11 @@ async def fulfil(
     request: Request[Actor, Any, Any], commitment_id: FromPath[uuid.UUID], data: Form
 ) -> Redirect:
     """晒单: what was delivered."""
-    people = int(number(data, "people_served"))
-    hours = number(data, "volunteer_hours")
-    notes = data.get("notes", "").strip()[:2000] or None
-    step = commitments.fulfilling(people, hours, notes)
+    done = _checked(
+        FulfilmentIn, people_served=int(number(data, "people_served")),
+        volunteer_hours=number(data, "volunteer_hours"), notes=data.get("notes", "").strip() or None,
+    )  # fmt: skip
+    step = commitments.fulfilling(done.people_served, done.volunteer_hours, done.notes)
     await commitments.step(request.app.state.registry, await command(request), commitment_id, step)
     return _back()
 

@@ -20,9 +20,10 @@ from litestar.response import Stream
 
 from events import VerifyReport
 from registry.api.auth import allow
+from registry.api.edge import check_request
 from registry.api.http import MAX_POSITION
 from registry.api.params import one
-from registry.api.requests import PRINTABLE
+from registry.api.requests import LINE, year_problems
 from registry.domain.errors import FieldError, InvalidInput, NotFound
 from registry.domain.values import Role
 from registry.read.history import AuditFilter, LogPage, StreamHistory, log_lines, log_page, stream_history
@@ -34,7 +35,7 @@ NDJSON = "application/x-ndjson"
 NDJSON_PAGE_SIZE = 1000
 DEFAULT_LIMIT = 100
 MAX_TYPES = 50
-_TYPE_NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
+_TYPE_NAME = re.compile(r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]{1,200}")
 
 After = Annotated[int, QueryParameter(ge=0, le=MAX_POSITION, description="Events after this log position")]
 AuditLimit = Annotated[
@@ -47,12 +48,12 @@ AuditLimit = Annotated[
 ]
 StreamParam = Annotated[
     str | None,
-    QueryParameter(min_length=1, max_length=200, pattern=PRINTABLE, description="Exactly this stream"),
+    QueryParameter(min_length=1, max_length=200, pattern=LINE, description="Exactly this stream"),
 ]
 StreamPrefix = Annotated[
     str | None,
     QueryParameter(
-        min_length=1, max_length=200, pattern=PRINTABLE, description="Streams starting with this (`offer-`)"
+        min_length=1, max_length=200, pattern=LINE, description="Streams starting with this (`offer-`)"
     ),
 ]
 TypeParam = Annotated[
@@ -65,7 +66,7 @@ TypeParam = Annotated[
 ActorParam = Annotated[
     str | None,
     QueryParameter(
-        min_length=1, max_length=200, pattern=PRINTABLE, description="Recorded by this actor (`token:<id>`)"
+        min_length=1, max_length=200, pattern=LINE, description="Recorded by this actor (`token:<id>`)"
     ),
 ]
 Since = Annotated[datetime | None, QueryParameter(description="Recorded at or after this RFC 3339 time")]
@@ -87,6 +88,7 @@ class _LogOperation(Operation):
 class AuditController(Controller):
     path = "/api/v1/audit"
     tags = ["audit"]
+    before_request = staticmethod(check_request)
 
     @get(
         "/events",
@@ -155,8 +157,8 @@ class AuditController(Controller):
 def _types(values: list[str] | None) -> list[str] | None:
     if values is None:
         return None
-    names = [name.strip() for value in values for name in value.split(",")]
-    if len(names) > MAX_TYPES or not all(_TYPE_NAME.match(name) for name in names):
+    names = [name.strip(" ") for value in values for name in value.split(",")]
+    if len(names) > MAX_TYPES or not all(_TYPE_NAME.fullmatch(name) for name in names):
         raise InvalidInput([FieldError("type", f"up to {MAX_TYPES} event types of 1 to 200 characters")])
     return names
 
@@ -164,6 +166,9 @@ def _types(values: list[str] | None) -> list[str] | None:
 def _moment(field: str, value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise InvalidInput([FieldError(field, "an RFC 3339 time with offset")])
+    found = year_problems(field, value)
+    if found:
+        raise InvalidInput(found)
     return value
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 from litestar import get
 
+from registry.api.edge import check_request
 from registry.api.params import PROBLEMS
 from registry.domain.taxonomy import CATEGORIES
 
@@ -19,7 +20,13 @@ class CategoryOut(msgspec.Struct, frozen=True):
 _ALL = [CategoryOut(c.code, c.label_zh, c.label_en, c.parent) for c in CATEGORIES.values()]
 
 
-@get("/api/v1/categories", operation_id="listCategories", tags=["categories"], responses=PROBLEMS)
+@get(
+    "/api/v1/categories",
+    operation_id="listCategories",
+    tags=["categories"],
+    responses=PROBLEMS,
+    before_request=check_request,
+)
 async def list_categories() -> list[CategoryOut]:
     """Every category code with its Chinese and English labels and its parent."""
     return _ALL

@@ -11,9 +11,10 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipV
 
 from registry.api.auth import COORDINATOR, COORDINATOR_OR_LIAISON
 from registry.api.body import decode_body, decode_optional_body
+from registry.api.edge import check_request
 from registry.api.http import command, list_page, read_doc, written_response
 from registry.api.params import AsOf, CursorParam, IdempotencyKey, IfMatch, Limit, one, page_of
-from registry.api.requests import CommitmentIn, FulfilmentIn, ReasonIn
+from registry.api.requests import END, CommitmentIn, FulfilmentIn, ReasonIn
 from registry.read.queries import CommitmentFilter, list_commitments
 from registry.read.views import CommitmentView
 from registry.service import commitments
@@ -22,7 +23,7 @@ from registry.service.context import Actor
 
 CommitmentStatusParam = Annotated[
     str | None,
-    QueryParameter(pattern="^(proposed|claimed|confirmed|fulfilled|declined|released|no_show)$"),
+    QueryParameter(pattern=rf"^(proposed|claimed|confirmed|fulfilled|declined|released|no_show){END}"),
 ]
 STEP_RESPONSES = one(CommitmentView)
 
@@ -55,6 +56,7 @@ async def _reasoned(
 class CommitmentController(Controller):
     path = "/api/v1/commitments"
     tags = ["commitments"]
+    before_request = staticmethod(check_request)
 
     @post(
         "/",

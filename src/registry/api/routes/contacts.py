@@ -13,6 +13,7 @@ from litestar.params import FromPath, JSONBody, SkipValidation
 
 from registry.api.auth import COORDINATOR, COORDINATOR_OR_LIAISON
 from registry.api.body import decode_body
+from registry.api.edge import check_request
 from registry.api.http import command
 from registry.api.params import PROBLEMS, IdempotencyKey, one
 from registry.api.requests import ContactIn
@@ -37,6 +38,7 @@ async def _answer(registry: Registry, written: Written[Any], status_code: int) -
 class ContactController(Controller):
     path = "/api/v1"
     tags = ["contacts"]
+    before_request = staticmethod(check_request)
 
     @post(
         "/units/{unit_id:uuid}/contacts",

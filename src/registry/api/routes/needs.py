@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipV
 
 from registry.api.auth import COORDINATOR_OR_LIAISON
 from registry.api.body import decode_body, decode_optional_body
+from registry.api.edge import check_request
 from registry.api.http import (
     apply_change,
     check_category,
@@ -31,7 +32,7 @@ from registry.api.params import (
     one,
     page_of,
 )
-from registry.api.requests import NeedIn, ReasonIn
+from registry.api.requests import END, NeedIn, ReasonIn
 from registry.domain.need import CancelNeed, CloseNeed, RaiseNeed
 from registry.matching.board import MatchConfig, NeedMatches, need_matches, read_need_board
 from registry.read.queries import NeedFilter, list_needs
@@ -39,12 +40,15 @@ from registry.read.views import NeedView
 from registry.service import commands, commitments
 from registry.service.context import Actor
 
-NeedStatus = Annotated[str | None, QueryParameter(pattern="^(open|partially_met|met|closed|cancelled)$")]
+NeedStatus = Annotated[
+    str | None, QueryParameter(pattern=rf"^(open|partially_met|met|closed|cancelled){END}")
+]
 
 
 class NeedController(Controller):
     path = "/api/v1"
     tags = ["needs"]
+    before_request = staticmethod(check_request)
 
     @post(
         "/units/{unit_id:uuid}/needs",

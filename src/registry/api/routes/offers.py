@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipV
 
 from registry.api.auth import COORDINATOR_OR_LIAISON
 from registry.api.body import decode_body, decode_optional_body
+from registry.api.edge import check_request
 from registry.api.http import (
     apply_change,
     check_category,
@@ -32,19 +33,21 @@ from registry.api.params import (
     one,
     page_of,
 )
-from registry.api.requests import OfferIn, OfferPatch, ReasonIn
+from registry.api.requests import END, OfferIn, OfferPatch, ReasonIn, year_problems
+from registry.domain.errors import InvalidInput
 from registry.domain.offer import PauseOffer, ResumeOffer, WithdrawOffer
 from registry.read.queries import OfferFilter, list_offers
 from registry.read.views import OfferView
 from registry.service import commands, commitments
 from registry.service.context import Actor
 
-OfferStatus = Annotated[str | None, QueryParameter(pattern="^(active|paused|withdrawn)$")]
+OfferStatus = Annotated[str | None, QueryParameter(pattern=rf"^(active|paused|withdrawn){END}")]
 
 
 class OfferController(Controller):
     path = "/api/v1"
     tags = ["offers"]
+    before_request = staticmethod(check_request)
 
     @post(
         "/units/{unit_id:uuid}/offers",
@@ -84,6 +87,9 @@ class OfferController(Controller):
     ) -> Response[bytes]:
         """Offers in submission order. `category` includes its descendants; `available_from` and
         `available_to` keep offers whose availability covers that whole window."""
+        years = year_problems("available_from", available_from) + year_problems("available_to", available_to)
+        if years:
+            raise InvalidInput(years)
         check_window(available_from, available_to)
         check_category(category)
         where = OfferFilter(

@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
 
 from registry.api.auth import COORDINATOR
 from registry.api.body import decode_body, decode_optional_body
+from registry.api.edge import check_request
 from registry.api.http import (
     apply_change,
     command,
@@ -32,7 +33,7 @@ from registry.api.params import (
     one,
     page_of,
 )
-from registry.api.requests import AllocateIn, CompleteIn, PlanIn, ReasonIn, SlotIn
+from registry.api.requests import END, AllocateIn, CompleteIn, PlanIn, ReasonIn, SlotIn
 from registry.domain.errors import NotFound
 from registry.domain.plan import AddSlot, CancelPlan, CompletePlan, DraftPlan, PublishPlan
 from registry.matching.board import MatchConfig, PlanMatches, plan_matches, read_plan_board
@@ -43,13 +44,16 @@ from registry.service import allocations, commands, commitments
 from registry.service.allocations import AllocationOut
 from registry.service.context import Actor
 
-PlanStatus = Annotated[str | None, QueryParameter(pattern="^(draft|published|staffed|completed|cancelled)$")]
+PlanStatus = Annotated[
+    str | None, QueryParameter(pattern=rf"^(draft|published|staffed|completed|cancelled){END}")
+]
 _plan_doc = msgspec.json.Decoder(PlanView)
 
 
 class PlanController(Controller):
     path = "/api/v1/plans"
     tags = ["plans"]
+    before_request = staticmethod(check_request)
 
     @post("/", operation_id="draftPlan", guards=[COORDINATOR], responses=one(PlanView, 201))
     async def draft(

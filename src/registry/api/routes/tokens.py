@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody, SkipValidation
 
 from registry.api.auth import COORDINATOR
 from registry.api.body import decode_body
+from registry.api.edge import check_request
 from registry.api.http import command
 from registry.api.params import PROBLEMS, IdempotencyKey, one
 from registry.api.requests import TokenIn, TokenOut
@@ -20,6 +21,7 @@ from registry.service.context import Actor
 class TokenController(Controller):
     path = "/api/v1/tokens"
     tags = ["tokens"]
+    before_request = staticmethod(check_request)
 
     @post("/", operation_id="issueToken", guards=[COORDINATOR], responses=one(TokenOut, 201, "The new token"))
     async def issue(

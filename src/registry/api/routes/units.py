@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, SkipValidation
 
 from registry.api.auth import COORDINATOR, COORDINATOR_OR_LIAISON
 from registry.api.body import decode_body
+from registry.api.edge import check_request
 from registry.api.http import command, list_page, read_doc, resolve_as_of, written_response
 from registry.api.params import (
     AreaParam,
@@ -36,6 +37,7 @@ from registry.service.context import Actor
 class UnitController(Controller):
     path = "/api/v1/units"
     tags = ["units"]
+    before_request = staticmethod(check_request)
 
     @post("/", operation_id="registerUnit", guards=[COORDINATOR], responses=one(UnitView, 201))
     async def register(
