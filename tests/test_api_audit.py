@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import pytest
 
 from registry.api.routes import audit
@@ -272,11 +273,17 @@ async def test_an_unknown_or_malformed_stream_is_404(api: Api, stream: str) -> N
 
 
 async def _tamper(api: Api, position: int, data: str) -> None:
-    """Rewrite a payload the way only a superuser could: with the guard triggers switched off."""
-    async with api.registry.store.pool.acquire() as conn, conn.transaction():
-        await conn.execute("ALTER TABLE events DISABLE TRIGGER USER")
-        await conn.execute("UPDATE events SET data = $2::json WHERE position = $1", position, data)
-        await conn.execute("ALTER TABLE events ENABLE TRIGGER USER")
+    """Rewrite a payload the way only a superuser could: with the guard triggers switched off.
+
+    On a connection of its own: the application's role may not touch the triggers."""
+    conn = await asyncpg.connect(api.app.state.settings.database_url)
+    try:
+        async with conn.transaction():
+            await conn.execute("ALTER TABLE events DISABLE TRIGGER USER")
+            await conn.execute("UPDATE events SET data = $2::json WHERE position = $1", position, data)
+            await conn.execute("ALTER TABLE events ENABLE TRIGGER USER")
+    finally:
+        await conn.close()
 
 
 async def test_verify_is_ok_on_a_fresh_log(api: Api) -> None:

@@ -7,7 +7,9 @@ Plans and tokens are written by coordinators only; every read is open to any aut
 
 Every test makes the entities it acts on (an offer of units["own"], a draft plan, a token), so
 the tests share one app and database (a fresh one per test would cost most of the run) and still
-do not depend on one another.
+do not depend on one another. A refused request must leave the log as it was: not one event.
+
+The pages' forms write through the same commands; a second matrix holds them to the same rules.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from registry.api.throttle import AuthThrottle
 from tests.api_fixtures import Api, cloned_database, need_body, offer_body, plan_body, serving_api, unit_body
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -34,6 +37,9 @@ async def shared(server_dsn: str, template_database: str, run_prefix: str) -> As
         cloned_database(server_dsn, template_database, f"{run_prefix}_authz") as dsn,
         serving_api(dsn) as api,
     ):
+        # Every endpoint is tried with bad tokens, all from the test client's one address: the
+        # throttle on failed authentications (tested in test_access.py) would soon answer 429.
+        api.app.state.auth_throttle = AuthThrottle(limit=100_000, window=60)
         yield api
 
 
@@ -483,6 +489,7 @@ async def test_authorization_matrix(shared: Api, endpoint: str, caller: str, exp
     call = await TARGETS[endpoint](api)
     before = await version_of(api, call.entity)
     headers = await credentials(api, caller)
+    head = await api.registry.store.head()
 
     response = await api.request(call.method, call.path, who="nobody", headers=headers, json=call.json)
 
@@ -491,6 +498,9 @@ async def test_authorization_matrix(shared: Api, endpoint: str, caller: str, exp
         assert_problem(response, expected)
     if expected == 401:
         assert response.headers.get("www-authenticate", "").lower().startswith("bearer")
+    if expected >= 400:
+        # Creations too (they have no entity to compare): nothing at all was written.
+        assert await api.registry.store.head() == head, f"a refused {endpoint} wrote to the log"
     after = await version_of(api, call.entity)
     if expected >= 400:
         assert after == before, f"a refused {endpoint} changed the entity"
@@ -514,3 +524,133 @@ async def test_the_matrix_covers_every_endpoint(shared: Api) -> None:
     }
     assert served == set(MATRIX)
     assert set(TARGETS) == set(MATRIX)
+
+
+# -- the pages' forms ------------------------------------------------------------------------------
+#
+# The same rules through the forms a signed-in browser posts (session cookie and CSRF token). The
+# coordinator and the own unit's liaison show each form works (303 back to the page); the auditor
+# and another unit's liaison are refused (403) and nothing is written.
+
+PAGE_CALLERS = ("coordinator", "auditor", "liaison_own", "liaison_other")
+
+# fmt: off
+PAGE_MATRIX: dict[str, tuple[int, int, int, int]] = {
+    #                                                  coord-  audi-  liaison liaison
+    #                                                  inator  tor    own     other
+    # Both forms make a commitment as POST /commitments does: by the offering unit, a claim.
+    "POST /pages/plans/{plan_id}/dispatch":            (303,   403,   303,    403),
+    "POST /pages/plans/{plan_id}/allocate":            (303,   403,   403,    403),
+    # A dispatch is accepted by the unit it was sent to; the centre confirms claims only.
+    "POST /pages/inbox/{commitment_id}/accept":        (403,   403,   303,    403),
+    "POST /pages/inbox/{commitment_id}/decline":       (303,   403,   303,    403),
+    "POST /pages/inbox/{commitment_id}/fulfil":        (303,   403,   303,    403),
+    # A claim of the own unit's offer (by the centre it is a dispatch).
+    "POST /pages/inbox/claim":                         (303,   403,   303,    403),
+}
+# fmt: on
+
+# Forms that write nothing: signing in and out.
+NOT_WRITES = {"POST /pages/sign-in", "POST /pages/sign-out"}
+
+
+@dataclass(frozen=True)
+class Form:
+    path: str
+    data: dict[str, str]
+    # The entity the form changes (its API path), whose version a refusal must leave alone.
+    entity: str
+
+
+async def _dispatch_form(api: Api) -> Form:
+    body = await commitment_body(api)
+    plan = f"/pages/plans/{body['plan_id']}"
+    data = {"offer_id": body["offer_id"], "slot_id": body["slot_id"], "quantity": "1"}
+    return Form(f"{plan}/dispatch", data, entity=f"/api/v1/offers/{body['offer_id']}")
+
+
+async def _allocate_form(api: Api) -> Form:
+    body = await commitment_body(api)
+    return Form(f"/pages/plans/{body['plan_id']}/allocate", {}, entity=f"/api/v1/offers/{body['offer_id']}")
+
+
+async def _accept_form(api: Api) -> Form:
+    path = await dispatched(api)
+    return Form(f"/pages/inbox/{path.rsplit('/', 1)[1]}/accept", {}, entity=path)
+
+
+async def _decline_form(api: Api) -> Form:
+    path = await dispatched(api)
+    return Form(f"/pages/inbox/{path.rsplit('/', 1)[1]}/decline", {"reason": "人手不够"}, entity=path)
+
+
+async def _fulfil_form(api: Api) -> Form:
+    path = await dispatched(api, confirmed=True)
+    data = {"people_served": "12", "volunteer_hours": "3"}
+    return Form(f"/pages/inbox/{path.rsplit('/', 1)[1]}/fulfil", data, entity=path)
+
+
+async def _claim_form(api: Api) -> Form:
+    body = await commitment_body(api)
+    data = {key: body[key] for key in ("offer_id", "plan_id", "slot_id")}
+    return Form("/pages/inbox/claim", {**data, "quantity": "1"}, entity=f"/api/v1/offers/{body['offer_id']}")
+
+
+PAGE_FORMS: dict[str, Callable[[Api], Awaitable[Form]]] = {
+    "POST /pages/plans/{plan_id}/dispatch": _dispatch_form,
+    "POST /pages/plans/{plan_id}/allocate": _allocate_form,
+    "POST /pages/inbox/{commitment_id}/accept": _accept_form,
+    "POST /pages/inbox/{commitment_id}/decline": _decline_form,
+    "POST /pages/inbox/{commitment_id}/fulfil": _fulfil_form,
+    "POST /pages/inbox/claim": _claim_form,
+}
+
+PAGE_ROWS = [
+    pytest.param(form, caller, status, id=f"{form} as {caller}")
+    for form, statuses in PAGE_MATRIX.items()
+    for caller, status in zip(PAGE_CALLERS, statuses, strict=True)
+]
+_CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+async def csrf_pair(api: Api) -> tuple[str, str]:
+    """A CSRF cookie and the form token that goes with it, as the sign-in page hands them out."""
+    form = await api.client.get("/pages/sign-in")
+    token, cookie = _CSRF.search(form.text), api.client.cookies.get("csrftoken")
+    assert token is not None and cookie is not None, form.text
+    return cookie, token.group(1)
+
+
+@pytest.mark.parametrize(("form", "caller", "expected"), PAGE_ROWS)
+async def test_page_forms_matrix(shared: Api, form: str, caller: str, expected: int) -> None:
+    api = shared
+    call = await PAGE_FORMS[form](api)
+    before = await version_of(api, call.entity)
+    cookie, csrf = await csrf_pair(api)
+    head = await api.registry.store.head()
+
+    response = await api.client.post(
+        call.path,
+        data={**call.data, "_csrf_token": csrf},
+        headers={"Cookie": f"csrftoken={cookie}; registry_session={api.tokens[caller]}"},
+        follow_redirects=False,
+    )
+
+    assert response.status_code == expected, response.text
+    after = await version_of(api, call.entity)
+    if expected == 403:
+        assert "您没有权限执行此操作" in response.text
+        assert await api.registry.store.head() == head, f"a refused {form} wrote to the log"
+        assert after == before, f"a refused {form} changed the entity"
+    else:
+        assert await api.registry.store.head() != head, f"a permitted {form} wrote nothing"
+
+
+async def test_the_page_matrix_covers_every_form(shared: Api) -> None:
+    """A form added to the pages without a row here fails this test."""
+    posted = {
+        f"POST {_PATH_TYPE.sub('}', route.path)}"
+        for route in shared.app.routes
+        if "POST" in getattr(route, "methods", ()) and route.path.startswith("/pages/")
+    }
+    assert posted - NOT_WRITES == set(PAGE_MATRIX) == set(PAGE_FORMS)

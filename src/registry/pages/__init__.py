@@ -12,7 +12,6 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Router
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import ResponseHeader
 from litestar.middleware import DefineMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -27,20 +26,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGE_PATHS = ["^/$", f"^{PAGES}(/|$)", "^/static/"]
 
 
-# Everything a page loads is ours (no CDN, no script); inline style attributes draw the coverage
-# bars. Pages are never framed, and their addresses are not sent to other sites.
-SECURITY_HEADERS = [
-    ResponseHeader(
-        name="Content-Security-Policy",
-        value="default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'none'; "
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    ),
-    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-    ResponseHeader(name="X-Frame-Options", value="DENY"),
-    ResponseHeader(name="Referrer-Policy", value="same-origin"),
-]
-
-
 def pages_router() -> Router:
     handlers: list[ControllerRouterHandler] = [
         session.sign_in_page, session.sign_in, session.sign_out, session.switch_language, session.home,
@@ -51,7 +36,8 @@ def pages_router() -> Router:
     return Router(
         path="/",
         route_handlers=handlers,
-        response_headers=SECURITY_HEADERS,
+        # Error pages and redirects, answered by the exception handlers, add them themselves.
+        response_headers=session.SECURITY_HEADERS,
         middleware=[DefineMiddleware(session.SessionCookieAuth)],
         exception_handlers=session.PAGE_ERROR_HANDLERS,
         include_in_schema=False,

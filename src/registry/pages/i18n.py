@@ -155,6 +155,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "The form expired or came from elsewhere; reload the page and try again.",
     ),
     "error.http": ("请求无法处理（{status}）。", "The request could not be handled ({status})."),
+    "error.throttled": (
+        "登录失败次数过多，请 {seconds} 秒后再试。",
+        "Too many failed sign-ins; try again in {seconds} seconds.",
+    ),
     "error.unexpected": ("服务器内部错误，请稍后重试。", "An internal error occurred; try again later."),
     "kind.plan": ("活动计划", "plan"),
     "kind.slot": ("岗位", "slot"),
@@ -205,5 +209,7 @@ def error_message(error: Exception, t: Translate) -> str:
     if isinstance(error, HTTPException):
         if error.status_code == 403 and "csrf" in str(error.detail).lower():
             return t("error.csrf")
+        if error.status_code == 429:
+            return t("error.throttled", seconds=(error.headers or {}).get("Retry-After", "60"))
         return t("error.http", status=error.status_code)
     return t("error.unexpected")

@@ -1,0 +1,107 @@
+"""Slowing down token guessing: failed authentications are counted per client address.
+
+After `limit` failures from one address within `window` seconds, every request from it that
+needs authentication gets 429 until the oldest of those failures leaves the window; a valid
+token is refused too, or the 429 would tell a guesser which guess was right. Successes never
+clear the count, or one valid token would let its holder guess on between them.
+
+The counts live in this process's memory: each server process (uvicorn worker) counts on its
+own, so a client spread over N workers gets up to N times the limit, and a restart forgets.
+That is enough to make guessing slow (a token has 256 bits); it is not a global quota. Memory is
+bounded: at most `capacity` addresses are remembered, the one that failed least recently is
+forgotten first.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from typing import Any
+
+from litestar.exceptions import TooManyRequestsException
+
+CAPACITY = 10_000
+
+
+def client_key(scope: Any) -> str:
+    """Who is asking: the peer's address as the ASGI server reports it.
+
+    X-Forwarded-For is not read here: anyone can send it. Behind a reverse proxy, the server
+    (uvicorn --forwarded-allow-ips) puts the client's address in the scope, and only then. An
+    IPv6 client counts by its /64, the block one subscriber is usually given.
+    """
+    client = scope.get("client")
+    host = str(client[0]) if client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+class AuthThrottle:
+    """Failed authentications per client in a sliding window, for at most `capacity` clients."""
+
+    def __init__(
+        self,
+        limit: int,
+        window: float,
+        *,
+        capacity: int = CAPACITY,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if limit < 1 or window <= 0 or capacity < 1:
+            raise ValueError("a throttle needs a positive limit, window and capacity")
+        self.limit = limit
+        self.window = window
+        self.capacity = capacity
+        self.clock = clock
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._failures)
+
+    def check(self, client: str) -> None:
+        """Raise TooManyRequestsException (with Retry-After) if `client` failed too often lately."""
+        wait = self.retry_after(client)
+        if wait is not None:
+            raise TooManyRequestsException(
+                detail=f"too many failed authentications from this address; retry after {wait} s",
+                headers={"Retry-After": str(wait)},
+            )
+
+    def retry_after(self, client: str) -> int | None:
+        """Whole seconds until `client` may try again; None if it may now."""
+        failures = self._failures.get(client)
+        if failures is None:
+            return None
+        now = self.clock()
+        self._expire(failures, now)
+        if not failures:
+            del self._failures[client]
+            return None
+        if len(failures) < self.limit:
+            return None
+        return max(1, math.ceil(failures[0] + self.window - now))
+
+    def failed(self, client: str) -> None:
+        """Count one failed authentication of `client`."""
+        now = self.clock()
+        failures = self._failures.get(client)
+        if failures is None:
+            # Only the last `limit` failures matter: the oldest of them says when to allow again.
+            failures = self._failures[client] = deque(maxlen=self.limit)
+        self._expire(failures, now)
+        failures.append(now)
+        self._failures.move_to_end(client)
+        while len(self._failures) > self.capacity:
+            self._failures.popitem(last=False)
+
+    def _expire(self, failures: deque[float], now: float) -> None:
+        while failures and failures[0] <= now - self.window:
+            failures.popleft()
