@@ -14,10 +14,12 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 
 from events.errors import ProjectionError
+from events.outage import is_unavailable
 from events.projection import Difference, Projection, apply_batch, create_schema, schema_differences
 from events.sql import Connection, query
 from events.store import EventStore
@@ -51,7 +53,7 @@ class ProjectionRunner:
         self.is_leader = False
         self.last_error: BaseException | None = None
         self._task: asyncio.Task[None] | None = None
-        self._lock_conn: Connection | None = None
+        self._lock_conn: asyncpg.Connection[Any] | None = None
         # Projections whose schema this runner has checked: every write calls catch_up, and the
         # check is a transaction of its own, needed again only if another version rebuilt it.
         self._prepared: set[str] = set()
@@ -75,24 +77,34 @@ class ProjectionRunner:
         wakeup = self.store.wakeup()
         try:
             while True:
-                if await self._lead():
-                    await self._follow(wakeup)
+                try:
+                    if await self._lead():
+                        await self._follow(wakeup)
+                except Exception:
+                    # Nothing may end this loop but stop(): a runner whose task died would leave
+                    # the read model behind for good, with only /ready to tell.
+                    log.exception("projection runner %s: failed; trying again", self.name)
                 await asyncio.sleep(self.poll_interval)
         finally:
             await wakeup.close()
 
     async def _lead(self) -> bool:
         """Try to become the leader; True if this process leads now."""
+        conn: asyncpg.Connection[Any] | None = None
         try:
             conn = await self.store.connect_single()
             if await conn.fetchval(query("events/leader-try-lock"), self.name):
-                self._lock_conn = conn
+                self._lock_conn, conn = conn, None
                 self.is_leader = True
                 log.info("projection runner %s: leading", self.name)
                 return True
-            await conn.close()
-        except (OSError, asyncpg.PostgresError) as error:
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
             log.warning("projection runner %s: cannot reach the database: %s", self.name, error)
+        finally:
+            if conn is not None:
+                await _close(conn)
         return False
 
     async def _follow(self, wakeup: Wakeup) -> None:
@@ -104,9 +116,16 @@ class ProjectionRunner:
                 try:
                     await self.catch_up()
                     self.last_error = None
-                except (ProjectionError, OSError, asyncpg.PostgresError) as error:
+                except ProjectionError as error:
                     self.last_error = error
                     log.error("projection runner %s: %s", self.name, error)
+                except Exception as error:
+                    if not is_unavailable(error):
+                        raise
+                    # The lock's session may have survived the outage (then we still lead) or
+                    # not (then the loop ends here and _run competes again).
+                    self.last_error = error
+                    log.warning("projection runner %s: database unavailable: %s", self.name, error)
                 await wakeup.wait(self.poll_interval)
         finally:
             await self._step_down()
@@ -114,9 +133,8 @@ class ProjectionRunner:
     async def _step_down(self) -> None:
         self.is_leader = False
         conn, self._lock_conn = self._lock_conn, None
-        if conn is not None and not conn.is_closed():
-            with contextlib.suppress(OSError, asyncpg.PostgresError):
-                await conn.close(timeout=2)
+        if conn is not None:
+            await _close(conn)
 
     # -- applying ------------------------------------------------------------------------------
 
@@ -162,6 +180,8 @@ class ProjectionRunner:
                     conn, projection, self.store.codec, projection.schema, before, self.batch_size
                 )
             except (asyncpg.PostgresError, ValueError, KeyError, TypeError) as error:
+                if is_unavailable(error):
+                    raise  # the database's fault, not the projection's: it is retried as it is
                 raise ProjectionError(
                     f"projection {projection.name} failed after position {before}: {error}"
                 ) from error
@@ -267,3 +287,15 @@ class ProjectionRunner:
                 break
             position = reached
         return position
+
+
+async def _close(conn: asyncpg.Connection[Any]) -> None:
+    """Close a session of our own; one that the outage already ended needs no goodbye."""
+    if conn.is_closed():
+        return
+    try:
+        await conn.close(timeout=2)
+    except Exception as error:
+        if not is_unavailable(error):
+            raise
+        conn.terminate()

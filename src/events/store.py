@@ -19,6 +19,7 @@ from events.model import (
     StreamAppend,
     VerifyReport,
 )
+from events.pool import BoundedPool
 from events.read import PAGE_SIZE, LogFilter, iterate_all, read_stream_page, to_event
 from events.sql import query
 from events.subscription import Wakeup, follow
@@ -36,12 +37,23 @@ async def _keep_session(_: asyncpg.Connection[Any]) -> None:
 
 
 async def create_pool(
-    dsn: str, *, min_size: int = 2, max_size: int = 10, **connect_kwargs: Any
+    dsn: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 10,
+    acquire_timeout: float | None = None,
+    **connect_kwargs: Any,
 ) -> asyncpg.Pool[Any]:
-    """A pool for the store and its readers: no reset round trip on release."""
-    pool: asyncpg.Pool[Any] = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, reset=_keep_session, **connect_kwargs
-    )
+    """A pool for the store and its readers: no reset round trip on release.
+
+    `acquire_timeout` bounds every wait for a connection; `connect_kwargs` go to each connection
+    (asyncpg's `timeout` bounds opening one, `command_timeout` each statement).
+    """
+    pool = BoundedPool(
+        dsn, acquire_timeout=acquire_timeout, min_size=min_size, max_size=max_size, reset=_keep_session,
+        **connect_kwargs,
+    )  # fmt: skip
+    await pool
     return pool
 
 
@@ -71,10 +83,16 @@ class EventStore:
     @classmethod
     async def connect(
         cls, dsn: str, *, codec: Codec | None = None, min_size: int = 2, max_size: int = 10,
-        **connect_kwargs: Any,
+        acquire_timeout: float | None = None, **connect_kwargs: Any,
     ) -> Self:  # fmt: skip
-        """Open a pool on `dsn` and a store over it; `close()` closes both."""
-        pool = await create_pool(dsn, min_size=min_size, max_size=max_size, **connect_kwargs)
+        """Open a pool on `dsn` and a store over it; `close()` closes both.
+
+        `connect_kwargs` (asyncpg's: `timeout`, `command_timeout`, `server_settings`, …) apply to
+        the pool's connections and to the store's own (listening, leading) alike.
+        """
+        pool = await create_pool(
+            dsn, min_size=min_size, max_size=max_size, acquire_timeout=acquire_timeout, **connect_kwargs
+        )
         return cls(pool, codec=codec, dsn=dsn, connect_kwargs=connect_kwargs, owns_pool=True)
 
     async def close(self) -> None:

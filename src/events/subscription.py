@@ -2,7 +2,8 @@
 
 Polling the log is the source of truth; LISTEN/NOTIFY only wakes the poller early. A lost
 notification therefore costs at most one poll interval, never an event, and a dropped listener
-connection is simply opened again.
+connection is simply opened again. A database outage is waited out the same way: the follower
+keeps its position and polls until the database answers.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncpg
 
 from events.codec import Codec
 from events.model import RecordedEvent
+from events.outage import is_unavailable
 from events.read import PAGE_SIZE, LogFilter, read_all_page, to_event
 
 log = logging.getLogger(__name__)
@@ -42,11 +44,16 @@ class Wakeup:
         """Open (or reopen) the listening connection; a failure is logged, polling carries on."""
         if self._conn is not None and not self._conn.is_closed():
             return
+        conn: asyncpg.Connection[Any] | None = None
         try:
             conn = await asyncpg.connect(self._dsn, **self._kwargs)
             await conn.add_listener(self._channel, self._notified)
             conn.add_termination_listener(self._terminated)
-        except (OSError, asyncpg.PostgresError) as error:
+        except Exception as error:
+            if conn is not None:
+                conn.terminate()
+            if not is_unavailable(error):
+                raise
             log.warning("cannot listen for new events, polling only: %s", error)
             return
         self._conn = conn
@@ -66,10 +73,15 @@ class Wakeup:
         self.event.clear()
 
     async def close(self) -> None:
-        if self._conn is not None and not self._conn.is_closed():
-            with contextlib.suppress(OSError, asyncpg.PostgresError):
-                await self._conn.close(timeout=2)
-        self._conn = None
+        conn, self._conn = self._conn, None
+        if conn is None or conn.is_closed():
+            return
+        try:
+            await conn.close(timeout=2)
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            conn.terminate()
 
 
 async def follow(
@@ -81,13 +93,22 @@ async def follow(
     poll_interval: float,
     page_size: int = PAGE_SIZE,
 ) -> AsyncIterator[RecordedEvent]:
-    """Every event after `after`, exactly once and in order, forever."""
+    """Every event after `after`, exactly once and in order, forever; outages are waited out."""
     position = after
     try:
         while True:
             await wakeup.ensure_listening()
             wakeup.event.clear()
-            rows = await read_all_page(pool, position, page_size, where)
+            try:
+                rows = await read_all_page(pool, position, page_size, where)
+            except Exception as error:
+                if not is_unavailable(error):
+                    raise
+                # The position is ours, not the database's: once it answers again we go on from
+                # it, and nothing is missed or repeated.
+                log.warning("subscription: database unavailable, polling again: %s", error)
+                await asyncio.sleep(poll_interval)
+                continue
             for row in rows:
                 position = row["position"]
                 yield to_event(row, codec)

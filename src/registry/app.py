@@ -7,13 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 
 from events import EventStore
 from events.runner import ProjectionRunner
 from events.store import create_pool
-from registry.api.auth import PUBLIC_PATHS, BearerTokenAuth
+from registry.api.auth import PUBLIC_PATHS, BearerTokenAuth, auth_throttle
 from registry.api.metrics import request_metrics
 from registry.api.ops import health, metrics, ready
 from registry.api.problems import EXCEPTION_HANDLERS
@@ -35,6 +36,26 @@ from registry.settings import Settings, settings_from_env
 MAX_BODY_BYTES = 1024 * 1024
 
 
+def database_timeouts(settings: Settings) -> dict[str, float]:
+    """The pool options that bound every wait for the database (see Settings)."""
+    return {
+        "timeout": settings.connect_timeout_seconds,
+        "command_timeout": settings.command_timeout_seconds,
+        "acquire_timeout": settings.acquire_timeout_seconds,
+    }
+
+
+def session_settings(settings: Settings) -> dict[str, str]:
+    """What every connection of the application sets when it opens: the role it works as.
+
+    Sent in the startup packet, so the role holds from the first statement of every connection
+    (the pools', the runner's leader lock, the listener), and RESET ROLE, RESET ALL or DISCARD ALL
+    return to it. Only SET ROLE NONE returns to the login role: hence a deployment logs in as a
+    role that is no more than a member of this one (docs/access.md).
+    """
+    return {"role": settings.database_role}
+
+
 async def open_registry(settings: Settings) -> Registry:
     """The store (typed events), the read model kept up to date, the write side, the list pool."""
     store = await EventStore.connect(
@@ -42,6 +63,8 @@ async def open_registry(settings: Settings) -> Registry:
         codec=registry_codec(),
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
+        server_settings=session_settings(settings),
+        **database_timeouts(settings),
     )
     # List queries test optional filters with `$n IS NULL`: with custom plans PostgreSQL folds
     # those away and uses the indexes that fit. Other queries keep cheap generic plans.
@@ -49,7 +72,8 @@ async def open_registry(settings: Settings) -> Registry:
         settings.database_url,
         min_size=1,
         max_size=settings.pool_max_size,
-        server_settings={"plan_cache_mode": "force_custom_plan"},
+        server_settings={**session_settings(settings), "plan_cache_mode": "force_custom_plan"},
+        **database_timeouts(settings),
     )
     runner = ProjectionRunner(store, [read_model_projection()], name="registry")
     await runner.catch_up()
@@ -82,6 +106,7 @@ def create_app(settings: Settings) -> Litestar:
         lifespan=[lifespan],
         middleware=[request_metrics, DefineMiddleware(BearerTokenAuth, exclude=[*PUBLIC_PATHS, *PAGE_PATHS])],
         exception_handlers=EXCEPTION_HANDLERS,
+        state=State({"auth_throttle": auth_throttle(settings)}),
         request_max_body_size=MAX_BODY_BYTES,
         template_config=template_config(),
         csrf_config=csrf_config(settings.database_url),

@@ -8,6 +8,7 @@ import getpass
 import io
 import logging
 import os
+import signal
 import stat
 import sys
 import uuid
@@ -17,6 +18,7 @@ from typing import Any, BinaryIO, TypeVar
 
 import asyncpg
 import click
+import msgspec
 
 from events import EventStore, IdempotencyKeyReused, MigrationError, ProjectionError
 from events.migrate import migrate, status
@@ -24,7 +26,7 @@ from events.projection import Difference, Projection
 from events.runner import ProjectionRunner
 from events.store import create_pool
 from events.transfer import ImportReport, TransferError, export_log, import_log
-from registry.app import open_registry
+from registry.app import open_registry, session_settings
 from registry.database import resolve_dsn
 from registry.demo.board import Summary, print_summary, read_summary
 from registry.demo.load import load_demo, load_if_empty
@@ -37,7 +39,7 @@ from registry.service import commands
 from registry.service.contacts import erase_contact
 from registry.service.context import Actor, Command
 from registry.service.execute import Registry
-from registry.settings import Settings
+from registry.settings import settings_from_env
 
 T = TypeVar("T")
 
@@ -68,6 +70,14 @@ def main(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
 
 
+def _as_application(dsn: str) -> dict[str, Any]:
+    """Connection options for all but migrations: the CLI works as the application's role.
+
+    A read model the CLI rebuilds is then the application's to keep, as one it built itself.
+    """
+    return {"server_settings": session_settings(settings_from_env(dsn))}
+
+
 async def _migrate(dsn: str) -> list[str]:
     conn: asyncpg.Connection[Any] = await asyncpg.connect(dsn)
     try:
@@ -95,10 +105,21 @@ def serve(host: str, port: int, workers: int, demo: bool, data_dir: Path | None)
     # Workers are separate processes: they find the database through the environment.
     os.environ["DATABASE_URL"] = dsn
     click.echo(f"registry: serving on http://{host}:{port} (API docs at /schema)", err=True)
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
         "registry.app:app_from_env", factory=True, host=host, port=port, workers=workers,
         log_level="warning",
     )  # fmt: skip
+
+
+def _exit_cleanly(signum: int, _: object) -> None:
+    """SIGTERM, after uvicorn's graceful shutdown: exit as from Ctrl-C, exit handlers and all.
+
+    uvicorn answers SIGTERM like SIGINT, then raises it again once it has shut down; with the
+    default action the process would die there, and the embedded PostgreSQL it started, which
+    its exit handler stops, would be left running.
+    """
+    raise SystemExit(0)
 
 
 @main.group()
@@ -140,7 +161,8 @@ def _as_coordinator(work: Callable[[Registry, Command], Coroutine[Any, Any, T]],
 
     async def run(dsn: str) -> T:
         await _migrate(dsn)
-        registry = await open_registry(Settings(database_url=dsn, pool_min_size=1, pool_max_size=2))
+        settings = msgspec.structs.replace(settings_from_env(dsn), pool_min_size=1, pool_max_size=2)
+        registry = await open_registry(settings)
         try:
             actor = Actor(subject=f"cli:{getpass.getuser()}", role=Role.COORDINATOR)
             return await work(registry, Command(actor=actor))
@@ -216,7 +238,7 @@ def audit_verify(data_dir: Path | None) -> None:
     """Recompute the hash chain; exit 1 and name the first bad position if it is broken."""
 
     async def work(dsn: str) -> Any:
-        store = await EventStore.connect(dsn, min_size=1, max_size=2)
+        store = await EventStore.connect(dsn, min_size=1, max_size=2, **_as_application(dsn))
         try:
             head, _ = await store.head()
             with progress("verifying", head) as advance:
@@ -246,7 +268,7 @@ def audit_export(after: int, data_dir: Path | None) -> None:
     out = sys.stdout.buffer
 
     async def work(dsn: str) -> int | None:
-        store = await EventStore.connect(dsn, min_size=1, max_size=2)
+        store = await EventStore.connect(dsn, min_size=1, max_size=2, **_as_application(dsn))
         try:
             head, _ = await store.head()
             written = -1  # the header is not an event
@@ -289,7 +311,7 @@ def audit_import(file: str, data_dir: Path | None) -> None:
     async def work(dsn: str) -> tuple[ImportReport, int]:
         await _migrate(dsn)
         with _open_binary(file) as stream:
-            pool = await create_pool(dsn, min_size=1, max_size=2)
+            pool = await create_pool(dsn, min_size=1, max_size=2, **_as_application(dsn))
             try:
                 with progress("importing", _size(stream), unit="bytes") as advance:
                     report = await import_log(pool, counting_bytes(stream, advance))
@@ -336,7 +358,9 @@ def _read_model_runner(store: EventStore, advance: Advance) -> tuple[ProjectionR
 
 
 async def _catch_up_read_models(dsn: str, head: int) -> int:
-    store = await EventStore.connect(dsn, codec=registry_codec(), min_size=1, max_size=2)
+    store = await EventStore.connect(
+        dsn, codec=registry_codec(), min_size=1, max_size=2, **_as_application(dsn)
+    )
     try:
         with progress("building read models", head) as advance:
             runner, projection = _read_model_runner(store, advance)
@@ -363,7 +387,9 @@ def projections_rebuild(check: bool, data_dir: Path | None) -> None:
     """Rebuild the read models from the whole log and swap them in (or, with --check, compare)."""
 
     async def work(dsn: str) -> tuple[int, list[Difference]]:
-        store = await EventStore.connect(dsn, codec=registry_codec(), min_size=1, max_size=2)
+        store = await EventStore.connect(
+            dsn, codec=registry_codec(), min_size=1, max_size=2, **_as_application(dsn)
+        )
         try:
             live = ProjectionRunner(store, [read_model_projection()], name="registry")
             total = min((await live.positions()).values()) if check else (await store.head())[0]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
 
 import msgspec
 
@@ -18,6 +20,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     projection_wait_seconds: float = 5.0
     pool_min_size: int = 2
     pool_max_size: int = 10
+    # Bounds on waiting for the database, so that a request facing a database that is gone, or a
+    # pool worn out, fails within seconds (503) instead of waiting on the OS: opening a
+    # connection, one statement, and borrowing a pooled connection (queueing and opening).
+    connect_timeout_seconds: float = 5.0
+    command_timeout_seconds: float = 30.0
+    acquire_timeout_seconds: float = 10.0
+    # The database role every connection of the application assumes (sql/migrations/0006): it may
+    # append to the log but never change it. The login role of DATABASE_URL must be able to
+    # become it: the owner that migrates can, and so can a LOGIN role granted membership in it.
+    database_role: str = "registry_app"
+    # Failed authentications from one client address are slowed: after this many within the
+    # window, its requests get 429 until the oldest failure leaves the window.
+    auth_failure_limit: int = 10
+    auth_failure_window_seconds: float = 60.0
     # Matching: the factors' weights and where the history factors saturate.
     matching: MatchConfig = MatchConfig()
 
@@ -36,6 +52,12 @@ def settings_from_env(database_url: str | None = None) -> Settings:
         projection_wait_seconds=_number("REGISTRY_PROJECTION_WAIT_SECONDS", 5.0),
         pool_min_size=int(_number("REGISTRY_POOL_MIN_SIZE", 2)),
         pool_max_size=int(_number("REGISTRY_POOL_MAX_SIZE", 10)),
+        connect_timeout_seconds=_number("REGISTRY_DB_CONNECT_TIMEOUT_SECONDS", 5.0),
+        command_timeout_seconds=_number("REGISTRY_DB_COMMAND_TIMEOUT_SECONDS", 30.0),
+        acquire_timeout_seconds=_number("REGISTRY_DB_ACQUIRE_TIMEOUT_SECONDS", 10.0),
+        database_role=_role_name("REGISTRY_DATABASE_ROLE", "registry_app"),
+        auth_failure_limit=int(_number("REGISTRY_AUTH_FAILURE_LIMIT", 10)),
+        auth_failure_window_seconds=_number("REGISTRY_AUTH_FAILURE_WINDOW_SECONDS", 60.0),
         matching=MatchConfig(weights=_weights()),
     )
 
@@ -51,6 +73,19 @@ def _weights() -> Weights:
         raise SettingsError(f"REGISTRY_MATCH_WEIGHTS: {error}") from None
 
 
+# An unquoted PostgreSQL identifier: what CREATE ROLE would make of a bare name.
+_ROLE = re.compile(r"^[a-z_][a-z0-9_$]{0,62}$")
+
+
+def _role_name(name: str, default: str) -> str:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    if not _ROLE.match(raw):
+        raise SettingsError(f"{name}={raw!r} is not a role name (lower-case letters, digits, _; at most 63)")
+    return raw
+
+
 def _number(name: str, default: float) -> float:
     raw = os.environ.get(name)
     if raw is None:
@@ -59,6 +94,9 @@ def _number(name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise SettingsError(f"{name}={raw!r} is not a number") from None
+    # NaN compares false with everything and would pass the check below; infinity is no bound.
+    if not math.isfinite(value):
+        raise SettingsError(f"{name}={raw!r} is not a finite number")
     if value <= 0:
         raise SettingsError(f"{name}={raw!r} must be positive")
     return value

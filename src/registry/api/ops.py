@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import asyncpg
 import msgspec
 from litestar import Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, Info, generate_latest
+
+from events.outage import is_unavailable
 
 LOG_HEAD = Gauge("registry_log_head_position", "Position of the last event in the log")
 PROJECTION_LAG = Gauge("registry_projection_lag_events", "Events the read model has yet to apply")
+PROJECTION_LEADER = Gauge(
+    "registry_projection_leader", "1 while this process leads the projection runner (applies events), else 0"
+)
+# Uvicorn's workers share one port, so a scrape reaches any of them: the pid says which one answered.
+PROCESS = Info("registry_process", "The server process that answered this scrape")
 READY_TIMEOUT_SECONDS = 2.0
 
 
@@ -40,7 +48,10 @@ async def ready(request: Request[Any, Any, Any]) -> Response[Readiness]:
     try:
         position, head_hash = await state.store.head()
         await state.runner.wait_for(position, timeout=READY_TIMEOUT_SECONDS)
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
+    except Exception as error:
+        # Not ready, whatever the database said (not migrated, say); any other error is a bug.
+        if not (isinstance(error, asyncpg.PostgresError) or is_unavailable(error)):
+            raise
         body = Readiness(status="unavailable", detail=str(error) or type(error).__name__)
         return Response(body, status_code=503, headers={"Retry-After": "2"})
     return Response(Readiness(status="ready", head_position=position, head_hash=head_hash))
@@ -54,4 +65,6 @@ async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     checkpoints = await state.runner.positions()
     LOG_HEAD.set(position)
     PROJECTION_LAG.set(max(position - min(checkpoints.values(), default=position), 0))
+    PROJECTION_LEADER.set(1 if state.runner.is_leader else 0)
+    PROCESS.info({"pid": str(os.getpid())})
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

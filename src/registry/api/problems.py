@@ -12,6 +12,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from events import EventStoreError, IdempotencyKeyReused, ProjectionError, WrongExpectedVersion
+from events.outage import UNAVAILABLE, is_unavailable
 from registry.domain.errors import (
     Conflict,
     FieldError,
@@ -86,11 +87,13 @@ def registry_error(_: Request[Any, Any, Any], error: RegistryError) -> Response[
     return problem(status, str(error), errors, headers)
 
 
-def event_store_error(_: Request[Any, Any, Any], error: EventStoreError) -> Response[Any]:
+def event_store_error(request: Request[Any, Any, Any], error: EventStoreError) -> Response[Any]:
     if isinstance(error, IdempotencyKeyReused):
         return problem(422, "this Idempotency-Key was already used with a different request")
     if isinstance(error, WrongExpectedVersion):
         return problem(409, str(error))
+    if isinstance(error, ProjectionError) and is_unavailable(error.__cause__):
+        return database_unavailable(request, error)
     if isinstance(error, ProjectionError):
         # The write is in the log; only the read model failed to follow. A server fault, not the
         # client's: say so, so that a retry is made with the same Idempotency-Key or not at all.
@@ -132,13 +135,19 @@ def undecodable_body(_: Request[Any, Any, Any], error: Exception) -> Response[An
 
 
 def database_unavailable(_: Request[Any, Any, Any], error: Exception) -> Response[Any]:
-    log.warning("database unavailable: %s", error)
+    # A write may or may not have been recorded: the retry the client is asked for is safe with
+    # the same Idempotency-Key (or an If-Match), which is why this is a 503 and never a 500.
+    log.warning("database unavailable: %s: %s", type(error).__name__, error)
     return problem(
         503, "the database is unavailable; retry shortly", headers={"Retry-After": RETRY_AFTER_SECONDS}
     )
 
 
-def unexpected(_: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+def unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    # A lost connection can surface as the error of the clean-up after it (say, the rollback of a
+    # transaction whose connection died), which is of no class an outage is mapped by.
+    if is_unavailable(error):
+        return database_unavailable(request, error)
     # Logged with its traceback for operators; the client sees no internals.
     log.exception("unexpected error", exc_info=error)
     return problem(HTTP_500_INTERNAL_SERVER_ERROR, "the server failed to answer this request")
@@ -150,11 +159,6 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     HTTPException: http_error,
     asyncpg.DataError: unstorable_value,
     UnicodeDecodeError: undecodable_body,
-    OSError: database_unavailable,
-    asyncpg.PostgresConnectionError: database_unavailable,
-    asyncpg.InterfaceError: database_unavailable,
-    asyncpg.CannotConnectNowError: database_unavailable,
-    asyncpg.TooManyConnectionsError: database_unavailable,
-    TimeoutError: database_unavailable,
+    **dict.fromkeys(UNAVAILABLE, database_unavailable),
     Exception: unexpected,
 }

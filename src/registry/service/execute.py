@@ -139,6 +139,9 @@ class Registry:
             return None
         if context.fingerprint is not None and earlier.fingerprint != context.fingerprint:
             raise IdempotencyKeyReused(key)
+        # The first request may have been recorded and then lost the database before the read
+        # model followed (it was answered 503): the retry's answer is read from the read model.
+        await self.runner.catch_up()
         return earlier.streams
 
     @staticmethod

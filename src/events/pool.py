@@ -1,0 +1,38 @@
+"""asyncpg's connection pool, with a bound on how long borrowing a connection may take.
+
+asyncpg applies a timeout to `acquire` only when the caller passes one, and its shortcuts
+(`pool.fetch`, `pool.execute`, …) never do. A service must answer within a bound even when the
+database is gone or every connection is busy, so this pool gives every `acquire` a default one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+from asyncpg.pool import PoolAcquireContext
+
+if TYPE_CHECKING:
+    _Base = asyncpg.Pool[Any]
+else:  # the stubs make Pool generic; at run time it is not
+    _Base = asyncpg.Pool
+
+
+class BoundedPool(_Base):
+    """A pool whose `acquire` waits at most `acquire_timeout` seconds unless told otherwise.
+
+    The wait covers queueing for a free connection and opening a new one; past it, the caller
+    gets TimeoutError (the API answers 503).
+    """
+
+    def __init__(self, dsn: str, *, acquire_timeout: float | None, **kwargs: Any) -> None:
+        # asyncpg.create_pool's defaults, which its Pool constructor does not repeat.
+        options: dict[str, Any] = {
+            "max_queries": 50000, "max_inactive_connection_lifetime": 300.0, "loop": None,
+            "connection_class": asyncpg.Connection, "record_class": asyncpg.Record,
+        }  # fmt: skip
+        super().__init__(dsn, **{**options, **kwargs})
+        self.acquire_timeout = acquire_timeout
+
+    def acquire(self, *, timeout: float | None = None) -> PoolAcquireContext[Any]:
+        return super().acquire(timeout=self.acquire_timeout if timeout is None else timeout)
