@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+import asyncpg
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
@@ -30,6 +32,7 @@ from registry.api.routes.units import UnitController
 from registry.matching import allocation
 from registry.pages import PAGE_PATHS, csrf_config, pages_router, static_router, template_config
 from registry.read.projection import read_model_projection, registry_codec
+from registry.read.replica import ReadSide
 from registry.service.execute import Registry
 from registry.settings import Settings, settings_from_env
 
@@ -66,18 +69,30 @@ async def open_registry(settings: Settings) -> Registry:
         server_settings=session_settings(settings),
         **database_timeouts(settings),
     )
+    list_pool = await _list_pool(settings, settings.database_url)
+    runner = ProjectionRunner(store, [read_model_projection()], name="registry")
+    names = [p.name for p in runner.projections]
+    if settings.read_database_url is None:
+        reads = ReadSide(list_pool, names, store.head, is_replica=False, wait_seconds=0)
+    else:
+        replica = await _list_pool(settings, settings.read_database_url)
+        reads = ReadSide(
+            replica, names, store.head, is_replica=True, wait_seconds=settings.projection_wait_seconds
+        )
+    await runner.catch_up()
+    return Registry(store, runner, list_pool, reads)
+
+
+async def _list_pool(settings: Settings, url: str) -> asyncpg.Pool[Any]:
     # List queries test optional filters with `$n IS NULL`: with custom plans PostgreSQL folds
     # those away and uses the indexes that fit. Other queries keep cheap generic plans.
-    list_pool = await create_pool(
-        settings.database_url,
+    return await create_pool(
+        url,
         min_size=1,
         max_size=settings.pool_max_size,
         server_settings={**session_settings(settings), "plan_cache_mode": "force_custom_plan"},
         **database_timeouts(settings),
     )
-    runner = ProjectionRunner(store, [read_model_projection()], name="registry")
-    await runner.catch_up()
-    return Registry(store, runner, list_pool)
 
 
 def create_app(settings: Settings) -> Litestar:

@@ -20,6 +20,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     projection_wait_seconds: float = 5.0
     pool_min_size: int = 2
     pool_max_size: int = 10
+    # A hot standby of DATABASE_URL to run read-model lists, boards and reports on (None: the
+    # primary). Writes, reads by id and the audit log stay on the primary (docs/operations.md).
+    read_database_url: str | None = None
     # Bounds on waiting for the database, so that a request facing a database that is gone, or a
     # pool worn out, fails within seconds (503) instead of waiting on the OS: opening a
     # connection, one statement, and borrowing a pooled connection (queueing and opening).
@@ -52,6 +55,7 @@ def settings_from_env(database_url: str | None = None) -> Settings:
         projection_wait_seconds=_number("REGISTRY_PROJECTION_WAIT_SECONDS", 5.0),
         pool_min_size=int(_number("REGISTRY_POOL_MIN_SIZE", 2)),
         pool_max_size=int(_number("REGISTRY_POOL_MAX_SIZE", 10)),
+        read_database_url=os.environ.get("REGISTRY_READ_DATABASE_URL") or None,
         connect_timeout_seconds=_number("REGISTRY_DB_CONNECT_TIMEOUT_SECONDS", 5.0),
         command_timeout_seconds=_number("REGISTRY_DB_COMMAND_TIMEOUT_SECONDS", 30.0),
         acquire_timeout_seconds=_number("REGISTRY_DB_ACQUIRE_TIMEOUT_SECONDS", 10.0),

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
+import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.enums import MediaType
@@ -19,6 +20,7 @@ from events import EventStore
 from registry.api.requests import category_problems, year_problems
 from registry.domain.errors import FieldError, InvalidInput, NotFound
 from registry.read.queries import Doc, Page, Table, get_doc
+from registry.read.replica import ReadSide
 from registry.service.context import Actor, Command
 from registry.service.execute import Registry, Written
 
@@ -108,6 +110,13 @@ async def read_doc(
     return doc_response(doc)
 
 
+async def read_pool(request: Request[Any, Any, Any], position: int | None) -> asyncpg.Pool[Any]:
+    """The pool read-model lists, boards and reports run on at `position` (None: current): the
+    primary's, or a standby's once it has replayed that far (`registry.read.replica`)."""
+    reads: ReadSide = request.app.state.registry.reads
+    return await reads.pool_at(position)
+
+
 async def resolve_as_of(store: EventStore, as_of: str | None) -> int | None:
     """`as_of` as a log position: given as one, or the last position at an RFC 3339 time."""
     if as_of is None:
@@ -159,7 +168,7 @@ async def list_page(
 ) -> Response[bytes]:
     """A page of a read-model list: the cursor's position and `as_of` resolved, run on the list pool."""
     after, position = decode_cursor(cursor, await resolve_as_of(request.app.state.store, as_of))
-    page = await lister(request.app.state.registry.list_pool, where, position, after, limit)
+    page = await lister(await read_pool(request, position), where, position, after, limit)
     return page_response(page, position)
 
 

@@ -33,6 +33,8 @@ class Readiness(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     status: str
     head_position: int | None = None
     head_hash: str | None = None
+    # With a read replica (REGISTRY_READ_DATABASE_URL): the position its read models are at.
+    replica_position: int | None = None
     detail: str | None = None
 
 
@@ -48,13 +50,20 @@ async def ready(request: Request[Any, Any, Any]) -> Response[Readiness]:
     try:
         position, head_hash = await state.store.head()
         await state.runner.wait_for(position, timeout=READY_TIMEOUT_SECONDS)
+        # A standby that lags is still ready (its reads say how far they are); one that is gone is not.
+        reads = state.registry.reads
+        replica_position = await reads.position() if reads.is_replica else None
     except Exception as error:
         # Not ready, whatever the database said (not migrated, say); any other error is a bug.
         if not (isinstance(error, asyncpg.PostgresError) or is_unavailable(error)):
             raise
         body = Readiness(status="unavailable", detail=str(error) or type(error).__name__)
         return Response(body, status_code=503, headers={"Retry-After": "2"})
-    return Response(Readiness(status="ready", head_position=position, head_hash=head_hash))
+    return Response(
+        Readiness(
+            status="ready", head_position=position, head_hash=head_hash, replica_position=replica_position
+        )
+    )
 
 
 @get("/metrics", operation_id="metrics", tags=["ops"], media_type=CONTENT_TYPE_LATEST)

@@ -11,6 +11,7 @@ from litestar import Request, get
 from litestar.response import Template
 
 from events.sql import query
+from registry.api.http import read_pool
 from registry.domain.values import Role
 from registry.pages.plans import MANY, all_units, offers_of
 from registry.pages.render import PAGES, as_of_position, page
@@ -65,7 +66,7 @@ async def units_page(request: Request[Actor, Any, Any]) -> Template:
     as_of = await as_of_position(request)
     units = await all_units(request, as_of)
     offers = await offers_of(request, None, as_of)
-    found = await list_needs(request.app.state.registry.list_pool, NeedFilter(), as_of, 0, MANY)
+    found = await list_needs(await read_pool(request, as_of), NeedFilter(), as_of, 0, MANY)
     needs = [_needs.decode(doc) for doc in found.docs]
     return page(
         request, "units.html",

@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from registry.api.body import field_error
-from registry.api.http import command
+from registry.api.http import command, read_pool
 from registry.api.requests import Body, FulfilmentIn, ReasonIn
 from registry.domain.errors import InvalidInput
 from registry.domain.values import Role
@@ -36,7 +36,7 @@ async def inbox_page(request: Request[Actor, Any, Any]) -> Template:
     as_of = await as_of_position(request)
     # A liaison sees its unit's; the centre sees every unit's (claims await its confirmation).
     where = CommitmentFilter(unit_id=actor.unit_id if actor.role == Role.LIAISON else None)
-    found = await list_commitments(request.app.state.registry.list_pool, where, as_of, 0, 1000)
+    found = await list_commitments(await read_pool(request, as_of), where, as_of, 0, 1000)
     mine = [_commitments.decode(doc) for doc in found.docs]
     waiting = "proposed" if actor.role == Role.LIAISON else "claimed"
     plans = await all_plans(request, as_of)

@@ -12,7 +12,7 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
-from registry.api.http import command
+from registry.api.http import command, read_pool
 from registry.domain.errors import FieldError, InvalidInput
 from registry.domain.values import Role
 from registry.matching.board import MatchConfig, plan_matches, read_plan_board
@@ -34,12 +34,12 @@ _offers = msgspec.json.Decoder(OfferView)
 
 
 async def all_plans(request: Request[Any, Any, Any], as_of: int | None) -> list[PlanView]:
-    found = await list_plans(request.app.state.registry.list_pool, PlanFilter(), as_of, 0, MANY)
+    found = await list_plans(await read_pool(request, as_of), PlanFilter(), as_of, 0, MANY)
     return [_plans.decode(doc) for doc in found.docs]
 
 
 async def all_units(request: Request[Any, Any, Any], as_of: int | None) -> list[UnitView]:
-    found = await list_units(request.app.state.registry.list_pool, UnitFilter(), as_of, 0, MANY)
+    found = await list_units(await read_pool(request, as_of), UnitFilter(), as_of, 0, MANY)
     return [_units.decode(doc) for doc in found.docs]
 
 
@@ -47,7 +47,7 @@ async def offers_of(
     request: Request[Any, Any, Any], unit_id: uuid.UUID | None, as_of: int | None
 ) -> list[OfferView]:
     where = OfferFilter(unit_id=unit_id)
-    found = await list_offers(request.app.state.registry.list_pool, where, as_of, 0, MANY)
+    found = await list_offers(await read_pool(request, as_of), where, as_of, 0, MANY)
     return [_offers.decode(doc) for doc in found.docs]
 
 
@@ -79,7 +79,7 @@ async def plans_page(request: Request[Actor, Any, Any]) -> Template:
 async def board_page(request: Request[Actor, Any, Any], plan_id: FromPath[uuid.UUID]) -> Template:
     as_of = await as_of_position(request)
     config: MatchConfig = request.app.state.settings.matching
-    plan, board = await read_plan_board(request.app.state.registry.list_pool, plan_id, as_of, config)
+    plan, board = await read_plan_board(await read_pool(request, as_of), plan_id, as_of, config)
     matches = plan_matches(plan, board, config.weights, CANDIDATES_SHOWN)
     units = {u.id: u for u in await all_units(request, as_of)}
     actor: Actor = request.user

@@ -18,6 +18,7 @@ from events import AppendResult, EventStore, IdempotencyKeyReused, Metadata, New
 from events.runner import ProjectionRunner
 from registry.domain.errors import Conflict, NotFound, PreconditionFailed
 from registry.domain.events import Event, tag_of
+from registry.read.replica import ReadSide
 from registry.service.context import Command
 from registry.streams import Kind, stream_id
 
@@ -46,15 +47,21 @@ class Written(msgspec.Struct, Generic[S], frozen=True):
 class Registry:
     """The write side: commands in, events appended, read model brought up to date."""
 
-    def __init__(self, store: EventStore, runner: ProjectionRunner, list_pool: asyncpg.Pool[Any]) -> None:
+    def __init__(
+        self, store: EventStore, runner: ProjectionRunner, list_pool: asyncpg.Pool[Any], reads: ReadSide
+    ) -> None:
         self.store = store
         self.runner = runner
-        # Read-model lists run here (custom plans); everything else on the store's pool.
+        # Read-model lists the write side needs run here (custom plans, on the primary).
         self.list_pool = list_pool
+        # Where the API's lists, boards and reports run: this pool, or a standby's.
+        self.reads = reads
 
     async def close(self) -> None:
         await self.runner.stop()
         await self.list_pool.close()
+        if self.reads.pool is not self.list_pool:
+            await self.reads.pool.close()
         await self.store.close()
 
     async def load(self, aggregate: Aggregate[Any], entity_id: uuid.UUID) -> tuple[Any, int]:

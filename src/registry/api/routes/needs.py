@@ -17,6 +17,7 @@ from registry.api.http import (
     command,
     list_page,
     read_doc,
+    read_pool,
     resolve_as_of,
     written_response,
 )
@@ -122,7 +123,7 @@ class NeedController(Controller):
         """Other units' offers that could meet the need, ranked (a coordinator, or the needing unit)."""
         config: MatchConfig = request.app.state.settings.matching
         position = await resolve_as_of(request.app.state.store, as_of)
-        need, board = await read_need_board(request.app.state.registry.list_pool, need_id, position, config)
+        need, board = await read_need_board(await read_pool(request, position), need_id, position, config)
         request.user.require_unit(need.unit_id)
         return need_matches(need, board, config.weights, limit)
 

@@ -18,6 +18,7 @@ from registry.api.http import (
     command,
     list_page,
     read_doc,
+    read_pool,
     resolve_as_of,
     written_response,
 )
@@ -151,7 +152,7 @@ class PlanController(Controller):
         """Per slot, the offers that pass every hard filter, ranked, each score with its factors."""
         config: MatchConfig = request.app.state.settings.matching
         position = await resolve_as_of(request.app.state.store, as_of)
-        plan, board = await read_plan_board(request.app.state.registry.list_pool, plan_id, position, config)
+        plan, board = await read_plan_board(await read_pool(request, position), plan_id, position, config)
         return plan_matches(plan, board, config.weights, limit)
 
     @post(
@@ -216,7 +217,7 @@ class PlanController(Controller):
     ) -> PlanReport:
         """Service items run, people served, units involved, per-slot lines, with the log's hash."""
         position = await resolve_as_of(request.app.state.store, as_of)
-        return await plan_report(request.app.state.registry.list_pool, plan_id, position)
+        return await plan_report(await read_pool(request, position), plan_id, position)
 
     @get("/", operation_id="listPlans", responses=page_of(PlanView))
     async def list(

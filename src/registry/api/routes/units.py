@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, SkipValidation
 from registry.api.auth import COORDINATOR, COORDINATOR_OR_LIAISON
 from registry.api.body import decode_body
 from registry.api.edge import check_request
-from registry.api.http import command, list_page, read_doc, resolve_as_of, written_response
+from registry.api.http import command, list_page, read_doc, read_pool, resolve_as_of, written_response
 from registry.api.params import (
     AreaParam,
     AsOf,
@@ -82,7 +82,7 @@ class UnitController(Controller):
     ) -> Ledger:
         """Given and received by month (items, quantity, volunteer hours, people served), and the balance."""
         position = await resolve_as_of(request.app.state.store, as_of)
-        return await unit_ledger(request.app.state.registry.list_pool, unit_id, position)
+        return await unit_ledger(await read_pool(request, position), unit_id, position)
 
     @patch(
         "/{unit_id:uuid}", operation_id="updateUnit", guards=[COORDINATOR_OR_LIAISON], responses=one(UnitView)
