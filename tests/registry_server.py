@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import httpx
+from tests.helpers import free_port, wait_until_serving
 
 START_TIMEOUT_SECONDS = 30.0
 
@@ -26,9 +24,7 @@ class RegistryServer:
     def __init__(self, dsn: str, env: dict[str, str] | None = None) -> None:
         self.dsn = dsn
         self.env = env or {}
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = int(probe.getsockname()[1])
+        self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -40,16 +36,7 @@ class RegistryServer:
              "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
             env={**os.environ, **self.env, "DATABASE_URL": self.dsn},
         )  # fmt: skip
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the registry exited with {self.process.returncode} while starting")
-            try:
-                if httpx.get(f"{self.base}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("the registry did not start")
+        wait_until_serving(self.process, f"{self.base}/health", timeout=START_TIMEOUT_SECONDS)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handler runs, no transaction is finished, nothing is flushed."""

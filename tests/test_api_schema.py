@@ -43,14 +43,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from registry.app import create_app, open_registry
+from registry.app import create_app
 from registry.database import with_database
-from registry.domain.values import Role
-from registry.service import commands
 from registry.settings import Settings
-from tests.api_fixtures import CLI, need_body, offer_body, plan_body, unit_body
+from tests.api_fixtures import need_body, offer_body, plan_body, unit_body
 from tests.conftest import _admin
-from tests.helpers import uvicorn_registry
+from tests.helpers import coordinator_token, uvicorn_registry
 
 ROLES = ("coordinator", "auditor", "liaison")
 
@@ -100,15 +98,7 @@ def live_registry(server_dsn: str, template_database: str, run_prefix: str) -> I
     )
     dsn = with_database(server_dsn, name)
 
-    async def coordinator_token() -> str:
-        registry = await open_registry(Settings(database_url=dsn))
-        try:
-            _, secret = await commands.issue_token(registry, CLI, Role.COORDINATOR, None, "schemathesis")
-            return secret
-        finally:
-            await registry.close()
-
-    token = asyncio.run(coordinator_token())
+    token = asyncio.run(coordinator_token(dsn, "schemathesis"))
     with uvicorn_registry(dsn) as base:
         yield seed(base, token)
     _admin(server_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

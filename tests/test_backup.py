@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -21,7 +20,6 @@ from click.testing import CliRunner, Result
 
 from registry.app import open_registry
 from registry.cli import main
-from registry.database import with_database
 from registry.demo.load import load_demo
 from registry.domain.unit import RegisterUnit
 from registry.domain.values import UnitKind
@@ -61,15 +59,6 @@ async def server_major(dsn: str) -> int:
 def cli(dsn: str, *args: str, monkeypatch: pytest.MonkeyPatch) -> Result:
     monkeypatch.setenv("DATABASE_URL", dsn)
     return CliRunner().invoke(main, list(args))
-
-
-@pytest.fixture
-def restore_dsn(server_dsn: str, run_prefix: str) -> Iterator[str]:
-    """A fresh database with nothing in it: the restore brings the schema."""
-    name = f"{run_prefix}_restore_{uuid.uuid4().hex[:8]}"
-    _admin(server_dsn, f"CREATE DATABASE {name}")
-    yield with_database(server_dsn, name)
-    _admin(server_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 async def log_rows(dsn: str) -> list[str]:
@@ -127,7 +116,7 @@ async def dump_while_writing(dsn: str, pg_dump: str, archive: Path) -> int:
 
 
 def test_pg_dump_of_a_live_registry_restores_to_a_verified_log_and_a_read_model_equal_to_a_rebuild(
-    database_dsn: str, restore_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    database_dsn: str, empty_database_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     major = asyncio.run(server_major(database_dsn))
     pg_dump, pg_restore = tool("pg_dump", major), tool("pg_restore", major)
@@ -136,29 +125,29 @@ def test_pg_dump_of_a_live_registry_restores_to_a_verified_log_and_a_read_model_
     assert written_meanwhile >= 20
 
     restored = subprocess.run(
-        [pg_restore, "--exit-on-error", f"--dbname={restore_dsn}", str(archive)],
+        [pg_restore, "--exit-on-error", f"--dbname={empty_database_dsn}", str(archive)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert restored.returncode == 0, restored.stderr
 
-    verified = cli(restore_dsn, "audit", "verify", monkeypatch=monkeypatch)
+    verified = cli(empty_database_dsn, "audit", "verify", monkeypatch=monkeypatch)
     assert verified.exit_code == 0 and verified.stdout.endswith("ok\n"), verified.output
-    checked = cli(restore_dsn, "projections", "rebuild", "--check", monkeypatch=monkeypatch)
+    checked = cli(empty_database_dsn, "projections", "rebuild", "--check", monkeypatch=monkeypatch)
     assert checked.exit_code == 0, checked.output
 
     # The copy is the source's log as of one moment: a prefix of it, event for event, with the
     # demo and some of the writes made during the dump.
-    source, copy = asyncio.run(log_rows(database_dsn)), asyncio.run(log_rows(restore_dsn))
+    source, copy = asyncio.run(log_rows(database_dsn)), asyncio.run(log_rows(empty_database_dsn))
     assert len(copy) > 0 and copy == source[: len(copy)]
     assert len(source) >= len(copy)
 
     # A read-model row altered after the restore is found: the check above could have failed.
-    tables = asyncio.run(read_model_rows(restore_dsn))
+    tables = asyncio.run(read_model_rows(empty_database_dsn))
     assert tables["units"], tables.keys()
-    _admin(restore_dsn, "UPDATE registry_read.units SET area = area || '/altered'")
-    altered = cli(restore_dsn, "projections", "rebuild", "--check", monkeypatch=monkeypatch)
+    _admin(empty_database_dsn, "UPDATE registry_read.units SET area = area || '/altered'")
+    altered = cli(empty_database_dsn, "projections", "rebuild", "--check", monkeypatch=monkeypatch)
     assert altered.exit_code == 1, altered.output
 
     # The restore brought the log's guards back with it: it is still append-only.
-    assert asyncio.run(refused(restore_dsn, "UPDATE events SET type = 'x'", "DELETE FROM events",
+    assert asyncio.run(refused(empty_database_dsn, "UPDATE events SET type = 'x'", "DELETE FROM events",
                                "TRUNCATE events")) == 3  # fmt: skip

@@ -18,8 +18,9 @@ import httpx
 
 from events import EventStore, NewEvent, StreamAppend
 from tests.fault_checks import half_applied, log_and_read_model, missing_acks, stale_entities
+from tests.helpers import coordinator_token
 from tests.registry_server import RegistryServer
-from tests.workload import Ack, Record, coordinator_token, drive, make_cast, wait_until
+from tests.workload import Ack, Record, drive, make_cast, wait_until
 
 CLIENTS = 32
 ACKED_BEFORE_KILL = 120

@@ -18,14 +18,14 @@ import httpx
 import pytest
 
 from events import EventStore, NewEvent
-from events.migrate import migrate
 from events.outage import is_unavailable
 from events.store import create_pool
 from registry.settings import SettingsError, settings_from_env
 from tests.fault_checks import half_applied, log_and_read_model, missing_acks, stale_entities
+from tests.helpers import coordinator_token, migrated
 from tests.private_postgres import PrivateCluster, private_cluster
 from tests.registry_server import RegistryServer
-from tests.workload import Record, coordinator_token, drive, make_cast, wait_until
+from tests.workload import Record, drive, make_cast, wait_until
 
 CLIENTS = 24
 ACKED_BEFORE_OUTAGE = 50
@@ -40,14 +40,6 @@ ANSWERS = {*range(200, 300), 503}
 def cluster() -> Iterator[PrivateCluster]:
     with private_cluster() as started:
         yield started
-
-
-async def _migrated(dsn: str) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
 
 
 async def _watch_ready(base: str, until: asyncio.Event) -> list[tuple[int | str, float]]:
@@ -84,7 +76,7 @@ async def test_database_outage_is_503_within_a_bound_and_the_app_recovers_by_its
     cluster: PrivateCluster, mode: str
 ) -> None:
     dsn = cluster.dsn
-    await _migrated(dsn)
+    await migrated(dsn)
     token = await coordinator_token(dsn)
     server = RegistryServer(dsn)
     record, stop, outage_over = Record(), asyncio.Event(), asyncio.Event()
@@ -157,7 +149,7 @@ async def _ready_at(http: httpx.AsyncClient, position: int) -> bool:
 
 
 async def test_a_subscription_waits_out_an_outage_and_misses_nothing(cluster: PrivateCluster) -> None:
-    await _migrated(cluster.dsn)
+    await migrated(cluster.dsn)
     store = await EventStore.connect(cluster.dsn, min_size=1, max_size=2, timeout=5)
     try:
         stream = store.subscribe(after=0, poll_interval=0.1)

@@ -12,23 +12,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from registry.app import open_registry
-from registry.domain.values import Role
-from registry.service import commands
-from registry.settings import Settings
-from tests.api_fixtures import CLI
+from tests.helpers import coordinator_token, free_port, wait_until_serving
 
 CLIENTS = 200
 SECONDS = 60
@@ -48,9 +41,7 @@ NOISE_FLOOR_KIB = 5 * 1024
 @contextmanager
 def one_server(dsn: str, log: Path) -> Iterator[tuple[str, int]]:
     """The registry under one uvicorn process on loopback; yields its base URL and pid."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()
     with log.open("wb") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "registry.app:app_from_env", "--factory",
@@ -59,16 +50,7 @@ def one_server(dsn: str, log: Path) -> Iterator[tuple[str, int]]:
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, log.read_text(errors="replace")[-3000:]
-            try:
-                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the registry did not start"
-            time.sleep(0.2)
+        wait_until_serving(server, f"{base}/ready", timeout=60, log=log)
         yield base, server.pid
     finally:
         server.terminate()
@@ -77,15 +59,6 @@ def one_server(dsn: str, log: Path) -> Iterator[tuple[str, int]]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=10)
-
-
-async def coordinator_token(dsn: str) -> str:
-    registry = await open_registry(Settings(database_url=dsn, pool_min_size=1, pool_max_size=2))
-    try:
-        _, secret = await commands.issue_token(registry, CLI, Role.COORDINATOR, None, "load test")
-    finally:
-        await registry.close()
-    return secret
 
 
 def growth_allowed_kib(summary: dict[str, Any]) -> float:
@@ -97,7 +70,7 @@ def growth_allowed_kib(summary: dict[str, Any]) -> float:
 def test_200_clients_for_a_minute_get_no_5xx_and_the_server_keeps_its_memory(
     database_dsn: str, tmp_path: Path
 ) -> None:
-    token = asyncio.run(coordinator_token(database_dsn))
+    token = asyncio.run(coordinator_token(database_dsn, "load test"))
     results = tmp_path / "load.json"
     with one_server(database_dsn, tmp_path / "server.log") as (base, pid):
         run = subprocess.run(

@@ -12,12 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,14 +21,10 @@ from pathlib import Path
 import httpx
 from litestar import Litestar
 
-from registry.app import app_from_env, open_registry
-from registry.domain.values import Role
-from registry.service import commands
+from registry.app import app_from_env
 from registry.service.commands import hash_secret
-from registry.settings import Settings
-from tests.api_fixtures import CLI
+from tests.helpers import coordinator_token, uvicorn_registry
 
-ROOT = Path(__file__).resolve().parents[1]
 TRACE = 5  # uvicorn's level below DEBUG: it logs every ASGI message it passes on
 LOGGERS = ("registry", "events", "litestar", "uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 
@@ -52,40 +43,11 @@ def talkative_app() -> Litestar:
 
 @contextmanager
 def talkative_server(dsn: str, output: Path) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    env = {**os.environ, "DATABASE_URL": dsn, "LITESTAR_DEBUG": "1"}
-    with output.open("wb") as sink:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "tests.test_logs:talkative_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "trace", "--access-log"],
-            env=env, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            else:
-                raise RuntimeError("the registry did not start")
-            yield base
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
-
-
-async def coordinator_token(dsn: str) -> str:
-    registry = await open_registry(Settings(database_url=dsn, pool_min_size=1, pool_max_size=2))
-    try:
-        _, secret = await commands.issue_token(registry, CLI, Role.COORDINATOR, None, "logs")
-        return secret
-    finally:
-        await registry.close()
+    with output.open("wb") as sink, uvicorn_registry(
+        dsn, "tests.test_logs:talkative_app", ("--log-level", "trace", "--access-log"),
+        env={"LITESTAR_DEBUG": "1"}, output=sink,
+    ) as base:  # fmt: skip
+        yield base
 
 
 def exercise(base: str, coordinator: str) -> list[str]:
@@ -143,7 +105,7 @@ def exercise(base: str, coordinator: str) -> list[str]:
 
 
 def test_no_token_reaches_the_logs(database_dsn: str, tmp_path: Path) -> None:
-    coordinator = asyncio.run(coordinator_token(database_dsn))
+    coordinator = asyncio.run(coordinator_token(database_dsn, "logs"))
     output = tmp_path / "server.log"
     with talkative_server(database_dsn, output) as base:
         secrets = exercise(base, coordinator)

@@ -16,7 +16,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,14 +31,12 @@ import httpx
 import pytest
 
 from events import NO_STREAM, EventStore, NewEvent
-from registry.app import open_registry
 from registry.domain.events import UnitRegistered, tag_of
-from registry.domain.values import Role, UnitKind
+from registry.domain.values import UnitKind
 from registry.read.projection import registry_codec
-from registry.service import commands
-from registry.settings import Settings
 from registry.streams import stream_id
-from tests.api_fixtures import CLI, need_body, offer_body, plan_body, unit_body
+from tests.api_fixtures import need_body, offer_body, plan_body, unit_body
+from tests.helpers import coordinator_token, free_port, wait_until_serving
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -65,12 +62,6 @@ WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
 # -- processes ---------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass
 class Serve:
     """One `registry serve` command line, run as in production (migrate, then serve)."""
@@ -84,7 +75,7 @@ class Serve:
 
 
 def _start(dsn: str, workers: int, log: Path) -> Serve:
-    port = _free_port()
+    port = free_port()
     out: BinaryIO = log.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "registry.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
@@ -125,14 +116,7 @@ def serving(dsn: str, tmp_path: Path, workers: list[int]) -> Iterator[list[Serve
 
 
 def _wait_ready(serve: Serve) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert serve.process.poll() is None, f"registry serve exited:\n{serve.tail()}"
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{serve.base}/ready", timeout=2).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise AssertionError(f"registry serve did not become ready:\n{serve.tail()}")
+    wait_until_serving(serve.process, f"{serve.base}/ready", timeout=60, log=serve.log)
 
 
 def _workers_of(supervisor: int) -> set[int]:
@@ -259,15 +243,6 @@ class LeaderWatch:
 # -- the cast and the writes -------------------------------------------------------------------
 
 
-async def coordinator_token(dsn: str) -> str:
-    registry = await open_registry(Settings(database_url=dsn, pool_min_size=1, pool_max_size=2))
-    try:
-        _, secret = await commands.issue_token(registry, CLI, Role.COORDINATOR, None, "multi-process test")
-    finally:
-        await registry.close()
-    return secret
-
-
 @dataclass
 class Cast:
     coordinator: dict[str, str]
@@ -286,7 +261,7 @@ def _ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
 
 
 async def make_cast(client: httpx.AsyncClient, dsn: str) -> Cast:
-    coordinator = {"Authorization": f"Bearer {await coordinator_token(dsn)}"}
+    coordinator = {"Authorization": f"Bearer {await coordinator_token(dsn, 'multi-process test')}"}
     own = _ok(await client.post("/api/v1/units", json=unit_body("和平眼科医院"), headers=coordinator), 201)
     other = _ok(await client.post("/api/v1/units", json=unit_body("城管欧阳中队"), headers=coordinator), 201)
     issued = _ok(

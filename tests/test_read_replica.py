@@ -16,12 +16,10 @@ from typing import Any
 import asyncpg
 from litestar.testing import AsyncTestClient
 
-from events.migrate import migrate
 from registry.app import create_app, open_registry
-from registry.domain.values import Role
-from registry.service import commands
 from registry.settings import Settings
-from tests.api_fixtures import CLI, unit_body
+from tests.api_fixtures import unit_body
+from tests.helpers import coordinator_token, migrated
 from tests.private_postgres import private_cluster, standby_of
 
 WAIT_SECONDS = 2.0
@@ -35,20 +33,6 @@ async def sql(dsn: str, statement: str) -> Any:
         await conn.close()
 
 
-async def migrated_with_token(dsn: str) -> str:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
-    registry = await open_registry(Settings(database_url=dsn, pool_min_size=1, pool_max_size=2))
-    try:
-        _, secret = await commands.issue_token(registry, CLI, Role.COORDINATOR, None, "replica")
-        return secret
-    finally:
-        await registry.close()
-
-
 def listed(response: Any) -> set[str]:
     assert response.status_code == 200, response.text
     return {item["id"] for item in response.json()["items"]}
@@ -56,7 +40,8 @@ def listed(response: Any) -> set[str]:
 
 async def test_lists_run_on_the_standby_and_reads_as_of_a_position_wait_for_it() -> None:
     with private_cluster() as primary:
-        token = await migrated_with_token(primary.dsn)
+        await migrated(primary.dsn)
+        token = await coordinator_token(primary.dsn, "replica")
         with standby_of(primary) as standby:
             settings = Settings(
                 database_url=primary.dsn, read_database_url=standby.dsn, projection_wait_seconds=WAIT_SECONDS,

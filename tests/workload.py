@@ -18,11 +18,7 @@ from typing import Any
 
 import httpx
 
-from registry.app import open_registry
-from registry.domain.values import Role
-from registry.service import commands
-from registry.settings import Settings
-from tests.api_fixtures import CLI, need_body, offer_body, plan_body, unit_body
+from tests.api_fixtures import need_body, offer_body, plan_body, unit_body
 
 DAY = {"starts_at": "2026-10-17T08:00:00+08:00", "ends_at": "2026-10-17T18:00:00+08:00"}
 MORNING = {"starts_at": "2026-10-17T09:00:00+08:00", "ends_at": "2026-10-17T12:00:00+08:00"}
@@ -77,16 +73,6 @@ class Cast:
 
     coordinator: str
     units: list[tuple[str, str]]
-
-
-async def coordinator_token(dsn: str) -> str:
-    """A coordinator's token, issued straight into the database (as `registry token create` does)."""
-    registry = await open_registry(Settings(database_url=dsn, pool_min_size=1, pool_max_size=2))
-    try:
-        _, secret = await commands.issue_token(registry, CLI, Role.COORDINATOR, None, "fault test")
-    finally:
-        await registry.close()
-    return secret
 
 
 async def make_cast(base: str, coordinator: str, units: int = 4) -> Cast:

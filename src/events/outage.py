@@ -10,6 +10,8 @@ with the real cause in its context: so the whole chain is looked at.
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 from asyncpg.exceptions import InternalClientError, OperatorInterventionError
 
@@ -43,3 +45,15 @@ def _lost_connection(error: BaseException) -> bool:
     if isinstance(error, InternalClientError):
         return message.startswith("cannot switch to state")
     return False
+
+
+async def close_session(conn: asyncpg.Connection[Any]) -> None:
+    """Close a session of our own; one that the outage already ended needs no goodbye."""
+    if conn.is_closed():
+        return
+    try:
+        await conn.close(timeout=2)
+    except Exception as error:
+        if not is_unavailable(error):
+            raise
+        conn.terminate()

@@ -19,7 +19,7 @@ from typing import Any
 import asyncpg
 
 from events.errors import ProjectionError
-from events.outage import is_unavailable
+from events.outage import close_session, is_unavailable
 from events.projection import Difference, Projection, apply_batch, create_schema, schema_differences
 from events.sql import Connection, query
 from events.store import EventStore
@@ -104,7 +104,7 @@ class ProjectionRunner:
             log.warning("projection runner %s: cannot reach the database: %s", self.name, error)
         finally:
             if conn is not None:
-                await _close(conn)
+                await close_session(conn)
         return False
 
     async def _follow(self, wakeup: Wakeup) -> None:
@@ -134,7 +134,7 @@ class ProjectionRunner:
         self.is_leader = False
         conn, self._lock_conn = self._lock_conn, None
         if conn is not None:
-            await _close(conn)
+            await close_session(conn)
 
     # -- applying ------------------------------------------------------------------------------
 
@@ -197,20 +197,24 @@ class ProjectionRunner:
 
     # -- waiting -------------------------------------------------------------------------------
 
-    async def positions(self) -> dict[str, int]:
+    async def positions(self, pool: asyncpg.Pool[Any] | None = None) -> dict[str, int]:
+        """Each projection's checkpoint, in the store's database or in `pool`'s (a standby's, say)."""
         names = [p.name for p in self.projections]
-        rows = await self.store.pool.fetch(query("events/projection-checkpoints"), names)
+        rows = await (pool or self.store.pool).fetch(query("events/projection-checkpoints"), names)
         found = {r["name"]: r["position"] for r in rows}
         return {name: found.get(name, 0) for name in names}
 
-    async def wait_for(self, position: int, timeout: float = 10.0) -> None:
+    async def wait_for(
+        self, position: int, timeout: float = 10.0, pool: asyncpg.Pool[Any] | None = None
+    ) -> None:
         """Return once every projection has applied the log up to `position` (read-your-writes).
 
-        Works in any process, leader or not: it watches the checkpoints in the database.
+        Works in any process, leader or not: it watches the checkpoints in the database (or in
+        `pool`'s, which may be a standby replaying the store's WAL).
         """
         deadline = time.monotonic() + timeout
         delay = 0.002
-        while min((await self.positions()).values(), default=position) < position:
+        while min((await self.positions(pool)).values(), default=position) < position:
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"projections did not reach position {position} in {timeout}s")
             await asyncio.sleep(delay)
@@ -287,15 +291,3 @@ class ProjectionRunner:
                 break
             position = reached
         return position
-
-
-async def _close(conn: asyncpg.Connection[Any]) -> None:
-    """Close a session of our own; one that the outage already ended needs no goodbye."""
-    if conn.is_closed():
-        return
-    try:
-        await conn.close(timeout=2)
-    except Exception as error:
-        if not is_unavailable(error):
-            raise
-        conn.terminate()

@@ -18,7 +18,7 @@ import asyncpg
 
 from events.codec import Codec
 from events.model import RecordedEvent
-from events.outage import is_unavailable
+from events.outage import close_session, is_unavailable
 from events.read import PAGE_SIZE, LogFilter, read_all_page, to_event
 
 log = logging.getLogger(__name__)
@@ -74,14 +74,8 @@ class Wakeup:
 
     async def close(self) -> None:
         conn, self._conn = self._conn, None
-        if conn is None or conn.is_closed():
-            return
-        try:
-            await conn.close(timeout=2)
-        except Exception as error:
-            if not is_unavailable(error):
-                raise
-            conn.terminate()
+        if conn is not None:
+            await close_session(conn)
 
 
 async def follow(

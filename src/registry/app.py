@@ -71,14 +71,11 @@ async def open_registry(settings: Settings) -> Registry:
     )
     list_pool = await _list_pool(settings, settings.database_url)
     runner = ProjectionRunner(store, [read_model_projection()], name="registry")
-    names = [p.name for p in runner.projections]
     if settings.read_database_url is None:
-        reads = ReadSide(list_pool, names, store.head, is_replica=False, wait_seconds=0)
+        reads = ReadSide(list_pool, runner, is_replica=False, wait_seconds=0)
     else:
         replica = await _list_pool(settings, settings.read_database_url)
-        reads = ReadSide(
-            replica, names, store.head, is_replica=True, wait_seconds=settings.projection_wait_seconds
-        )
+        reads = ReadSide(replica, runner, is_replica=True, wait_seconds=settings.projection_wait_seconds)
     await runner.catch_up()
     return Registry(store, runner, list_pool, reads)
 

@@ -8,39 +8,27 @@ until the standby has replayed that far, so it is exact wherever it runs.
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncpg
 
-from events.sql import query
+from events.runner import ProjectionRunner
 
 
 class ReadSide:
     """The pool read-model lists, boards and reports run on, and how far its read models are."""
 
     def __init__(
-        self,
-        pool: asyncpg.Pool[Any],
-        projections: Sequence[str],
-        head: Callable[[], Awaitable[tuple[int, str]]],
-        *,
-        is_replica: bool,
-        wait_seconds: float,
+        self, pool: asyncpg.Pool[Any], runner: ProjectionRunner, *, is_replica: bool, wait_seconds: float
     ) -> None:
         self.pool = pool
-        self.projections = list(projections)
-        self._head = head
+        self.runner = runner
         self.is_replica = is_replica
         self.wait_seconds = wait_seconds
 
     async def position(self) -> int:
         """The position every read model here has applied (the least of their checkpoints)."""
-        rows = await self.pool.fetch(query("events/projection-checkpoints"), self.projections)
-        found = {r["name"]: r["position"] for r in rows}
-        return min((found.get(name, 0) for name in self.projections), default=0)
+        return min((await self.runner.positions(self.pool)).values(), default=0)
 
     async def pool_at(self, position: int | None) -> asyncpg.Pool[Any]:
         """The pool to read at `position` (None: current) on, once its read models have reached it.
@@ -51,17 +39,6 @@ class ReadSide:
         """
         if self.is_replica and position is not None:
             # A position past the log's head reads the head: as on the primary, the present.
-            head, _ = await self._head()
-            await self._wait_for(min(position, head))
+            head, _ = await self.runner.store.head()
+            await self.runner.wait_for(min(position, head), self.wait_seconds, self.pool)
         return self.pool
-
-    async def _wait_for(self, position: int) -> None:
-        deadline = time.monotonic() + self.wait_seconds
-        delay = 0.005
-        while (reached := await self.position()) < position:
-            if time.monotonic() >= deadline:
-                raise TimeoutError(
-                    f"the read replica is at position {reached}, not yet {position}; retry shortly"
-                )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.1)
