@@ -197,6 +197,13 @@ class ProjectionRunner:
 
     # -- waiting -------------------------------------------------------------------------------
 
+    async def await_position(self, position: int | None = None) -> None:
+        """Return once every projection has applied the log up to `position` (None: the head now).
+
+        What a write calls before it answers, so a read issued after its response sees it.
+        """
+        await self.catch_up()
+
     async def positions(self, pool: asyncpg.Pool[Any] | None = None) -> dict[str, int]:
         """Each projection's checkpoint, in the store's database or in `pool`'s (a standby's, say)."""
         names = [p.name for p in self.projections]

@@ -128,7 +128,7 @@ async def dispatch(
                 return plan_id
             except _StaleBoard:
                 unit.reset()
-                await registry.runner.catch_up()
+                await registry.runner.await_position()
         raise Conflict("the registry kept changing while the plan was allocated; try again")
 
     written = await run(registry, ctx, work)

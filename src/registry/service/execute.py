@@ -114,7 +114,7 @@ class Registry:
                 if context.if_match is not None:
                     raise PreconditionFailed(context.if_match, conflict.actual) from None
                 continue
-            await self.runner.catch_up()
+            await self.runner.await_position(result.position)
             return Written(entity_id, _fold(aggregate, state, events), result.version, result.position)
         raise Conflict("the entity kept changing while this command was decided; try again")
 
@@ -148,7 +148,7 @@ class Registry:
             raise IdempotencyKeyReused(key)
         # The first request may have been recorded and then lost the database before the read
         # model followed (it was answered 503): the retry's answer is read from the read model.
-        await self.runner.catch_up()
+        await self.runner.await_position(max(result.position for _, result in earlier.streams))
         return earlier.streams
 
     @staticmethod

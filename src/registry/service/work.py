@@ -108,7 +108,7 @@ async def run(registry: Registry, context: Command, work: Work, attempts: int = 
             # Spread the retries of requests that raced for the same entity.
             await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311 — jitter, not secrecy
             continue
-        await registry.runner.catch_up()
+        await registry.runner.await_position(max(r.position for r in results))
         return Written(primary, None, results[0].version, max(r.position for r in results))
     raise Conflict("the entities kept changing while this was decided; try again")
 
