@@ -10,6 +10,12 @@ status counts; given the server's pid, samples its resident memory (VmRSS) once 
     uv run python -m bench.load                            # 200 clients, 60 s, own database and server
     uv run python -m bench.load --clients 50 --seconds 10
     uv run python -m bench.load --url http://127.0.0.1:8000 --token SECRET [--server-pid PID]
+    uv run python -m bench.load --baseline 7247900         # that commit first (a git worktree,
+                                                           # same PostgreSQL), then this one
+
+With --baseline, the earlier commit's own bench.load runs first against its own server, then
+this tree's, one after the other with the same clients, seconds and PostgreSQL; the report adds
+both side by side, the ratios and the targets of issue 12.
 
 One Python process drives every client, so on a small machine latencies include the client's own
 queueing; the report shows both processes' CPU use to tell whether the client was the bottleneck.
@@ -24,6 +30,7 @@ import json
 import os
 import random
 import ssl
+import subprocess
 import sys
 import threading
 import time
@@ -480,6 +487,54 @@ async def own_server(options: argparse.Namespace) -> dict[str, Any]:
             served.stop()
 
 
+def run_baseline(options: argparse.Namespace) -> dict[str, Any]:
+    """The earlier commit's own bench.load, against the same PostgreSQL; returns its summary."""
+    from bench.baseline import earlier_commit, tree_env
+    from bench.common import DATA_DIR
+    from registry.database import embedded_dsn
+
+    dsn = os.environ.get("DATABASE_URL") or embedded_dsn(DATA_DIR)
+    with earlier_commit(options.baseline) as tree:
+        out = tree / "baseline-load.json"
+        command = ["uv", "run", "python", "-m", "bench.load", "--clients", str(options.clients),
+                   "--seconds", str(options.seconds), "--json", str(out)]  # fmt: skip
+        print(f"== baseline {options.baseline}: {' '.join(command[3:])}", flush=True)
+        subprocess.run(command, cwd=tree, env=tree_env(DATABASE_URL=dsn), check=False)
+        found: dict[str, Any] = json.loads(out.read_text())
+    print(f"== this tree, {options.clients} clients, {options.seconds:g} s", flush=True)
+    return found
+
+
+WRITES = ("submit_offer", "revise_offer", "raise_need", "claim", "release")
+
+
+def compare(baseline: dict[str, Any], ours: dict[str, Any]) -> None:
+    """Side by side with the baseline, and issue 12's targets judged on this run."""
+    print(f"\n{'request':<16}{'base p50':>10}{'base p99':>10}{'p50 ms':>10}{'p99 ms':>10}{'p99/p50':>9}")
+    for kind, k in ours["kinds"].items():
+        b = baseline["kinds"].get(kind, {})
+        ratio = k["p99_ms"] / k["p50_ms"] if k["p50_ms"] else float("inf")
+        print(
+            f"{kind:<16}{b.get('p50_ms', 0):>10.1f}{b.get('p99_ms', 0):>10.1f}"
+            f"{k['p50_ms']:>10.1f}{k['p99_ms']:>10.1f}{ratio:>8.1f}x"
+        )
+    throughput = ours["requests_per_second"] / baseline["requests_per_second"]
+    writes = [ours["kinds"][k]["p50_ms"] for k in WRITES if k in ours["kinds"]]
+    by_id = ours["kinds"]["get_offer"]["p50_ms"]
+    tails = {k: v["p99_ms"] / v["p50_ms"] for k, v in ours["kinds"].items() if v["p50_ms"]}
+    worst = max(tails, key=lambda k: tails[k])
+    fivexx = sum(c for s, c in ours["statuses"].items() if int(s) >= 500)
+    rate, base_rate = ours["requests_per_second"], baseline["requests_per_second"]
+    print(
+        f"\nthroughput {rate:.0f} req/s against {base_rate:.0f}: "
+        f"{throughput:.1f}x (target >= 5x)\n"
+        f"write p50 {max(writes):.1f} ms (worst kind) against read-by-id p50 {by_id:.1f} ms: "
+        f"{max(writes) / by_id:.1f}x (target <= 2x)\n"
+        f"p99/p50 worst: {worst} {tails[worst]:.1f}x (target <= 10x for every kind)\n"
+        f"5xx: {fivexx} (target 0)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -491,6 +546,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="a coordinator's token for --url (default: $REGISTRY_TOKEN)")  # fmt: skip
     parser.add_argument("--server-pid", type=int, help="the server's pid, to sample its memory and CPU")
     parser.add_argument("--json", type=Path, default=RESULTS, help=f"where to write the numbers ({RESULTS})")
+    parser.add_argument("--baseline", metavar="REV", help="measure this commit first, in a git worktree")
     options = parser.parse_args(argv)
     if options.url and not options.token:
         parser.error("--url needs a coordinator's --token (or REGISTRY_TOKEN)")
@@ -500,8 +556,12 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         work = own_server(options)
+    baseline = run_baseline(options) if options.baseline else None
     summary = uvloop.run(work)
     report(summary)
+    if baseline is not None:
+        summary["baseline"] = baseline | {"revision": options.baseline}
+        compare(baseline, summary)
     options.json.parent.mkdir(parents=True, exist_ok=True)
     options.json.write_text(json.dumps(
         {"when": datetime.now(UTC).isoformat(timespec="seconds"), "cores": os.cpu_count()} | summary, indent=2

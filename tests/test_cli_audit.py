@@ -207,8 +207,9 @@ async def test_a_tracked_projection_reports_positions_and_keeps_its_identity() -
     projection = Projection("p", "p_schema", "CREATE TABLE t (x int)", {"t": handler})
     tracked = tracking(projection, seen.append)
     assert (tracked.name, tracked.schema, tracked.schema_hash) == ("p", "p_schema", projection.schema_hash)
+    assert tracked.types == ["t"]
     recorded = RecordedEvent(7, "s", 1, "t", {}, "{}", datetime.now(UTC), b"", uuid.uuid4(), 1)
-    await tracked.handlers["t"](None, recorded)
+    await tracked.apply(None, [recorded])
     assert (handled, seen) == ([7], [7])
 
 

@@ -68,17 +68,24 @@ async def test_as_of_query_is_served_by_the_index(store: EventStore, runner: Pro
     assert "offers_as_of" in plan
 
 
-async def test_a_handler_failing_half_way_leaves_read_model_and_checkpoint_as_they_were(
+async def test_a_handler_failing_half_way_stops_the_checkpoint_just_before_its_event(
     store: EventStore, runner: ProjectionRunner
 ) -> None:
     await store.append("offer-1", [submitted("a")])
+    await store.append("offer-2", [submitted("b")])
     await runner.catch_up()
     before = (await _snapshot(store), await runner.positions())
-    await store.append("offer-2", [submitted("b")])
-    await store.append("offer-3", [NewEvent(type="offer_poisoned", data={})])
+    await store.append("offer-3", [submitted("c")])
+    await store.append("offer-4", [NewEvent(type="offer_poisoned", data={})])
+    await store.append("offer-5", [submitted("e")])
     with pytest.raises(ProjectionError, match="fails half-way"):
         await runner.catch_up()
-    assert (await _snapshot(store), await runner.positions()) == before
+    # The page is tried again in smaller pages: what came before the poison is applied, nothing
+    # of the poison (its handler's first write is rolled back) and nothing after it.
+    rows, positions = await _snapshot(store), await runner.positions()
+    assert positions == {"offers": 3}
+    assert rows == [*before[0], ("offer-3", "c", 3, None)]
+    assert isinstance(runner.last_error, ProjectionError)
 
 
 async def test_rebuild_equals_live_and_check_finds_a_tampered_read_model(

@@ -6,6 +6,7 @@ from events.errors import (
     EventStoreError,
     IdempotencyKeyReused,
     MigrationError,
+    ProjectionBehind,
     ProjectionError,
     WrongExpectedVersion,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "Metadata",
     "MigrationError",
     "NewEvent",
+    "ProjectionBehind",
     "ProjectionError",
     "RecordedEvent",
     "StreamAppend",

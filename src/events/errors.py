@@ -41,3 +41,15 @@ class MigrationError(EventStoreError):
 
 class ProjectionError(EventStoreError):
     """A projection could not be brought up to date."""
+
+
+class ProjectionBehind(ProjectionError):
+    """A read model has not applied a position yet: it failed on the way, or took too long.
+
+    What was appended is in the log; only reading it back through the read model must wait.
+    """
+
+    def __init__(self, position: int, reason: str) -> None:
+        self.position = position
+        self.reason = reason
+        super().__init__(f"the read model has not applied position {position} yet: {reason}")

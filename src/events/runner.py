@@ -5,6 +5,11 @@ dies, PostgreSQL ends its session, frees the lock, and the next candidate to ask
 Each batch also locks its projection's checkpoint row and re-reads it, so even two processes
 that both believe they lead (a leader that lost its lock connection but not yet noticed) never
 apply an event twice.
+
+The leader applies whatever the log holds, a page at a time, as soon as it is woken; writers do
+not apply anything. A write waits for its own position with `await_position`, which takes no
+lock (see events.watch): while one batch commits, the appends of the next gather, so under load
+one batch answers many writes, as one group commit records many appends.
 """
 
 from __future__ import annotations
@@ -13,21 +18,36 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import asyncpg
+import msgspec
 
-from events.errors import ProjectionError
+from events.errors import ProjectionBehind, ProjectionError
+from events.model import RecordedEvent
 from events.outage import close_session, is_unavailable
-from events.projection import Difference, Projection, apply_batch, create_schema, schema_differences
+from events.projection import (
+    Difference,
+    Projection,
+    apply_batch,
+    apply_events,
+    create_schema,
+    schema_differences,
+)
+from events.read import LogFilter, read_all_page, to_event
 from events.sql import Connection, query
 from events.store import EventStore
 from events.subscription import Wakeup
+from events.watch import CheckpointWatch, Failure
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 500
+BATCH_SIZE = 2000
+WAIT_SECONDS = 10.0
+# Told of every batch committed (projection name, events it covered) and every failure.
+BatchObserver = Callable[[str, int], None]
+FailureObserver = Callable[[Failure], None]
 
 
 class ProjectionRunner:
@@ -41,6 +61,9 @@ class ProjectionRunner:
         name: str = "projections",
         poll_interval: float = 1.0,
         batch_size: int = BATCH_SIZE,
+        wait_timeout: float = WAIT_SECONDS,
+        on_batch: BatchObserver | None = None,
+        on_failure: FailureObserver | None = None,
     ) -> None:
         names = [p.name for p in projections]
         if len(set(names)) != len(names):
@@ -50,12 +73,18 @@ class ProjectionRunner:
         self.name = name
         self.poll_interval = poll_interval
         self.batch_size = batch_size
+        self.wait_timeout = wait_timeout
         self.is_leader = False
         self.last_error: BaseException | None = None
+        self.batches_applied = 0
+        self._on_batch = on_batch
+        self._on_failure = on_failure
         self._task: asyncio.Task[None] | None = None
         self._lock_conn: asyncpg.Connection[Any] | None = None
-        # Projections whose schema this runner has checked: every write calls catch_up, and the
-        # check is a transaction of its own, needed again only if another version rebuilt it.
+        self._wakeup: Wakeup | None = None
+        self.watch = CheckpointWatch(names, self.positions)
+        # Projections whose schema this runner has checked: the check is a transaction of its
+        # own, needed again only if another version rebuilt it.
         self._prepared: set[str] = set()
 
     # -- leading -------------------------------------------------------------------------------
@@ -72,12 +101,16 @@ class ProjectionRunner:
                 await self._task
             self._task = None
         await self._step_down()
+        await self.watch.close()
 
     async def _run(self) -> None:
-        wakeup = self.store.wakeup()
+        wakeup = self._wakeup = self.store.wakeup()
+        wakeup.listen_also(self.watch.listeners())
         try:
             while True:
                 try:
+                    # Led or not, this process hears the checkpoints move (for its waiting writes).
+                    await wakeup.ensure_listening()
                     if await self._lead():
                         await self._follow(wakeup)
                 except Exception:
@@ -86,6 +119,7 @@ class ProjectionRunner:
                     log.exception("projection runner %s: failed; trying again", self.name)
                 await asyncio.sleep(self.poll_interval)
         finally:
+            self._wakeup = None
             await wakeup.close()
 
     async def _lead(self) -> bool:
@@ -139,13 +173,42 @@ class ProjectionRunner:
     # -- applying ------------------------------------------------------------------------------
 
     async def catch_up(self) -> None:
-        """Bring every projection up to the log head as it is now."""
+        """Bring every projection up to the log head as it is now.
+
+        A page that fails is tried again in smaller pages, so everything before the event that
+        fails is applied and the checkpoint stops just before it; then the failure is reported
+        (to waiters here and, by notification, in other processes) and raised.
+        """
         for projection in self.projections:
             if projection.name not in self._prepared:
                 await self._prepare(projection)
                 self._prepared.add(projection.name)
-            while await self._step(projection):
-                pass
+            size = self.batch_size
+            while True:
+                try:
+                    if not await self._step(projection, size):
+                        break
+                except ProjectionError as error:
+                    if size > 1:
+                        size //= 2
+                        continue
+                    await self._report(projection, error)
+                    raise
+
+    async def _report(self, projection: Projection, error: ProjectionError) -> None:
+        self.last_error = error
+        position = (await self.positions())[projection.name]
+        failure = Failure(projection.name, position, str(error))
+        self.watch.failed(failure)
+        if self._on_failure is not None:
+            self._on_failure(failure)
+        try:
+            await self.store.pool.execute(
+                query("events/projection-failure-notify"), msgspec.json.encode(failure).decode()
+            )
+        except Exception as notify_error:  # the waiters elsewhere still learn it at their timeout
+            if not is_unavailable(notify_error):
+                raise
 
     async def _prepare(self, projection: Projection) -> None:
         """Create the checkpoint and schema on first use; rebuild when the DDL changed."""
@@ -165,8 +228,8 @@ class ProjectionRunner:
                 projection.schema_hash,
             )
 
-    async def _step(self, projection: Projection) -> bool:
-        """Apply one batch in one transaction; True if there may be more to do."""
+    async def _step(self, projection: Projection, size: int) -> bool:
+        """Apply one batch of at most `size` events in one transaction; True if it moved."""
         async with self.store.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(query("events/projection-checkpoint-lock"), projection.name)
             assert row is not None
@@ -177,7 +240,7 @@ class ProjectionRunner:
             before = row["position"]
             try:
                 reached = await apply_batch(
-                    conn, projection, self.store.codec, projection.schema, before, self.batch_size
+                    conn, projection, self.store.codec, projection.schema, before, size
                 )
             except (asyncpg.PostgresError, ValueError, KeyError, TypeError) as error:
                 if is_unavailable(error):
@@ -193,16 +256,34 @@ class ProjectionRunner:
                 reached,
                 projection.schema_hash,
             )
-            return True
+        self.batches_applied += 1
+        self.last_error = None
+        self.watch.advance(projection.name, reached)
+        if self._on_batch is not None:
+            self._on_batch(projection.name, reached - before)
+        return True
 
     # -- waiting -------------------------------------------------------------------------------
 
     async def await_position(self, position: int | None = None) -> None:
         """Return once every projection has applied the log up to `position` (None: the head now).
 
-        What a write calls before it answers, so a read issued after its response sees it.
+        What a write calls before it answers, so a read issued after its response sees it. A
+        runner that is not running (a command-line tool, say) applies the events itself. Raises
+        ProjectionBehind if a batch fails on the way or `wait_timeout` passes.
         """
-        await self.catch_up()
+        if position is None:
+            position = await self.store.pool.fetchval(query("events/head-position"))
+            assert position is not None
+        if self._task is None:
+            try:
+                await self.catch_up()
+            except ProjectionError as error:
+                raise ProjectionBehind(position, str(error)) from error
+            return
+        if self.is_leader and self._wakeup is not None:
+            self._wakeup.event.set()  # no need to wait for the append's notification to come round
+        await self.watch.wait(position, self.wait_timeout)
 
     async def positions(self, pool: asyncpg.Pool[Any] | None = None) -> dict[str, int]:
         """Each projection's checkpoint, in the store's database or in `pool`'s (a standby's, say)."""
@@ -267,18 +348,54 @@ class ProjectionRunner:
                 await conn.execute(query("events/schema-drop"), shadow)
 
     async def _build_shadow(self, projection: Projection, shadow: str, up_to: int | None) -> int:
+        """Fill a fresh `shadow` with the log (up to `up_to`) a page at a time; returns the position.
+
+        The shadow is nobody else's, so it is built for speed: its non-unique indexes are made
+        once at the end, and the next page is read on a second connection while this one is
+        applied, so PostgreSQL and Python work at the same time.
+        """
         async with self.store.pool.acquire() as conn:
             async with conn.transaction():
                 await create_schema(conn, projection, shadow)
-            position = 0
-            while True:
+            indexes = await conn.fetch(query("events/schema-secondary-indexes"), shadow)
+            async with conn.transaction():
+                for index in indexes:
+                    await conn.execute(index["drop_statement"])
+            head: int = await conn.fetchval(query("events/head-position"))
+            if up_to is not None:
+                head = min(head, up_to)
+            async for events in self._pages(projection, head):
                 async with conn.transaction():
-                    reached = await apply_batch(
-                        conn, projection, self.store.codec, shadow, position, self.batch_size, up_to
-                    )
-                if reached == position:
-                    return position
-                position = reached
+                    await apply_events(conn, projection, shadow, events)
+            # Built once over every row: far cheaper than entry by entry, and the same index.
+            async with conn.transaction():
+                for index in indexes:
+                    await conn.execute(index["create_statement"])
+            return head
+
+    async def _pages(self, projection: Projection, head: int) -> AsyncIterator[list[RecordedEvent]]:
+        """The projection's events up to `head`, a page at a time, the next read while one is used."""
+        where = LogFilter(types=projection.types)
+        codec = self.store.codec
+        async with self.store.pool.acquire() as reader:
+
+            async def page(after: int) -> list[RecordedEvent]:
+                rows = await read_all_page(reader, after, self.batch_size, where, up_to=head)
+                return [to_event(row, codec) for row in rows]
+
+            fetching = asyncio.ensure_future(page(0))
+            try:
+                while True:
+                    events = await fetching
+                    if len(events) == self.batch_size:
+                        fetching = asyncio.ensure_future(page(events[-1].position))
+                    if events:
+                        yield events
+                    if len(events) < self.batch_size:
+                        return
+            finally:
+                with contextlib.suppress(Exception):
+                    await fetching
 
     async def _replay(
         self,

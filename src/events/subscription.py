@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import asyncpg
@@ -24,6 +24,8 @@ from events.read import PAGE_SIZE, LogFilter, read_all_page, to_event
 log = logging.getLogger(__name__)
 
 CHANNEL = "events"
+# What asyncpg calls with a notification: the connection, the sender's pid, the channel, the payload.
+Listener = Callable[[Any, int, str, Any], None]
 
 
 class Wakeup:
@@ -35,6 +37,11 @@ class Wakeup:
         self._channel = channel
         self.event = asyncio.Event()
         self._conn: asyncpg.Connection[Any] | None = None
+        self._others: dict[str, Listener] = {}
+
+    def listen_also(self, listeners: Mapping[str, Listener]) -> None:
+        """Hear these channels too, on the same session (each with its own callback, not `event`)."""
+        self._others.update(listeners)
 
     @property
     def connection(self) -> asyncpg.Connection[Any] | None:
@@ -48,6 +55,8 @@ class Wakeup:
         try:
             conn = await asyncpg.connect(self._dsn, **self._kwargs)
             await conn.add_listener(self._channel, self._notified)
+            for channel, listener in self._others.items():
+                await conn.add_listener(channel, listener)
             conn.add_termination_listener(self._terminated)
         except Exception as error:
             if conn is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,9 +14,10 @@ from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 
-from events import EventStore
+from events import EventStore, ProjectionError
 from events.runner import ProjectionRunner
 from events.store import create_pool
+from registry.api import ops
 from registry.api.auth import PUBLIC_PATHS, BearerTokenAuth, auth_throttle
 from registry.api.metrics import request_metrics
 from registry.api.ops import health, metrics, ready
@@ -35,6 +37,8 @@ from registry.read.projection import read_model_projection, registry_codec
 from registry.read.replica import ReadSide
 from registry.service.execute import Registry
 from registry.settings import Settings, settings_from_env
+
+log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -70,13 +74,25 @@ async def open_registry(settings: Settings) -> Registry:
         **database_timeouts(settings),
     )
     list_pool = await _list_pool(settings, settings.database_url)
-    runner = ProjectionRunner(store, [read_model_projection()], name="registry")
+    runner = ProjectionRunner(
+        store,
+        [read_model_projection()],
+        name="registry",
+        wait_timeout=settings.projection_wait_seconds,
+        on_batch=ops.projection_batch,
+        on_failure=ops.projection_failure,
+    )
     if settings.read_database_url is None:
         reads = ReadSide(list_pool, runner, is_replica=False, wait_seconds=0)
     else:
         replica = await _list_pool(settings, settings.read_database_url)
         reads = ReadSide(replica, runner, is_replica=True, wait_seconds=settings.projection_wait_seconds)
-    await runner.catch_up()
+    try:
+        await runner.catch_up()
+    except ProjectionError as error:
+        # Serve anyway: reads answer from the read model as far as it got, writes answer 503 with
+        # their position, and /ready and the metrics say why (the runner keeps trying).
+        log.error("the read model could not catch up at start: %s", error)
     return Registry(store, runner, list_pool, reads)
 
 

@@ -8,7 +8,7 @@ clean with or without a bar.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Literal, TextIO
 
@@ -26,7 +26,7 @@ from rich.progress import (
 )
 
 from events.model import RecordedEvent
-from events.projection import Handler, Projection
+from events.projection import Projection
 from events.sql import Connection
 
 # Sets how much is done so far (events, or bytes); cheap enough to call per event.
@@ -80,17 +80,14 @@ def counting_bytes(lines: Iterable[bytes], advance: Advance) -> Iterator[bytes]:
 
 
 def tracking(projection: Projection, advance: Advance) -> Projection:
-    """The same projection (name, schema, tables), its handlers reporting each event's position.
+    """The same projection (name, schema, tables), reporting each page's last position.
 
     A rebuild or catch-up then shows how far through the log it is without the runner knowing.
     """
 
-    def tracked(handler: Handler) -> Handler:
-        async def handle(conn: Connection, recorded: RecordedEvent) -> None:
-            await handler(conn, recorded)
-            advance(recorded.position)
+    async def apply(conn: Connection, events: Sequence[RecordedEvent]) -> None:
+        await projection.apply(conn, events)
+        if events:
+            advance(events[-1].position)
 
-        return handle
-
-    handlers = {event_type: tracked(h) for event_type, h in projection.handlers.items()}
-    return Projection(projection.name, projection.schema, projection.ddl, handlers)
+    return Projection(projection.name, projection.schema, projection.ddl, apply=apply, types=projection.types)

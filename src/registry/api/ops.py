@@ -9,18 +9,41 @@ import asyncpg
 import msgspec
 from litestar import Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, Info, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Info, generate_latest
 
 from events.outage import is_unavailable
+from events.watch import Failure
 
 LOG_HEAD = Gauge("registry_log_head_position", "Position of the last event in the log")
 PROJECTION_LAG = Gauge("registry_projection_lag_events", "Events the read model has yet to apply")
 PROJECTION_LEADER = Gauge(
     "registry_projection_leader", "1 while this process leads the projection runner (applies events), else 0"
 )
+PROJECTION_BATCHES = Counter(
+    "registry_projection_batches", "Batches the projection runner of this process committed", ["projection"]
+)
+PROJECTION_EVENTS = Counter(
+    "registry_projection_events",
+    "Log positions this process's projection runner applied",
+    ["projection"],
+)
+PROJECTION_FAILURES = Counter(
+    "registry_projection_failures",
+    "Batches that failed to apply (the events stay in the log, the checkpoint stays before them)",
+    ["projection"],
+)
 # Uvicorn's workers share one port, so a scrape reaches any of them: the pid says which one answered.
 PROCESS = Info("registry_process", "The server process that answered this scrape")
 READY_TIMEOUT_SECONDS = 2.0
+
+
+def projection_batch(name: str, positions: int) -> None:
+    PROJECTION_BATCHES.labels(name).inc()
+    PROJECTION_EVENTS.labels(name).inc(positions)
+
+
+def projection_failure(failure: Failure) -> None:
+    PROJECTION_FAILURES.labels(failure.name).inc()
 
 
 @get("/health", operation_id="health", tags=["ops"], sync_to_thread=False)
@@ -47,6 +70,12 @@ class Readiness(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 async def ready(request: Request[Any, Any, Any]) -> Response[Readiness]:
     """Readiness: the database answers and the read model has caught up with the log."""
     state = request.app.state
+    for failure in state.runner.watch.failures.values():
+        body = Readiness(
+            status="unavailable",
+            detail=f"projection {failure.name} is stuck after position {failure.position}: {failure.reason}",
+        )
+        return Response(body, status_code=503, headers={"Retry-After": "2"})
     try:
         position, head_hash = await state.store.head()
         await state.runner.wait_for(position, timeout=READY_TIMEOUT_SECONDS)

@@ -11,7 +11,13 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from events import EventStoreError, IdempotencyKeyReused, ProjectionError, WrongExpectedVersion
+from events import (
+    EventStoreError,
+    IdempotencyKeyReused,
+    ProjectionBehind,
+    ProjectionError,
+    WrongExpectedVersion,
+)
 from events.outage import UNAVAILABLE, is_unavailable
 from registry.domain.errors import (
     Conflict,
@@ -92,6 +98,8 @@ def event_store_error(request: Request[Any, Any, Any], error: EventStoreError) -
         return problem(422, "this Idempotency-Key was already used with a different request")
     if isinstance(error, WrongExpectedVersion):
         return problem(409, str(error))
+    if isinstance(error, ProjectionBehind):
+        return read_model_behind(error)
     if isinstance(error, ProjectionError) and is_unavailable(error.__cause__):
         return database_unavailable(request, error)
     if isinstance(error, ProjectionError):
@@ -101,6 +109,18 @@ def event_store_error(request: Request[Any, Any, Any], error: EventStoreError) -
         return problem(500, "the change was recorded, but the read model could not apply it yet")
     log.error("event store error: %s", error)
     return problem(500, "the event store failed to answer this request")
+
+
+def read_model_behind(error: ProjectionBehind) -> Response[Any]:
+    # The change is recorded; only its reading back must wait. A retry with the same
+    # Idempotency-Key replays it (it is never written twice) once the read model has it.
+    log.warning("a write waits for the read model: %s", error)
+    return problem(
+        503,
+        f"the change was recorded at log position {error.position}, but the read model has not "
+        f"applied it yet ({error.reason}); retry with the same Idempotency-Key",
+        headers={"Retry-After": RETRY_AFTER_SECONDS, "X-Log-Position": str(error.position)},
+    )
 
 
 def http_error(_: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:

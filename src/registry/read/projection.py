@@ -1,8 +1,12 @@
 """The projection that keeps the read model: every entity's current and past documents.
 
-One generic handler serves every table: it ends the entity's current row at the event's
-position, folds the event into the state that row carried, and inserts the new row with its
-document. The fold is the domain's own `evolve`, so the read model cannot drift from the rules.
+It takes the log a page at a time. For each table it reads, in one query, the current rows of
+the entities the page touches; folds the page's events into their states in memory with the
+domain's own `evolve` (so the read model cannot drift from the rules); then writes set-based:
+one UPDATE ends the rows the page replaced, one COPY adds every new row. Each event still makes
+its own system-versioned row, valid from its position until the entity's next event (inside the
+page or after it), so "as of" any position reads exactly what it would have read had the events
+been applied one by one.
 """
 
 from __future__ import annotations
@@ -12,14 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+import asyncpg
 import msgspec
 
 from events import RecordedEvent, TypedCodec
-from events.projection import Handler, Projection
+from events.projection import Projection
 from events.sql import Connection, query
 from registry.domain import commitment, need, offer, plan, token, unit
 from registry.domain.events import EVENT_TYPES, Event
-from registry.domain.values import fold_to_week, window_ranges
+from registry.domain.values import Window, fold_to_week, window_ranges
 from registry.read import views
 from registry.streams import Kind, entity_id
 
@@ -27,6 +32,10 @@ S = TypeVar("S", bound=msgspec.Struct)
 
 SCHEMA = "registry_read"
 _encoder = msgspec.json.Encoder()
+# Every table's row is (id, version, created_position, <its own columns>, state, doc, created_at,
+# valid_from, valid_to); a table names only its own columns.
+_LEADING = ("id", "version", "created_position")
+_TRAILING = ("state", "doc", "created_at", "valid_from", "valid_to")
 
 
 @dataclass(frozen=True)
@@ -38,23 +47,57 @@ class Table(Generic[S]):
     state_type: type[S]
     evolve: Callable[[S | None, Event], S | None]
     view: Callable[[S, views.Stamp], msgspec.Struct]
-    # The table's own columns, in the order its insert query takes them after created_position.
+    # The table's own column names, and their values for a state, in the same order.
+    own_columns: tuple[str, ...]
     columns: Callable[[S], tuple[Any, ...]]
     event_types: Sequence[str]
+
+    @property
+    def copy_columns(self) -> list[str]:
+        return [*_LEADING, *self.own_columns, *_TRAILING]
 
 
 def _search(*texts: str | None) -> str:
     return " ".join(t for t in texts if t).lower()
 
 
+def _multirange(pieces: Sequence[tuple[datetime, datetime]]) -> list[asyncpg.Range[datetime]]:
+    # PostgreSQL sorts and merges a multirange's ranges as it receives them (as range_agg would).
+    return [asyncpg.Range(start, end) for start, end in pieces]
+
+
+def _availability(
+    windows: list[Window],
+) -> tuple[list[asyncpg.Range[datetime]], list[asyncpg.Range[datetime]]]:
+    """The concrete ranges and their fold onto the reference week, remembered by identity.
+
+    Most of an offer's events (holds, pauses) leave its availability list as it was, the same
+    object: a page then expands each weekly window once, not once per version.
+    """
+    memo = _AVAILABILITY.get(id(windows))
+    if memo is not None and memo[0] is windows:
+        return memo[1], memo[2]
+    ranges = list(window_ranges(windows))
+    folded = [piece for start, end in ranges for piece in fold_to_week(start, end)]
+    found = _multirange(ranges), _multirange(folded)
+    if len(_AVAILABILITY) >= _AVAILABILITY_MEMO_SIZE:
+        _AVAILABILITY.clear()
+    _AVAILABILITY[id(windows)] = (windows, *found)
+    return found
+
+
+_AVAILABILITY_MEMO_SIZE = 20_000
+_AVAILABILITY: dict[
+    int, tuple[list[Window], list[asyncpg.Range[datetime]], list[asyncpg.Range[datetime]]]
+] = {}
+
+
 def _offer_columns(state: offer.Offer) -> tuple[Any, ...]:
-    ranges = list(window_ranges(state.availability))
-    folded = {piece for start, end in ranges for piece in fold_to_week(start, end)}
+    available, week = _availability(state.availability)
     holds = state.holds
     return (
         state.unit_id, state.category, state.title, state.status, state.service_area,
-        [start for start, _ in ranges], [end for _, end in ranges],
-        [start for start, _ in folded], [end for _, end in folded], state.capacity.quantity,
+        available, week, state.capacity.quantity,
         [h.quantity for h in holds], [h.starts_at for h in holds], [h.ends_at for h in holds],
         _search(state.title, state.description, *state.tags),
     )  # fmt: skip
@@ -71,86 +114,145 @@ def _commitment_columns(state: commitment.Commitment) -> tuple[Any, ...]:
 TABLES: tuple[Table[Any], ...] = (
     Table(
         "units", "unit", unit.Unit, unit.evolve, views.unit_view,
+        ("kind", "area", "search"),
         lambda s: (s.kind, s.area, _search(s.name, s.short_name, s.description, s.address)),
         ["unit_registered", "unit_profile_updated", "contact_added", "contact_erased"],
     ),
     Table(
-        "offers", "offer", offer.Offer, offer.evolve, views.offer_view, _offer_columns,
+        "offers", "offer", offer.Offer, offer.evolve, views.offer_view,
+        ("unit_id", "category", "title", "status", "service_area", "available", "week", "capacity",
+         "hold_quantities", "hold_starts", "hold_ends", "search"),
+        _offer_columns,
         ["offer_submitted", "offer_revised", "offer_paused", "offer_resumed", "offer_withdrawn",
          "capacity_held", "capacity_freed"],
     ),
     Table(
         "needs", "need", need.Need, need.evolve, views.need_view,
+        ("unit_id", "category", "status", "search"),
         lambda s: (s.unit_id, s.category, s.status, _search(s.title, s.description, s.location)),
         ["need_raised", "need_closed", "need_cancelled", "demand_covered"],
     ),
     Table(
         "plans", "plan", plan.Plan, plan.evolve, views.plan_view,
+        ("status", "area", "search"),
         lambda s: (s.status, s.area, _search(s.title, s.series, s.venue)),
         ["plan_drafted", "slot_added", "plan_published", "plan_cancelled", "plan_completed",
          "plan_allocated", "demand_covered"],
     ),
     Table(
         "commitments", "commitment", commitment.Commitment, commitment.evolve, views.commitment_view,
+        ("unit_id", "offer_id", "plan_id", "slot_id", "need_id", "need_unit_id", "origin", "status",
+         "declined_by", "quantity", "starts_at", "ends_at", "people_served", "volunteer_hours"),
         _commitment_columns,
         ["commitment_proposed", "commitment_claimed", "commitment_confirmed", "commitment_declined",
          "commitment_released", "commitment_fulfilled", "commitment_no_show"],
     ),
     Table(
         "tokens", "token", token.Token, token.evolve, views.token_view,
+        ("secret_hash", "revoked"),
         lambda s: (s.secret_hash, s.revoked),
         ["token_issued", "token_revoked"],
     ),
 )  # fmt: skip
 
 
-def _handler(table: Table[Any]) -> Handler:
-    decoder = msgspec.json.Decoder(table.state_type)
+class _Current(msgspec.Struct):
+    """An entity as the page has left it so far: its state, and where its current row is."""
 
-    async def handle(conn: Connection, recorded: RecordedEvent) -> None:
-        if not recorded.stream_id.startswith(table.kind + "-"):
-            return  # an event type several kinds of stream take; this table is not its stream's
-        key = entity_id(recorded.stream_id)
-        row = await conn.fetchrow(query(f"registry/{table.name}-close"), key, recorded.position)
-        state = decoder.decode(row["state"]) if row is not None else None
+    state: Any
+    created_position: int
+    created_at: datetime
+    # The index of its current row among the page's new rows; None while that row is the one
+    # stored before the page (or, with `state` None, while it has no current row at all).
+    row: int | None = None
+
+
+class _TableBatch:
+    """One table's share of a page: the rows it ends and the rows it adds."""
+
+    def __init__(self, table: Table[Any], stored: list[asyncpg.Record]) -> None:
+        self.table = table
+        decoder = msgspec.json.Decoder(table.state_type)
+        self.current = {
+            r["id"]: _Current(decoder.decode(r["state"]), r["created_position"], r["created_at"])
+            for r in stored
+        }
+        self.ended: dict[Any, int] = {}
+        self.rows: list[list[Any]] = []
+
+    def fold(self, key: Any, recorded: RecordedEvent) -> None:
+        table = self.table
+        found = self.current.get(key)
+        if found is not None and found.state is not None:
+            # The row that held until now ends here, whether or not a new one follows.
+            if found.row is None:
+                self.ended[key] = recorded.position
+            else:
+                self.rows[found.row][-1] = recorded.position
+        state = found.state if found is not None else None
         new = table.evolve(state, recorded.data)
         if new is None:
+            self.current[key] = _Current(None, recorded.position, recorded.recorded_at)
             return
-        created_position: int = row["created_position"] if row is not None else recorded.position
-        created_at: datetime = row["created_at"] if row is not None else recorded.recorded_at
-        stamp = views.Stamp(recorded.version, created_at, recorded.recorded_at)
-        await conn.execute(
-            query(f"registry/{table.name}-insert"),
-            key, recorded.version, created_position, *table.columns(new),
+        if state is None:
+            found = _Current(new, recorded.position, recorded.recorded_at)
+        assert found is not None
+        stamp = views.Stamp(recorded.version, found.created_at, recorded.recorded_at)
+        self.rows.append([
+            key, recorded.version, found.created_position, *table.columns(new),
             _encoder.encode(new).decode(), _encoder.encode(table.view(new, stamp)).decode(),
-            created_at, recorded.position,
-        )  # fmt: skip
+            found.created_at, recorded.position, None,
+        ])  # fmt: skip
+        self.current[key] = _Current(new, found.created_position, found.created_at, len(self.rows) - 1)
 
-    return handle
+    async def write(self, conn: Connection) -> None:
+        name = self.table.name
+        if self.ended:
+            await conn.execute(query(f"registry/{name}-end"), list(self.ended), list(self.ended.values()))
+        if self.rows:
+            await conn.copy_records_to_table(name, records=self.rows, columns=self.table.copy_columns)
 
 
-def _either(handlers: list[Handler]) -> Handler:
-    """One event type that several tables take (demand_covered): each handler checks the stream."""
-    if len(handlers) == 1:
-        return handlers[0]
+def _routes() -> dict[str, list[Table[Any]]]:
+    """The tables each event type may go to (demand_covered: a plan's or a need's)."""
+    by_type: dict[str, list[Table[Any]]] = {}
+    for table in TABLES:
+        for event_type in table.event_types:
+            by_type.setdefault(event_type, []).append(table)
+    return by_type
 
-    async def handle(conn: Connection, recorded: RecordedEvent) -> None:
-        for handler in handlers:
-            await handler(conn, recorded)
 
-    return handle
+_ROUTES = _routes()
+
+
+async def apply_page(conn: Connection, events: Sequence[RecordedEvent]) -> None:
+    """Fold a page of events into the read model (search_path names the schema to write)."""
+    touched: dict[str, list[tuple[Any, RecordedEvent]]] = {}
+    keys: dict[str, Any] = {}
+    for recorded in events:
+        stream = recorded.stream_id
+        key = keys.get(stream)
+        if key is None:
+            key = keys[stream] = entity_id(stream)
+        for table in _ROUTES[recorded.type]:
+            # An event type several kinds of stream take goes only to its own stream's table.
+            if stream.startswith(table.kind + "-"):
+                touched.setdefault(table.name, []).append((key, recorded))
+    for table in TABLES:
+        page = touched.get(table.name)
+        if not page:
+            continue
+        ids = list({key for key, _ in page})
+        batch = _TableBatch(table, await conn.fetch(query(f"registry/{table.name}-current"), ids))
+        for key, recorded in page:
+            batch.fold(key, recorded)
+        await batch.write(conn)
 
 
 def read_model_projection() -> Projection:
-    by_type: dict[str, list[Handler]] = {}
-    for table in TABLES:
-        handler = _handler(table)
-        for event_type in table.event_types:
-            by_type.setdefault(event_type, []).append(handler)
-    handlers = {event_type: _either(found) for event_type, found in by_type.items()}
-    missing = set(EVENT_TYPES) - set(handlers)
-    assert not missing, f"events with no read-model handler: {sorted(missing)}"
-    return Projection("registry", SCHEMA, query("registry/read-model"), handlers)
+    missing = set(EVENT_TYPES) - set(_ROUTES)
+    assert not missing, f"events with no read-model table: {sorted(missing)}"
+    return Projection("registry", SCHEMA, query("registry/read-model"), apply=apply_page, types=_ROUTES)
 
 
 def registry_codec() -> TypedCodec:

@@ -183,9 +183,24 @@ def need_view(state: Need, stamp: Stamp) -> NeedView:
 
 
 def _slot_view(plan: Plan, slot: Slot) -> SlotView:
+    # A plan's event changes one slot at most, and its evolve keeps the others as they were (the
+    # same objects): their views are remembered by identity, so a page of a plan's events renders
+    # each slot once per change rather than every slot at every event. The memo holds the slot
+    # itself, so an id is never reused while remembered; it is emptied when it grows large.
+    memo = _SLOT_VIEWS.get(id(slot))
+    if memo is not None and memo[0] is slot and memo[1].plan_id == plan.id:
+        return memo[1]
     fields = _fields(slot)
     del fields["covers"]
-    return SlotView(plan_id=plan.id, committed=slot.committed, fulfilled=slot.fulfilled, **fields)  # type: ignore[arg-type]
+    view = SlotView(plan_id=plan.id, committed=slot.committed, fulfilled=slot.fulfilled, **fields)  # type: ignore[arg-type]
+    if len(_SLOT_VIEWS) >= _SLOT_MEMO_SIZE:
+        _SLOT_VIEWS.clear()
+    _SLOT_VIEWS[id(slot)] = (slot, view)
+    return view
+
+
+_SLOT_MEMO_SIZE = 20_000
+_SLOT_VIEWS: dict[int, tuple[Slot, SlotView]] = {}
 
 
 def _outcome(done: PlanCompleted | None) -> Outcome | None:

@@ -1,0 +1,2 @@
+-- The current rows of some commitments entities: what a projection batch folds their next events into.
+SELECT id, state, created_position, created_at FROM commitments WHERE id = ANY ($1::uuid[]) AND valid_to IS NULL

@@ -1,4 +1,0 @@
--- End the current row of one offers entity at a position; returns what the new row carries over.
-UPDATE offers SET valid_to = $2
-WHERE id = $1 AND valid_to IS NULL
-RETURNING state, created_position, created_at

@@ -1,0 +1,2 @@
+-- The current rows of some tokens entities: what a projection batch folds their next events into.
+SELECT id, state, created_position, created_at FROM tokens WHERE id = ANY ($1::uuid[]) AND valid_to IS NULL
