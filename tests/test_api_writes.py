@@ -177,7 +177,7 @@ async def test_tokens_are_stored_only_as_hashes(api: Api) -> None:
     assert (in_log, in_read_model) == (0, 0)
 
 
-async def test_a_write_whose_projection_fails_is_a_500_that_says_it_was_recorded(api: Api) -> None:
+async def test_a_write_whose_projection_fails_is_a_503_that_names_its_recorded_position(api: Api) -> None:
     # Fault injection: the read model refuses one offer's row, as a handler bug would.
     await api.registry.store.pool.execute(
         """
@@ -191,8 +191,9 @@ async def test_a_write_whose_projection_fails_is_a_500_that_says_it_was_recorded
         """
     )
     response = await api.post(f"/api/v1/units/{api.units['own']}/offers", offer_body(title="boom"))
-    assert response.status_code == 500
-    assert "recorded" in response.json()["detail"]
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    position = response.headers["X-Log-Position"]
+    assert f"recorded at log position {position}" in response.json()["detail"]
     recorded = [e async for e in api.registry.store.read_all(types=["offer_submitted"])]
     assert [e.data.title for e in recorded] == ["boom"]
     await api.registry.store.pool.execute("DROP TRIGGER refuse_boom ON registry_read.offers")
