@@ -73,7 +73,7 @@ async def create_schema(conn: Connection, projection: Projection, schema: str) -
     """(Re)create `schema` and the projection's tables in it; runs in the caller's transaction."""
     await conn.execute(query("events/schema-drop"), schema)
     await conn.execute(query("events/schema-create"), schema)
-    await conn.execute(query("events/search-path"), schema)
+    await conn.execute(query("events/projection-transaction"), schema)
     await conn.execute(projection.ddl)
 
 
@@ -105,7 +105,7 @@ async def apply_events(
     conn: Connection, projection: Projection, schema: str, events: Sequence[RecordedEvent]
 ) -> None:
     """Apply `events` (already read, in order) to `schema`, in the caller's transaction."""
-    await conn.execute(query("events/search-path"), schema)
+    await conn.execute(query("events/projection-transaction"), schema)
     await projection.apply(conn, events)
 
 

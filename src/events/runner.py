@@ -105,7 +105,7 @@ class ProjectionRunner:
 
     async def _run(self) -> None:
         wakeup = self._wakeup = self.store.wakeup()
-        wakeup.listen_also(self.watch.listeners())
+        wakeup.listen_also(self.watch.listeners(), on_lost=self.watch.forget)
         try:
             while True:
                 try:

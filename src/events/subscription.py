@@ -38,10 +38,17 @@ class Wakeup:
         self.event = asyncio.Event()
         self._conn: asyncpg.Connection[Any] | None = None
         self._others: dict[str, Listener] = {}
+        self._on_lost: Callable[[], None] | None = None
 
-    def listen_also(self, listeners: Mapping[str, Listener]) -> None:
-        """Hear these channels too, on the same session (each with its own callback, not `event`)."""
+    def listen_also(
+        self, listeners: Mapping[str, Listener], on_lost: Callable[[], None] | None = None
+    ) -> None:
+        """Hear these channels too, on the same session (each with its own callback, not `event`).
+
+        `on_lost` is called when that session ends, since what it would have heard is lost.
+        """
         self._others.update(listeners)
+        self._on_lost = on_lost
 
     @property
     def connection(self) -> asyncpg.Connection[Any] | None:
@@ -75,6 +82,8 @@ class Wakeup:
     def _terminated(self, *_: object) -> None:
         self._conn = None
         self.event.set()
+        if self._on_lost is not None:
+            self._on_lost()
 
     async def wait(self, timeout: float) -> None:
         with contextlib.suppress(TimeoutError):

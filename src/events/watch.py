@@ -77,6 +77,15 @@ class CheckpointWatch:
             del self.failures[name]
         self._wake()
 
+    def forget(self) -> None:
+        """Read the checkpoints afresh at the next wait (the session that heard them was lost).
+
+        A database that crashed may come back with its last batches undone (they commit without
+        waiting for the disk, see events/projection-transaction.sql): what was known before it
+        must not answer for what is there after.
+        """
+        self._known = None
+
     def failed(self, failure: Failure) -> None:
         """A batch failed: whoever waits past its checkpoint is told so now, not at a timeout."""
         self.failures[failure.name] = failure
@@ -129,7 +138,10 @@ class CheckpointWatch:
             if not self._waiters:
                 return
             try:
-                for name, position in (await self._positions()).items():
+                positions = await self._positions()
+                if self._known is None:
+                    self._known = positions
+                for name, position in positions.items():
                     self.advance(name, position)
             except Exception as error:
                 if not is_unavailable(error):
