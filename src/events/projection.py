@@ -7,13 +7,16 @@ checkpoint together, so the two never disagree.
 
 A projection takes its events one at a time (`handlers`, one per type) or a page at a time
 (`apply`, which sees every event of the page it handles, in order): the second lets it fold a
-page in memory and write each table's rows set-based, which is what makes a rebuild fast.
+page in memory and write each table's rows set-based. A projection may also bring a `build` of
+its own for filling an empty schema (rebuild, check), which remembers what it made instead of
+reading it back, so that one page is folded while the one before it is written.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from typing import Protocol
 
 import msgspec
 
@@ -24,6 +27,28 @@ from events.sql import Connection, query
 
 Handler = Callable[[Connection, RecordedEvent], Awaitable[None]]
 BatchHandler = Callable[[Connection, Sequence[RecordedEvent]], Awaitable[None]]
+
+
+class PageWrites(Protocol):
+    """What a page of events made, to be written in the caller's transaction."""
+
+    async def write(self, conn: Connection) -> None: ...
+
+
+class Build(Protocol):
+    """A projection's own build of an empty schema from the start of the log.
+
+    It remembers every entity it has made, so folding needs no reads of the schema, and a page
+    can be folded while the one before it is still being written.
+    """
+
+    def add(self, events: Sequence[RecordedEvent]) -> None:
+        """Fold more of the page's events."""
+        ...
+
+    def take(self) -> PageWrites:
+        """What the page's events made; the next `add` begins the next page."""
+        ...
 
 
 class Projection:
@@ -42,6 +67,7 @@ class Projection:
         *,
         apply: BatchHandler | None = None,
         types: Collection[str] = (),
+        build: Callable[[], Build] | None = None,
     ) -> None:
         if not name or not schema:
             raise ValueError("a projection needs a name and a schema")
@@ -53,6 +79,8 @@ class Projection:
         self.handlers = dict(handlers or {})
         self.apply = apply if apply is not None else self._apply_each
         self.types = sorted(self.handlers) if handlers is not None else sorted(types)
+        # Optional: how to fill an empty schema fast (rebuild, check); `apply` does it otherwise.
+        self.build = build
         # A changed DDL means the stored read model no longer fits the code: rebuild it.
         self.schema_hash = hashlib.sha256(ddl.encode()).hexdigest()
 

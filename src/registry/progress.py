@@ -26,7 +26,7 @@ from rich.progress import (
 )
 
 from events.model import RecordedEvent
-from events.projection import Projection
+from events.projection import Build, PageWrites, Projection
 from events.sql import Connection
 
 # Sets how much is done so far (events, or bytes); cheap enough to call per event.
@@ -90,4 +90,26 @@ def tracking(projection: Projection, advance: Advance) -> Projection:
         if events:
             advance(events[-1].position)
 
-    return Projection(projection.name, projection.schema, projection.ddl, apply=apply, types=projection.types)
+    build = projection.build
+    return Projection(
+        projection.name, projection.schema, projection.ddl, apply=apply, types=projection.types,
+        build=None if build is None else lambda: _TrackedBuild(build(), advance),
+    )  # fmt: skip
+
+
+class _TrackedBuild:
+    """A projection's build, reporting the last position of every page it folds."""
+
+    def __init__(self, build: Build, advance: Advance) -> None:
+        self._build = build
+        self._advance = advance
+        self._last = 0
+
+    def add(self, events: Sequence[RecordedEvent]) -> None:
+        self._build.add(events)
+        if events:
+            self._last = events[-1].position
+
+    def take(self) -> PageWrites:
+        self._advance(self._last)
+        return self._build.take()

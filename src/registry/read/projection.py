@@ -168,17 +168,31 @@ class _Current(msgspec.Struct):
 
 
 class _TableBatch:
-    """One table's share of a page: the rows it ends and the rows it adds."""
+    """One table's share of a page: the rows it ends and the rows it adds.
 
-    def __init__(self, table: Table[Any], stored: list[asyncpg.Record]) -> None:
+    `current` holds the entities the page may touch as the rows stored before it left them; the
+    fold moves them on. A build's `current` outlives the page (see _Build).
+    """
+
+    def __init__(self, table: Table[Any], current: dict[Any, _Current]) -> None:
         self.table = table
+        self.current = current
+        self.ended: dict[Any, int] = {}
+        self.rows: list[list[Any]] = []
+
+    @classmethod
+    def of_stored(cls, table: Table[Any], stored: list[asyncpg.Record]) -> _TableBatch:
         decoder = msgspec.json.Decoder(table.state_type)
-        self.current = {
+        current = {
             r["id"]: _Current(decoder.decode(r["state"]), r["created_position"], r["created_at"])
             for r in stored
         }
-        self.ended: dict[Any, int] = {}
-        self.rows: list[list[Any]] = []
+        return cls(table, current)
+
+    def settle(self) -> None:
+        """The page is to be written: its rows become the stored rows the next page ends."""
+        for row in self.rows:
+            self.current[row[0]].row = None
 
     def fold(self, key: Any, recorded: RecordedEvent) -> None:
         table = self.table
@@ -225,8 +239,8 @@ def _routes() -> dict[str, list[Table[Any]]]:
 _ROUTES = _routes()
 
 
-async def apply_page(conn: Connection, events: Sequence[RecordedEvent]) -> None:
-    """Fold a page of events into the read model (search_path names the schema to write)."""
+def _by_table(events: Sequence[RecordedEvent]) -> dict[str, list[tuple[Any, RecordedEvent]]]:
+    """The events each table takes, with the entity each is about, in log order."""
     touched: dict[str, list[tuple[Any, RecordedEvent]]] = {}
     keys: dict[str, Any] = {}
     for recorded in events:
@@ -238,21 +252,67 @@ async def apply_page(conn: Connection, events: Sequence[RecordedEvent]) -> None:
             # An event type several kinds of stream take goes only to its own stream's table.
             if stream.startswith(table.kind + "-"):
                 touched.setdefault(table.name, []).append((key, recorded))
+    return touched
+
+
+async def apply_page(conn: Connection, events: Sequence[RecordedEvent]) -> None:
+    """Fold a page of events into the read model (search_path names the schema to write)."""
+    touched = _by_table(events)
     for table in TABLES:
         page = touched.get(table.name)
         if not page:
             continue
         ids = list({key for key, _ in page})
-        batch = _TableBatch(table, await conn.fetch(query(f"registry/{table.name}-current"), ids))
+        batch = _TableBatch.of_stored(table, await conn.fetch(query(f"registry/{table.name}-current"), ids))
         for key, recorded in page:
             batch.fold(key, recorded)
         await batch.write(conn)
 
 
+class _Build:
+    """The read model built from an empty schema: every entity remembered, nothing read back.
+
+    It holds each entity's latest state in memory (a few KB each) for the whole build.
+    """
+
+    def __init__(self) -> None:
+        self._current: dict[str, dict[Any, _Current]] = {table.name: {} for table in TABLES}
+        self._page: dict[str, _TableBatch] = {}
+
+    def add(self, events: Sequence[RecordedEvent]) -> None:
+        for name, taken in _by_table(events).items():
+            batch = self._page.get(name)
+            if batch is None:
+                batch = self._page[name] = _TableBatch(_TABLES_BY_NAME[name], self._current[name])
+            for key, recorded in taken:
+                batch.fold(key, recorded)
+
+    def take(self) -> _PageWrites:
+        batches = [self._page[t.name] for t in TABLES if t.name in self._page]
+        for batch in batches:
+            batch.settle()
+        self._page = {}
+        return _PageWrites(batches)
+
+
+class _PageWrites:
+    def __init__(self, batches: list[_TableBatch]) -> None:
+        self.batches = batches
+
+    async def write(self, conn: Connection) -> None:
+        for batch in self.batches:
+            await batch.write(conn)
+
+
+_TABLES_BY_NAME = {table.name: table for table in TABLES}
+
+
 def read_model_projection() -> Projection:
     missing = set(EVENT_TYPES) - set(_ROUTES)
     assert not missing, f"events with no read-model table: {sorted(missing)}"
-    return Projection("registry", SCHEMA, query("registry/read-model"), apply=apply_page, types=_ROUTES)
+    return Projection(
+        "registry", SCHEMA, query("registry/read-model"), apply=apply_page, types=_ROUTES, build=_Build
+    )
 
 
 def registry_codec() -> TypedCodec:
