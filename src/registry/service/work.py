@@ -201,14 +201,13 @@ async def write(
             try:
                 primary = await work(unit)
             except RegistryError:
-                if context.scoped_key is not None and (earlier := await replay()) is not None:
+                if (earlier := await _landed_meanwhile(context, replay)) is not None:
                     return earlier
                 raise
             appends = unit.appends()
             if not appends:
-                if context.scoped_key is not None and (earlier := await replay()) is not None:
-                    return earlier
-                return answer(Landed(primary, unit, []))
+                earlier = await _landed_meanwhile(context, replay)
+                return earlier if earlier is not None else answer(Landed(primary, unit, []))
             try:
                 results = await registry.store.append_many(appends, context.scoped_key, context.fingerprint)
             except WrongExpectedVersion as lost:
@@ -221,6 +220,11 @@ async def write(
     raise Conflict(
         f"the entities kept changing while this was decided ({policy.attempts} attempts); try again"
     )
+
+
+async def _landed_meanwhile(context: Command, replay: Callable[[], Awaitable[T | None]]) -> T | None:
+    """A copy of this request (same key) that landed while this one queued: answer as it was."""
+    return await replay() if context.scoped_key is not None else None
 
 
 async def run(
