@@ -193,33 +193,47 @@ async def write(
     for attempt in range(policy.attempts):
         if attempt:
             await asyncio.sleep(policy.pause(attempt))
-        async with registry.locks.hold(locked):
-            if attempt:
-                await unit.forget_moved()
-            unit.begin_attempt()
-            WRITE_ATTEMPTS.inc()
-            try:
-                primary = await work(unit)
-            except RegistryError:
-                if (earlier := await _landed_meanwhile(context, replay)) is not None:
-                    return earlier
-                raise
-            appends = unit.appends()
-            if not appends:
-                earlier = await _landed_meanwhile(context, replay)
-                return earlier if earlier is not None else answer(Landed(primary, unit, []))
-            try:
-                results = await registry.store.append_many(appends, context.scoped_key, context.fingerprint)
-            except WrongExpectedVersion as lost:
-                WRITE_RETRIES.labels(lost.stream_id.partition("-")[0]).inc()
-                unit.lost_on(lost)
+        try:
+            outcome = await _attempt(unit, work, locked, retry=attempt > 0)
+            if isinstance(outcome, WrongExpectedVersion):
+                WRITE_RETRIES.labels(outcome.stream_id.partition("-")[0]).inc()
+                unit.lost_on(outcome)
                 locked.update(unit.written())
                 continue
+        except RegistryError:
+            # Out of the locks: a replay may wait for the read model.
+            if (earlier := await _landed_meanwhile(context, replay)) is not None:
+                return earlier
+            raise
+        primary, results = outcome
+        if not results:
+            earlier = await _landed_meanwhile(context, replay)
+            return earlier if earlier is not None else answer(Landed(primary, unit, []))
         await registry.runner.await_position(max(r.position for r in results))
         return answer(Landed(primary, unit, results))
     raise Conflict(
         f"the entities kept changing while this was decided ({policy.attempts} attempts); try again"
     )
+
+
+async def _attempt(
+    unit: UnitOfWork, work: Work, locked: set[str], retry: bool
+) -> tuple[uuid.UUID, list[AppendResult]] | WrongExpectedVersion:
+    """Decide and append once, holding `locked` until the append returns (no results: nothing decided)."""
+    registry, context = unit.registry, unit.context
+    async with registry.locks.hold(locked):
+        if retry:
+            await unit.forget_moved()
+        unit.begin_attempt()
+        WRITE_ATTEMPTS.inc()
+        primary = await work(unit)
+        appends = unit.appends()
+        if not appends:
+            return primary, []
+        try:
+            return primary, await registry.store.append_many(appends, context.scoped_key, context.fingerprint)
+        except WrongExpectedVersion as lost:
+            return lost
 
 
 async def _landed_meanwhile(context: Command, replay: Callable[[], Awaitable[T | None]]) -> T | None:
