@@ -131,7 +131,7 @@ async def dispatch(
                 await registry.runner.await_position()
         raise Conflict("the registry kept changing while the plan was allocated; try again")
 
-    written = await run(registry, ctx, work)
+    written = await run(registry, ctx, work, [stream_id("plan", plan_id)])
     if not outcome:  # a retried request: the first one's allocation, as it recorded it
         return await _recorded(registry, plan_id, allocation_id), written.position
     return outcome[0], written.position

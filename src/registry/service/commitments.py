@@ -17,6 +17,7 @@ from registry.service.aggregates import COMMITMENTS, NEEDS, OFFERS, PLANS, UNITS
 from registry.service.context import Actor, Command
 from registry.service.execute import Aggregate, Registry, Written
 from registry.service.work import UnitOfWork, run
+from registry.streams import stream_id
 
 S = TypeVar("S")
 
@@ -51,7 +52,17 @@ async def make_commitment(registry: Registry, ctx: Command, cmd: MakeCommitment)
         emit(unit, cmd.commitment_id, effects, cmd.offer_id, target.plan_id, target.need_id)
         return cmd.commitment_id
 
-    return await run(registry, ctx, work)
+    return await run(registry, ctx, work, _contended(cmd))
+
+
+def _contended(cmd: MakeCommitment) -> list[str]:
+    """What many claims at once fight over: the offer's stream, and the need's or the slot's plan's."""
+    streams = [stream_id("offer", cmd.offer_id)]
+    if cmd.need_id is not None:
+        streams.append(stream_id("need", cmd.need_id))
+    elif cmd.plan_id is not None:
+        streams.append(stream_id("plan", cmd.plan_id))
+    return streams
 
 
 async def load_target(
@@ -108,7 +119,7 @@ async def step(registry: Registry, ctx: Command, commitment_id: uuid.UUID, decid
         await _emit_step(unit, state, effects)
         return commitment_id
 
-    return await run(registry, ctx, work)
+    return await run(registry, ctx, work, [stream_id("commitment", commitment_id)])
 
 
 async def _emit_step(unit: UnitOfWork, state: Commitment, effects: Effects) -> None:
@@ -173,7 +184,7 @@ async def _close_releasing(
         await release_open(unit, held(state), reason)
         return entity_id
 
-    return await run(registry, ctx, work)
+    return await run(registry, ctx, work, [stream_id(aggregate.kind, entity_id)])
 
 
 async def withdraw_offer(registry: Registry, ctx: Command, cmd: offer.WithdrawOffer) -> Written[None]:

@@ -1,47 +1,35 @@
-"""Running a command: load the entity from its stream, decide, append, project.
+"""The write side's face: `Registry` holds the store, the runner and the pools, and runs commands.
 
-Optimistic concurrency end to end: the append expects the version the decision was made on. With
-If-Match the caller named that version, and a mismatch is theirs to resolve (412); without it we
-decide again on the fresh state, so no update is ever lost, only re-judged.
+`execute` runs a command on one entity as a unit of work over its one stream, through the same
+engine as every multi-stream command (`registry.service.work`): optimistic concurrency end to end,
+the append expecting the version the decision was made on. With If-Match the caller named that
+version, and a mismatch is theirs to resolve (412, never retried); without it we decide again on
+the fresh state, so no update is ever lost, only re-judged.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
-import msgspec
 
-from events import AppendResult, EventStore, IdempotencyKeyReused, Metadata, NewEvent, WrongExpectedVersion
+from events import AppendResult, EventStore, IdempotencyKeyReused, Metadata, NewEvent
 from events.runner import ProjectionRunner
-from registry.domain.errors import Conflict, NotFound, PreconditionFailed
+from registry.domain.errors import NotFound
 from registry.domain.events import Event, tag_of
 from registry.read.replica import ReadSide
 from registry.service.context import Command
-from registry.streams import Kind, stream_id
+from registry.service.entity import Aggregate, Written
+from registry.service.locks import StreamLocks
+from registry.service.retry import RETRY, RetryPolicy
+from registry.service.work import Landed, UnitOfWork, write
+from registry.streams import stream_id
+
+__all__ = ["Aggregate", "Registry", "Written"]
 
 S = TypeVar("S")
-ATTEMPTS = 5
-
-
-class Aggregate(msgspec.Struct, Generic[S], frozen=True):
-    """How one kind of entity is rebuilt from its events and judged."""
-
-    kind: Kind
-    # Typed loosely on input: each module's evolve takes its own state type.
-    evolve: Callable[[Any, Event], S | None]
-    decide: Callable[[Any, Any], list[Event]]
-
-
-class Written(msgspec.Struct, Generic[S], frozen=True):
-    """The outcome of a command: the entity's state and version, and the log position reached."""
-
-    entity_id: uuid.UUID
-    state: S
-    version: int
-    position: int | None
 
 
 class Registry:
@@ -56,6 +44,9 @@ class Registry:
         self.list_pool = list_pool
         # Where the API's lists, boards and reports run: this pool, or a standby's.
         self.reads = reads
+        # Commands on one stream in this process take turns; only other processes race them.
+        self.locks = StreamLocks()
+        self.retry: RetryPolicy = RETRY
 
     async def close(self) -> None:
         await self.runner.stop()
@@ -87,36 +78,30 @@ class Registry:
         `authorize` sees the current state before anything is decided; `creates` says the
         command makes the entity (so its absence is expected, not a 404).
         """
-        replay = await self._replay(aggregate, entity_id, context)
-        if replay is not None:
-            return replay
-        for _ in range(ATTEMPTS):
-            state, version = await self.load(aggregate, entity_id)
+        stream = stream_id(aggregate.kind, entity_id)
+
+        async def decide(unit: UnitOfWork) -> uuid.UUID:
+            state = await unit.load(aggregate, entity_id)
             if state is None and not creates:
                 raise NotFound(aggregate.kind, entity_id)
             if state is not None and authorize is not None:
                 authorize(state)
-            if context.if_match is not None and context.if_match != version:
-                raise PreconditionFailed(context.if_match, version)
-            events = aggregate.decide(state, command)
-            if not events:
-                assert state is not None, "a command on a missing entity always decides something"
-                return Written(entity_id, state, version, None)
-            try:
-                result = await self.store.append(
-                    stream_id(aggregate.kind, entity_id),
-                    [self.new_event(e, context) for e in events],
-                    expected_version=version,
-                    idempotency_key=context.scoped_key,
-                    fingerprint=context.fingerprint,
-                )
-            except WrongExpectedVersion as conflict:
-                if context.if_match is not None:
-                    raise PreconditionFailed(context.if_match, conflict.actual) from None
-                continue
-            await self.runner.await_position(result.position)
-            return Written(entity_id, _fold(aggregate, state, events), result.version, result.position)
-        raise Conflict("the entity kept changing while this command was decided; try again")
+            unit.hold_to_if_match(aggregate, entity_id)
+            unit.emit(aggregate, entity_id, aggregate.decide(state, command))
+            return entity_id
+
+        def answer(landed: Landed) -> Written[S]:
+            state = landed.unit.state_of(aggregate, entity_id)
+            assert state is not None, "a command on a missing entity always decides something"
+            if not landed.results:
+                return Written(entity_id, state, landed.unit.version_of(aggregate, entity_id), None)
+            result = landed.results[0]
+            return Written(entity_id, state, result.version, result.position)
+
+        async def replay() -> Written[S] | None:
+            return await self._replay(aggregate, entity_id, context)
+
+        return await write(self, context, decide, [stream], replay, answer)
 
     async def _replay(
         self, aggregate: Aggregate[S], entity_id: uuid.UUID, context: Command
@@ -160,10 +145,3 @@ class Registry:
             request_id=context.request_id,
         )
         return NewEvent(type=tag_of(event), data=event, metadata=metadata)
-
-
-def _fold(aggregate: Aggregate[S], state: S | None, events: list[Event]) -> S:
-    for event in events:
-        state = aggregate.evolve(state, event)
-    assert state is not None, "what was just decided leaves the entity in being"
-    return state

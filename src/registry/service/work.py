@@ -1,76 +1,123 @@
-"""Units of work: one decision across several streams, appended atomically or not at all.
+"""The write engine: every command is a unit of work over one or several streams, appended
+atomically or not at all, with one retry policy.
 
-A commitment touches its own stream, its offer's and its plan's or need's. Each stream is read
-once, its version remembered; events emitted are folded into the cached state at once, so a
+A commitment touches its own stream, its offer's and its plan's or need's; a revision of an offer
+touches the offer's alone (`Registry.execute` is this engine on one stream). Each stream is read
+once, its version remembered; events emitted are folded into the attempt's state at once, so a
 second step on the same entity sees the first (an allocation that puts two slots on one offer).
-The append then expects every version that was read: a concurrent change anywhere makes the
-whole unit run again on fresh state, so no capacity is ever committed twice.
+The append then expects every version that was read: a concurrent change anywhere refuses the
+whole append, and the unit is decided again on fresh state, so no capacity is committed twice
+and no unconditional update is lost.
+
+How one command runs:
+
+1. An earlier request with the same idempotency key is answered as it was (before any lock).
+2. The locks of its hot streams (the ones it names: a claim names its offer and its slot's plan
+   or need) are taken, so commands on one stream in this process take turns instead of racing
+   (`registry.service.locks`); only another process's write can make the append lose.
+3. The work reads and decides; the append expects the versions read. The locks are let go when
+   the append returns, before the wait for the read model.
+4. Lost (`WrongExpectedVersion`): a stream held to the request's If-Match is 412 at once; else a
+   pause (`registry.service.retry`: exponential backoff, full jitter, bounded attempts), then
+   the locks of every stream the lost attempt wrote, and the work is decided again. The streams
+   as read are kept across attempts: the one the append lost on is read again, the others only
+   when one query for their versions says they moved too.
+5. A domain error on the fresh state (the capacity is gone, the slot is full) is the answer at
+   once: it is never retried. If a request with the same idempotency key landed meanwhile (two
+   copies of one request queued behind each other), that one's answer is given instead.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from events import StreamAppend, WrongExpectedVersion
-from registry.domain.errors import Conflict, NotFound, PreconditionFailed
+from events import AppendResult, StreamAppend, WrongExpectedVersion
+from events.sql import query
+from registry.domain.errors import Conflict, NotFound, PreconditionFailed, RegistryError
 from registry.domain.events import Event
 from registry.service.context import Command
-from registry.service.execute import Aggregate, Registry, Written
+from registry.service.entity import Aggregate, Written
+from registry.service.retry import WRITE_ATTEMPTS, WRITE_RETRIES
 from registry.streams import entity_id, stream_id
 
+if TYPE_CHECKING:
+    from registry.service.execute import Registry
+
 S = TypeVar("S")
-# Contention is expected (thirty liaisons claiming the last places of one offer): every lost
-# race means another request won, so a request loses at most as often as capacity is taken.
-ATTEMPTS = 40
+T = TypeVar("T")
+
+
+class _Read(NamedTuple):
+    aggregate: Aggregate[Any]
+    state: Any
+    version: int
 
 
 class UnitOfWork:
+    """What one attempt read and emitted, and the streams as read, kept across attempts."""
+
     def __init__(self, registry: Registry, context: Command) -> None:
         self.registry = registry
         self.context = context
+        # Each stream as read from the store: reused by a retry while its version still holds.
+        self._read: dict[str, _Read] = {}
+        # This attempt: each stream's state as read, then as the events emitted to it leave it.
         self._states: dict[str, Any] = {}
-        self._versions: dict[str, int] = {}
-        self._aggregates: dict[str, Aggregate[Any]] = {}
         self._emitted: dict[str, list[Event]] = {}
+        self._conditional: set[str] = set()
+        # Every stream folded from the store, in order, over all attempts.
+        self.reads: list[str] = []
 
     def reset(self) -> None:
         """Forget everything read and emitted (to start the unit over on fresh state)."""
+        self._read.clear()
+        self.begin_attempt()
+
+    def begin_attempt(self) -> None:
+        """Start an attempt: what was read is kept, what was decided is not."""
         self._states.clear()
-        self._versions.clear()
-        self._aggregates.clear()
         self._emitted.clear()
+        self._conditional.clear()
 
     def version_of(self, aggregate: Aggregate[Any], key: uuid.UUID) -> int:
         """The version the entity was read at (it must have been loaded)."""
-        return self._versions[stream_id(aggregate.kind, key)]
+        return self._read[stream_id(aggregate.kind, key)].version
 
     async def load(self, aggregate: Aggregate[S], key: uuid.UUID) -> S | None:
         stream = stream_id(aggregate.kind, key)
-        if stream not in self._versions:
-            self._states[stream], self._versions[stream] = await self.registry.load(aggregate, key)
-            self._aggregates[stream] = aggregate
-        state: S | None = self._states[stream]
-        return state
+        if stream not in self._states:
+            read = self._read.get(stream)
+            if read is None:
+                read = self._read[stream] = _Read(aggregate, *await self.registry.load(aggregate, key))
+                self.reads.append(stream)
+            self._states[stream] = read.state
+        return self.state_of(aggregate, key)
 
     async def require(self, aggregate: Aggregate[S], key: uuid.UUID, conditional: bool = False) -> S:
         """The entity, or NotFound; `conditional` holds it to the request's If-Match."""
         state = await self.load(aggregate, key)
         if state is None:
             raise NotFound(aggregate.kind, key)
-        version = self._versions[stream_id(aggregate.kind, key)]
-        if conditional and self.context.if_match is not None and self.context.if_match != version:
-            raise PreconditionFailed(self.context.if_match, version)
+        if conditional:
+            self.hold_to_if_match(aggregate, key)
         return state
+
+    def hold_to_if_match(self, aggregate: Aggregate[Any], key: uuid.UUID) -> None:
+        """412 unless the entity (loaded) is at the request's If-Match, now and when appended."""
+        stream = stream_id(aggregate.kind, key)
+        self._conditional.add(stream)
+        version = self._read[stream].version
+        if self.context.if_match is not None and self.context.if_match != version:
+            raise PreconditionFailed(self.context.if_match, version)
 
     def emit(self, aggregate: Aggregate[Any], key: uuid.UUID, events: list[Event]) -> None:
         if not events:
             return
         stream = stream_id(aggregate.kind, key)
-        if stream not in self._versions:
+        if stream not in self._states:
             raise RuntimeError(f"{stream} was not loaded before events were emitted for it")
         state = self._states[stream]
         for event in events:
@@ -78,44 +125,138 @@ class UnitOfWork:
         self._states[stream] = state
         self._emitted.setdefault(stream, []).extend(events)
 
+    def state_of(self, aggregate: Aggregate[S], key: uuid.UUID) -> S | None:
+        """The entity as this attempt left it (it must have been loaded)."""
+        state: S | None = self._states[stream_id(aggregate.kind, key)]
+        return state
+
     def appends(self) -> list[StreamAppend]:
         """What to append, streams in the order first emitted to (the primary entity's first)."""
         return [
             StreamAppend(
-                stream, [self.registry.new_event(e, self.context) for e in events], self._versions[stream]
+                stream, [self.registry.new_event(e, self.context) for e in events], self._read[stream].version
             )
             for stream, events in self._emitted.items()
         ]
+
+    def written(self) -> list[str]:
+        """The streams this attempt emitted to."""
+        return list(self._emitted)
+
+    def lost_on(self, lost: WrongExpectedVersion) -> None:
+        """The append lost on `lost.stream_id`: 412 if the request held it to If-Match, else forget it."""
+        if self.context.if_match is not None and lost.stream_id in self._conditional:
+            raise PreconditionFailed(self.context.if_match, lost.actual) from None
+        self._read.pop(lost.stream_id, None)
+
+    async def forget_moved(self) -> None:
+        """Forget the streams that moved since they were read (one query for all their versions)."""
+        if not self._read:
+            return
+        # The store answers one stream's version; its query answers any number in one round trip.
+        rows = await self.registry.store.pool.fetch(query("events/stream-versions"), list(self._read))
+        for row in rows:
+            if row["version"] != self._read[row["stream_id"]].version:
+                del self._read[row["stream_id"]]
+
+
+class Landed(NamedTuple):
+    """A unit of work whose appends landed (`results` empty when it decided nothing)."""
+
+    primary: uuid.UUID
+    unit: UnitOfWork
+    results: list[AppendResult]
 
 
 Work = Callable[[UnitOfWork], Awaitable[uuid.UUID]]
 
 
-async def run(registry: Registry, context: Command, work: Work, attempts: int = ATTEMPTS) -> Written[None]:
-    """Run `work` until its appends land on the versions it read; it returns its primary entity's id."""
-    replay = await _replay(registry, context)
-    if replay is not None:
-        return replay
-    for attempt in range(attempts):
-        unit = UnitOfWork(registry, context)
+async def write(
+    registry: Registry,
+    context: Command,
+    work: Work,
+    hot_streams: Iterable[str],
+    replay: Callable[[], Awaitable[T | None]],
+    answer: Callable[[Landed], T],
+) -> T:
+    """Run `work` until its appends land on the versions it read (see the module's docstring).
+
+    `work` returns its primary entity's id; `replay` answers a request whose idempotency key has
+    landed before (None if it has not); `answer` turns what landed into the caller's result.
+    """
+    earlier = await replay()
+    if earlier is not None:
+        return earlier
+    policy = registry.retry
+    unit = UnitOfWork(registry, context)
+    locked = set(hot_streams)
+    for attempt in range(policy.attempts):
+        if attempt:
+            await asyncio.sleep(policy.pause(attempt))
+        try:
+            outcome = await _attempt(unit, work, locked, retry=attempt > 0)
+            if isinstance(outcome, WrongExpectedVersion):
+                WRITE_RETRIES.labels(outcome.stream_id.partition("-")[0]).inc()
+                unit.lost_on(outcome)
+                locked.update(unit.written())
+                continue
+        except RegistryError:
+            # Out of the locks: a replay may wait for the read model.
+            if (earlier := await _landed_meanwhile(context, replay)) is not None:
+                return earlier
+            raise
+        primary, results = outcome
+        if not results:
+            earlier = await _landed_meanwhile(context, replay)
+            return earlier if earlier is not None else answer(Landed(primary, unit, []))
+        await registry.runner.await_position(max(r.position for r in results))
+        return answer(Landed(primary, unit, results))
+    raise Conflict(
+        f"the entities kept changing while this was decided ({policy.attempts} attempts); try again"
+    )
+
+
+async def _attempt(
+    unit: UnitOfWork, work: Work, locked: set[str], retry: bool
+) -> tuple[uuid.UUID, list[AppendResult]] | WrongExpectedVersion:
+    """Decide and append once, holding `locked` until the append returns (no results: nothing decided)."""
+    registry, context = unit.registry, unit.context
+    async with registry.locks.hold(locked):
+        if retry:
+            await unit.forget_moved()
+        unit.begin_attempt()
+        WRITE_ATTEMPTS.inc()
         primary = await work(unit)
         appends = unit.appends()
         if not appends:
-            return Written(primary, None, 0, None)
+            return primary, []
         try:
-            results = await registry.store.append_many(appends, context.scoped_key, context.fingerprint)
-        except WrongExpectedVersion:
-            # Spread the retries of requests that raced for the same entity.
-            await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311 — jitter, not secrecy
-            continue
-        await registry.runner.await_position(max(r.position for r in results))
-        return Written(primary, None, results[0].version, max(r.position for r in results))
-    raise Conflict("the entities kept changing while this was decided; try again")
+            return primary, await registry.store.append_many(appends, context.scoped_key, context.fingerprint)
+        except WrongExpectedVersion as lost:
+            return lost
 
 
-async def _replay(registry: Registry, context: Command) -> Written[None] | None:
-    earlier = await registry.earlier_append(context)
-    if earlier is None:
-        return None
-    stream, result = earlier[0]
-    return Written(entity_id(stream), None, result.version, max(r.position for _, r in earlier))
+async def _landed_meanwhile(context: Command, replay: Callable[[], Awaitable[T | None]]) -> T | None:
+    """A copy of this request (same key) that landed while this one queued: answer as it was."""
+    return await replay() if context.scoped_key is not None else None
+
+
+async def run(
+    registry: Registry, context: Command, work: Work, hot_streams: Iterable[str] = ()
+) -> Written[None]:
+    """Run `work` as one unit of work; `hot_streams` (that others write too) are locked from the start."""
+
+    async def replay() -> Written[None] | None:
+        earlier = await registry.earlier_append(context)
+        if earlier is None:
+            return None
+        stream, result = earlier[0]
+        return Written(entity_id(stream), None, result.version, max(r.position for _, r in earlier))
+
+    def answer(landed: Landed) -> Written[None]:
+        if not landed.results:
+            return Written(landed.primary, None, 0, None)
+        results = landed.results
+        return Written(landed.primary, None, results[0].version, max(r.position for r in results))
+
+    return await write(registry, context, work, hot_streams, replay, answer)

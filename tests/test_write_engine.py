@@ -1,0 +1,353 @@
+"""The write engine: claims on one stream take turns in a process, a retry reads again only what
+moved, If-Match losses are 412 at once, retries are bounded, the lock table forgets its streams.
+
+Two `Registry` objects on one database stand for two processes: each has its own lock table, so
+only they can make each other's appends lose, as two servers would. (The HTTP test client runs
+one request at a time, so concurrency is driven through the service layer here.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import pytest
+
+from registry.app import open_registry
+from registry.domain.errors import Conflict, PreconditionFailed
+from registry.domain.need import RaiseNeed
+from registry.domain.offer import ReviseOffer, SubmitOffer
+from registry.domain.plan import AddSlot, DraftPlan, PublishPlan
+from registry.domain.unit import RegisterUnit
+from registry.domain.values import LOCAL_ZONE, Capacity, OneOffWindow, Role
+from registry.service import commands, commitments
+from registry.service.aggregates import NEEDS, OFFERS, PLANS
+from registry.service.commitments import MakeCommitment
+from registry.service.context import Actor, Command
+from registry.service.execute import Registry
+from registry.service.locks import StreamLocks
+from registry.service.retry import WRITE_ATTEMPTS, WRITE_RETRIES, RetryPolicy
+from registry.service.work import UnitOfWork, run
+from registry.settings import Settings
+from registry.streams import stream_id
+from tests.api_fixtures import CLI
+
+DAY = (datetime(2026, 10, 17, 8, tzinfo=LOCAL_ZONE), datetime(2026, 10, 17, 18, tzinfo=LOCAL_ZONE))
+MORNING = (datetime(2026, 10, 17, 9, tzinfo=LOCAL_ZONE), datetime(2026, 10, 17, 12, tzinfo=LOCAL_ZONE))
+
+
+def total(counter: Any) -> float:
+    """A process-wide counter's total over its labels: tests read what one scenario added."""
+    return sum(s.value for m in counter.collect() for s in m.samples if s.name.endswith("_total"))
+
+
+def attempts() -> float:
+    return total(WRITE_ATTEMPTS)
+
+
+def lost_appends() -> float:
+    return total(WRITE_RETRIES)
+
+
+class Cast(msgspec.Struct):
+    here: Registry
+    there: Registry  # another process's write side on the same database
+    first: uuid.UUID  # two offers of the unit "own", capacity 5
+    second: uuid.UUID
+    own: uuid.UUID  # the offering unit, and its liaison
+    liaison: Command
+    other: uuid.UUID  # a unit with needs
+
+
+@pytest.fixture
+async def cast(database_dsn: str) -> AsyncIterator[Cast]:
+    here = await open_registry(Settings(database_url=database_dsn))
+    there = await open_registry(Settings(database_url=database_dsn))
+    try:
+        own, other = uuid.uuid4(), uuid.uuid4()
+        for unit_id, name in ((own, "和平眼科医院"), (other, "城管欧阳中队")):
+            register = RegisterUnit(unit_id=unit_id, name=name, kind="public_institution", area="虹口区")
+            await commands.register_unit(here, CLI, register)
+        liaison = Command(actor=Actor(subject="liaison:test", role=Role.LIAISON, unit_id=own))
+        first, second = await offer(here, own), await offer(here, own)
+        yield Cast(here, there, first, second, own, liaison, other)
+    finally:
+        await there.close()
+        await here.close()
+
+
+async def offer(registry: Registry, unit_id: uuid.UUID, capacity: int = 5) -> uuid.UUID:
+    submit = SubmitOffer(
+        offer_id=uuid.uuid4(), unit_id=unit_id, category="repair.umbrella", title="修伞",
+        capacity=Capacity(quantity=capacity, measure="people"),
+        availability=[OneOffWindow(starts_at=DAY[0], ends_at=DAY[1])],
+    )  # fmt: skip
+    return (await commands.submit_offer(registry, CLI, submit)).entity_id
+
+
+async def published_slot(registry: Registry, quantity: int) -> dict[str, uuid.UUID]:
+    """A published plan with one slot of `quantity`: what a claim names."""
+    plan_id, slot_id = uuid.uuid4(), uuid.uuid4()
+    draft = DraftPlan(
+        plan_id=plan_id, title="秋收", venue="党群服务中心", area="虹口区", starts_at=DAY[0], ends_at=DAY[1]
+    )
+    await commands.change_plan(registry, CLI, draft, creates=True)
+    slot = AddSlot(
+        plan_id=plan_id, slot_id=slot_id, category="repair", quantity=quantity, starts_at=MORNING[0],
+        ends_at=MORNING[1],
+    )  # fmt: skip
+    await commands.change_plan(registry, CLI, slot)
+    await commands.change_plan(registry, CLI, PublishPlan(plan_id=plan_id))
+    return {"plan_id": plan_id, "slot_id": slot_id}
+
+
+async def open_need(registry: Registry, unit_id: uuid.UUID, quantity: int) -> dict[str, uuid.UUID]:
+    need_id = uuid.uuid4()
+    raise_need = RaiseNeed(
+        need_id=need_id, unit_id=unit_id, category="repair", title="修伞志愿者", quantity=quantity,
+        starts_at=MORNING[0], ends_at=MORNING[1],
+    )  # fmt: skip
+    await commands.raise_need(registry, CLI, raise_need)
+    return {"need_id": need_id}
+
+
+async def claim(registry: Registry, cast: Cast, offer_id: uuid.UUID, target: dict[str, uuid.UUID]) -> str:
+    """A liaison claims one of `target` with the offer: "201", or "409" when it cannot be had."""
+    cmd = MakeCommitment(commitment_id=uuid.uuid4(), offer_id=offer_id, quantity=1, **target)
+    try:
+        await commitments.make_commitment(registry, cast.liaison, cmd)
+    except Conflict:
+        return "409"
+    return "201"
+
+
+async def committed(registry: Registry, target: dict[str, uuid.UUID]) -> int:
+    if "need_id" in target:
+        needed, _ = await registry.load(NEEDS, target["need_id"])
+        return int(needed.committed)
+    planned, _ = await registry.load(PLANS, target["plan_id"])
+    return int(planned.slots[0].committed)
+
+
+# -- hot streams: in one process no claim should lose an append -------------------------------
+
+
+@pytest.mark.parametrize("aim", ["slot", "need"])
+async def test_sixty_concurrent_claims_on_one_target_all_succeed_without_lost_appends(
+    cast: Cast, aim: str
+) -> None:
+    offers = [await offer(cast.here, cast.own) for _ in range(60)]
+    target = await (published_slot(cast.here, 60) if aim == "slot" else open_need(cast.here, cast.other, 60))
+    tried, lost = attempts(), lost_appends()
+    claims = await asyncio.gather(*(claim(cast.here, cast, o, target) for o in offers))
+    assert claims == ["201"] * 60
+    # Every claim appends to the target's stream; in one process they take turns instead of
+    # racing (optimistically, most lose at least once: dozens of lost appends in all).
+    assert (attempts() - tried, lost_appends() - lost) == (60, 0)
+    assert await committed(cast.here, target) == 60
+    assert len(cast.here.locks) == 0  # the lock table kept none of the streams
+
+
+async def test_thirty_claims_on_capacity_five_late_ones_are_409_after_one_attempt(
+    cast: Cast,
+) -> None:
+    target = await published_slot(cast.here, 30)
+    tried, lost = attempts(), lost_appends()
+    claims = await asyncio.gather(*(claim(cast.here, cast, cast.first, target) for _ in range(30)))
+    assert sorted(claims) == ["201"] * 5 + ["409"] * 25
+    # Every claim was decided once, on fresh state: the 25 late ones saw the capacity gone and
+    # were told so at once; none lost a race and tried again.
+    assert (attempts() - tried, lost_appends() - lost) == (30, 0)
+    offered, _ = await cast.here.load(OFFERS, cast.first)
+    assert offered.remaining == 0
+
+
+async def test_claims_on_one_slot_from_two_processes_race_retry_and_all_land(cast: Cast) -> None:
+    offers = [await offer(cast.here, cast.own) for _ in range(40)]
+    target = await published_slot(cast.here, 40)
+    claims = await asyncio.gather(
+        *(claim(cast.here if i % 2 else cast.there, cast, o, target) for i, o in enumerate(offers))
+    )
+    assert claims == ["201"] * 40
+    assert await committed(cast.here, target) == 40
+
+
+# -- retries, with the second registry as the other process -----------------------------------
+
+
+def revise_both(cast: Cast, changed_elsewhere: list[uuid.UUID], rounds: int = 1) -> Any:
+    """A unit of work tagging both offers; in its first `rounds` attempts the other process
+    revises `changed_elsewhere` after they were read, so the append loses."""
+    seen: list[UnitOfWork] = []
+
+    async def work(unit: UnitOfWork) -> uuid.UUID:
+        seen.append(unit)
+        states = {key: await unit.require(OFFERS, key) for key in (cast.first, cast.second)}
+        if len(seen) <= rounds:
+            for key in changed_elsewhere:
+                await cast.there.execute(
+                    OFFERS, key, ReviseOffer(offer_id=key, title=f"别处{len(seen)}"), CLI
+                )
+        for key, state in states.items():
+            unit.emit(OFFERS, key, OFFERS.decide(state, ReviseOffer(offer_id=key, tags=["义诊"])))
+        return cast.first
+
+    return work, seen
+
+
+async def test_a_retry_reads_again_only_the_stream_that_moved(cast: Cast) -> None:
+    work, seen = revise_both(cast, [cast.first])
+    lost = lost_appends()
+    await run(cast.here, CLI, work)
+    assert len(seen) == 2 and lost_appends() - lost == 1
+    first, second = stream_id("offer", cast.first), stream_id("offer", cast.second)
+    assert seen[0].reads == [first, second, first]
+    # Decided again on the fresh state: the other process's title and this tag both stay.
+    state, version = await cast.here.load(OFFERS, cast.first)
+    assert (state.title, state.tags, version) == ("别处1", ["义诊"], 3)
+
+
+async def test_a_retry_reads_again_every_stream_that_moved(cast: Cast) -> None:
+    work, seen = revise_both(cast, [cast.second, cast.first])
+    await run(cast.here, CLI, work)
+    first, second = stream_id("offer", cast.first), stream_id("offer", cast.second)
+    assert seen[0].reads == [first, second, first, second]
+    for key in (cast.first, cast.second):
+        state, _ = await cast.here.load(OFFERS, key)
+        assert (state.title, state.tags) == ("别处1", ["义诊"])
+
+
+async def test_an_if_match_stream_lost_to_another_process_is_412_without_a_retry(cast: Cast) -> None:
+    conditional = msgspec.structs.replace(CLI, if_match=1)
+    decided = 0
+
+    async def work(unit: UnitOfWork) -> uuid.UUID:
+        nonlocal decided
+        decided += 1
+        state = await unit.require(OFFERS, cast.first, conditional=True)
+        if decided == 1:
+            await cast.there.execute(OFFERS, cast.first, ReviseOffer(offer_id=cast.first, title="别处"), CLI)
+        unit.emit(OFFERS, cast.first, OFFERS.decide(state, ReviseOffer(offer_id=cast.first, tags=["义诊"])))
+        return cast.first
+
+    with pytest.raises(PreconditionFailed) as refused:
+        await run(cast.here, conditional, work)
+    assert (refused.value.expected, refused.value.actual, decided) == (1, 2, 1)
+
+
+async def test_a_write_that_keeps_losing_is_409_after_the_policys_attempts(cast: Cast) -> None:
+    cast.here.retry = RetryPolicy(attempts=3, base=0.001, cap=0.001)
+    work, seen = revise_both(cast, [cast.first], rounds=99)
+    with pytest.raises(Conflict, match=r"kept changing .*3 attempts"):
+        await run(cast.here, CLI, work)
+    assert len(seen) == 3
+
+
+async def test_unconditional_revisions_from_two_processes_are_all_applied(cast: Cast) -> None:
+    async def revise(registry: Registry, i: int) -> int:
+        written = await commands.change_offer(
+            registry, CLI, ReviseOffer(offer_id=cast.first, tags=[f"标签{i}"])
+        )
+        return written.version
+
+    versions = await asyncio.gather(*(revise(cast.here if i % 2 else cast.there, i) for i in range(20)))
+    # No update lost: each landed on the one before it, one version each.
+    assert sorted(versions) == list(range(2, 22))
+    assert len(cast.here.locks) == len(cast.there.locks) == 0
+
+
+# -- the retry policy and the lock table ------------------------------------------------------
+
+
+def test_the_pause_before_a_retry_is_full_jitter_under_a_doubling_capped_bound() -> None:
+    policy = RetryPolicy(attempts=10, base=0.004, cap=0.05)
+    for retry, bound in [(1, 0.004), (2, 0.008), (4, 0.032), (5, 0.05), (9, 0.05)]:
+        pauses = [policy.pause(retry) for _ in range(2000)]
+        assert all(0 <= p <= bound for p in pauses)
+        # Full jitter: anywhere from nothing to the bound, not clustered near it.
+        assert min(pauses) < bound * 0.1 and max(pauses) > bound * 0.9
+
+
+async def test_holders_of_one_stream_take_turns_and_of_others_run_side_by_side() -> None:
+    locks = StreamLocks()
+    inside: dict[str, int] = {"a": 0, "b": 0}
+    most: dict[str, int] = {"a": 0, "b": 0}
+    both_at_once = False
+
+    async def hold(stream: str) -> None:
+        nonlocal both_at_once
+        async with locks.hold([stream]):
+            inside[stream] += 1
+            most[stream] = max(most[stream], inside[stream])
+            for _ in range(3):
+                await asyncio.sleep(0)
+                both_at_once = both_at_once or (inside["a"] > 0 and inside["b"] > 0)
+            inside[stream] -= 1
+
+    await asyncio.gather(*(hold("a" if i % 2 else "b") for i in range(20)))
+    assert most == {"a": 1, "b": 1} and both_at_once
+    assert len(locks) == 0
+
+
+async def test_holders_of_overlapping_streams_named_in_any_order_do_not_deadlock() -> None:
+    locks = StreamLocks()
+    done = 0
+
+    async def hold(streams: list[str]) -> None:
+        nonlocal done
+        async with locks.hold(streams):
+            await asyncio.sleep(0)
+            done += 1
+
+    orders = [["a", "b"], ["b", "a"], ["b", "c", "a"], ["c", "a"]] * 10
+    await asyncio.wait_for(asyncio.gather(*(hold(o) for o in orders)), timeout=30)
+    assert done == 40 and len(locks) == 0
+
+
+async def test_a_waiter_that_is_cancelled_leaves_no_entry_behind() -> None:
+    locks = StreamLocks()
+    release = asyncio.Event()
+
+    async def holder() -> None:
+        async with locks.hold(["a"]):
+            await release.wait()
+
+    holding = asyncio.create_task(holder())
+    await asyncio.sleep(0)
+    waiting = asyncio.create_task(holder())
+    await asyncio.sleep(0)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    release.set()
+    await holding
+    assert len(locks) == 0
+
+
+async def test_concurrent_copies_of_one_keyed_request_all_get_the_first_ones_answer(cast: Cast) -> None:
+    keyed = msgspec.structs.replace(cast.liaison, idempotency_key="offer-burst", fingerprint=b"one request")
+    submit = SubmitOffer(
+        offer_id=keyed.new_id(), unit_id=cast.own, category="repair.umbrella", title="修伞",
+        capacity=Capacity(quantity=5, measure="people"),
+    )  # fmt: skip
+    # The copies queue on the offer's stream: each after the first finds the offer made and is
+    # answered with the first one's result rather than "already exists".
+    answers = await asyncio.gather(*(commands.submit_offer(cast.here, keyed, submit) for _ in range(8)))
+    assert {(a.entity_id, a.version, a.position) for a in answers} == {
+        (submit.offer_id, 1, answers[0].position)
+    }
+    _, version = await cast.here.load(OFFERS, submit.offer_id)
+    assert version == 1
+
+
+async def test_concurrent_copies_of_one_keyed_revision_all_get_the_first_ones_position(cast: Cast) -> None:
+    keyed = msgspec.structs.replace(cast.liaison, idempotency_key="retitle", fingerprint=b"one request")
+    revise = ReviseOffer(offer_id=cast.first, title="修伞与磨刀")
+    # After the first, the revision changes nothing: the copies are still its replays, position and all.
+    answers = await asyncio.gather(*(commands.change_offer(cast.here, keyed, revise) for _ in range(4)))
+    assert {(a.version, a.position) for a in answers} == {(2, answers[0].position)}
+    assert answers[0].position is not None
