@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -32,11 +33,26 @@ class Api:
         # The app runs on the test client's own event loop; the test's loop needs its own pool.
         self.registry = registry
         self.tokens: dict[str, str] = {}
+        self.sessions: dict[str, str] = {}
         self.units: dict[str, uuid.UUID] = {}
 
     async def token(self, role: Role, unit_id: uuid.UUID | None = None) -> str:
         _, secret = await commands.issue_token(self.registry, CLI, role, unit_id, "test")
         return secret
+
+    async def page_session(self, who: str) -> str:
+        """A page session of `who`'s token, opened through the sign-in form (once per caller)."""
+        if who not in self.sessions:
+            form = await self.client.get("/pages/sign-in")
+            found = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
+            assert found is not None, form.text
+            data = {"token": self.tokens[who], "_csrf_token": found.group(1)}
+            opened = await self.client.post("/pages/sign-in", data=data, follow_redirects=False)
+            assert opened.status_code == 303, opened.text
+            self.sessions[who] = opened.cookies["registry_session"]
+            # Each request names its caller's session itself: the jar keeps none.
+            self.client.cookies.delete("registry_session", path="/pages")
+        return self.sessions[who]
 
     def auth(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"} if who in self.tokens else {}

@@ -271,7 +271,7 @@ async def test_a_read_model_built_before_the_role_existed_is_handed_to_it(
 
     conn = await asyncpg.connect(empty_database_dsn)
     try:
-        assert [m.name for m in await migrate(conn)] == ["application_role"]
+        assert next(m.name for m in await migrate(conn)) == "application_role"  # and any after it
         owners = await conn.fetch(
             "SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class"
             " WHERE relnamespace = $1::regnamespace AND relkind = 'r'",
@@ -439,11 +439,11 @@ async def test_repeated_bad_tokens_from_one_address_get_429_until_the_window_pas
 async def test_repeated_bad_tokens_on_the_sign_in_form_get_429(throttled: Throttled) -> None:
     client, clock, good = throttled.client, throttled.clock, throttled.token
     here = {"X-Test-Client": "198.51.100.7"}
-    form = await client.get("/pages/sign-in", headers=here)
-    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
-    assert csrf is not None
 
     async def sign_in(token: str, headers: dict[str, str]) -> Any:
+        form = await client.get("/pages/sign-in", headers=headers)
+        csrf = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
+        assert csrf is not None
         return await client.post(
             "/pages/sign-in", data={"token": token, "_csrf_token": csrf.group(1)}, headers=headers
         )
@@ -455,11 +455,12 @@ async def test_repeated_bad_tokens_on_the_sign_in_form_get_429(throttled: Thrott
     assert refused.headers["retry-after"] == "60"
     assert "登录失败次数过多" in refused.text and "60" in refused.text
     assert "registry_session" not in refused.headers.get("set-cookie", "")
-    # The session cookie of a page request counts with the same address.
-    page = await client.get("/pages/plans", headers={**here, "Cookie": f"registry_session={good}"})
-    assert page.status_code == 429 and page.headers["retry-after"] == "60"
-
-    assert (await sign_in(good, {"X-Test-Client": "198.51.100.8"})).status_code == 303
+    # A session opened elsewhere is a valid credential: the guesses made here do not refuse it.
+    elsewhere = await sign_in(good, {"X-Test-Client": "198.51.100.8"})
+    assert elsewhere.status_code == 303
+    session = elsewhere.cookies["registry_session"]
+    page = await client.get("/pages/plans", headers={**here, "Cookie": f"registry_session={session}"})
+    assert page.status_code == 200
     clock.now += 60
     assert (await sign_in(good, here)).status_code == 303
 
@@ -503,10 +504,14 @@ def assert_secured(response: Any) -> None:
 async def test_every_page_answer_sends_the_security_headers_errors_included(throttled: Throttled) -> None:
     client, good = throttled.client, throttled.token
     here = {"X-Test-Client": "192.0.2.77"}
-    signed_in = {**here, "Cookie": f"registry_session={good}"}
     form = await client.get("/pages/sign-in", headers=here)
     csrf = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
     assert csrf is not None
+    opened = await client.post(
+        "/pages/sign-in", data={"token": good, "_csrf_token": csrf.group(1)}, headers=here
+    )
+    signed_in = {**here, "Cookie": f"registry_session={opened.cookies['registry_session']}"}
+    client.cookies.clear()  # each request below names its session itself, or none
     answers = {
         "the sign-in page": form,
         "a page": await client.get("/pages/plans", headers=signed_in),
@@ -521,7 +526,6 @@ async def test_every_page_answer_sends_the_security_headers_errors_included(thro
     assert csrf is not None
     for _ in range(LIMIT):
         await client.post("/pages/sign-in", data={"token": "bad", "_csrf_token": csrf.group(1)}, headers=here)
-    answers["a 429 page"] = await client.get("/pages/plans", headers=signed_in)
     answers["the sign-in form's 429"] = await client.post(
         "/pages/sign-in", data={"token": good, "_csrf_token": csrf.group(1)}, headers=here
     )
@@ -529,7 +533,7 @@ async def test_every_page_answer_sends_the_security_headers_errors_included(thro
     statuses = {name: response.status_code for name, response in answers.items()}
     assert statuses == {
         "the sign-in page": 200, "a page": 200, "a redirect to sign in": 303, "a 404 page": 404,
-        "a CSRF refusal": 403, "a 429 page": 429, "the sign-in form's 429": 429,
+        "a CSRF refusal": 403, "the sign-in form's 429": 429,
     }  # fmt: skip
     for response in answers.values():
         assert_secured(response)

@@ -632,7 +632,7 @@ async def test_page_forms_matrix(shared: Api, form: str, caller: str, expected: 
     response = await api.client.post(
         call.path,
         data={**call.data, "_csrf_token": csrf},
-        headers={"Cookie": f"csrftoken={cookie}; registry_session={api.tokens[caller]}"},
+        headers={"Cookie": f"csrftoken={cookie}; registry_session={await api.page_session(caller)}"},
         follow_redirects=False,
     )
 

@@ -96,12 +96,13 @@ def exercise(base: str, coordinator: str) -> list[str]:
         assert bad.status_code == 401
         signed_in = client.post("/pages/sign-in", data={"token": coordinator, "_csrf_token": csrf.group(1)})
         assert signed_in.status_code == 303, signed_in.text
-        assert client.cookies.get("registry_session") == coordinator
+        session = client.cookies.get("registry_session")
+        assert session and session != coordinator  # an opaque session id, never the token itself
         assert client.get("/pages/plans").status_code == 200
         assert client.get(f"/pages/plans/{uuid.uuid4()}").status_code == 404
         client.cookies.set("registry_session", unknown, path="/pages")
         assert client.get("/pages/plans").status_code == 303
-    return [coordinator, unknown, revoked]
+    return [coordinator, unknown, revoked, session]
 
 
 def test_no_token_reaches_the_logs(database_dsn: str, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -17,6 +18,7 @@ from litestar.openapi import OpenAPIConfig
 from events import EventStore, ProjectionError
 from events.runner import ProjectionRunner
 from events.store import create_pool
+from registry import secret as registry_secret
 from registry.api import ops
 from registry.api.auth import PUBLIC_PATHS, BearerTokenAuth, auth_throttle
 from registry.api.metrics import request_metrics
@@ -33,6 +35,7 @@ from registry.api.routes.tokens import TokenController
 from registry.api.routes.units import UnitController
 from registry.matching import allocation
 from registry.pages import PAGE_PATHS, csrf_config, pages_router, static_router, template_config
+from registry.pages.sessions import PageSessions
 from registry.read.projection import read_model_projection, registry_codec
 from registry.read.replica import ReadSide
 from registry.service.execute import Registry
@@ -109,9 +112,19 @@ async def _list_pool(settings: Settings, url: str) -> asyncpg.Pool[Any]:
 
 
 def create_app(settings: Settings) -> Litestar:
+    csrf = csrf_config()
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         registry = await open_registry(settings)
+        secret = await registry_secret.resolve(settings.secret, settings.secret_file, registry.store.pool)
+        csrf.secret = secret
+        app.state.page_sessions = PageSessions(
+            registry.store.pool,
+            secret,
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            lifetime=timedelta(hours=settings.session_max_hours),
+        )
         app.state.registry = registry
         app.state.settings = settings
         app.state.store = registry.store
@@ -137,7 +150,7 @@ def create_app(settings: Settings) -> Litestar:
         state=State({"auth_throttle": auth_throttle(settings)}),
         request_max_body_size=MAX_BODY_BYTES,
         template_config=template_config(),
-        csrf_config=csrf_config(settings.database_url),
+        csrf_config=csrf,
         openapi_config=OpenAPIConfig(
             title="共建资源登记簿 — co-building resource registry", version="1.0.0", path="/schema",
         ),

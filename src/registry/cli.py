@@ -26,6 +26,7 @@ from events.projection import Difference, Projection
 from events.runner import ProjectionRunner
 from events.store import create_pool
 from events.transfer import ImportReport, TransferError, export_log, import_log
+from registry import database
 from registry.app import open_registry, session_settings
 from registry.database import resolve_dsn
 from registry.demo.board import Summary, print_summary, read_summary
@@ -102,6 +103,9 @@ def serve(host: str, port: int, workers: int, demo: bool, data_dir: Path | None)
         loaded = _as_coordinator(_demo_if_empty, data_dir)
         done = "loaded the Ouyang Road demo" if loaded else "not empty, the demo was not loaded"
         click.echo(f"registry: {done}", err=True)
+    if not os.environ.get("DATABASE_URL"):
+        # The embedded server's data directory keeps the registry's secret too (registry.secret).
+        os.environ.setdefault("REGISTRY_SECRET_FILE", str(database.data_dir(data_dir) / "secret"))
     # Workers are separate processes: they find the database through the environment.
     os.environ["DATABASE_URL"] = dsn
     click.echo(f"registry: serving on http://{host}:{port} (API docs at /schema)", err=True)

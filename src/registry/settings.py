@@ -39,6 +39,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     auth_failure_window_seconds: float = 60.0
     # Matching: the factors' weights and where the history factors saturate.
     matching: MatchConfig = MatchConfig()
+    # The secret that signs CSRF tokens and keys page-session hashes, or the file that keeps it;
+    # with neither, the database keeps one (registry.secret).
+    secret: str | None = None
+    secret_file: str | None = None
+    # A page session ends after this long unused, and this long after sign-in whatever happens.
+    session_idle_minutes: float = 120.0
+    session_max_hours: float = 12.0
+
+
+MINIMUM_SECRET_LENGTH = 32
 
 
 class SettingsError(ValueError):
@@ -63,7 +73,20 @@ def settings_from_env(database_url: str | None = None) -> Settings:
         auth_failure_limit=int(_number("REGISTRY_AUTH_FAILURE_LIMIT", 10)),
         auth_failure_window_seconds=_number("REGISTRY_AUTH_FAILURE_WINDOW_SECONDS", 60.0),
         matching=MatchConfig(weights=_weights()),
+        secret=_secret(),
+        secret_file=os.environ.get("REGISTRY_SECRET_FILE") or None,
+        session_idle_minutes=_number("REGISTRY_SESSION_IDLE_MINUTES", 120.0),
+        session_max_hours=_number("REGISTRY_SESSION_MAX_HOURS", 12.0),
     )
+
+
+def _secret() -> str | None:
+    raw = os.environ.get("REGISTRY_SECRET")
+    if not raw:
+        return None
+    if len(raw) < MINIMUM_SECRET_LENGTH:
+        raise SettingsError(f"REGISTRY_SECRET must have at least {MINIMUM_SECRET_LENGTH} characters")
+    return raw
 
 
 def _weights() -> Weights:

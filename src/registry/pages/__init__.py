@@ -1,12 +1,12 @@
 """The web pages: server-rendered, zh-CN by default, everything served from here (no CDN).
 
-Pages sign in with a token kept in a session cookie and check it as the API does; their forms
-carry a CSRF token; errors show in the page, in the reader's language.
+Pages sign in with a token, checked as the API checks it, into a server-side session; their
+forms carry a CSRF token; errors show in the page, in the reader's language.
 """
 
 from __future__ import annotations
 
-import hashlib
+import secrets
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -58,14 +58,13 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
 
 
-def csrf_config(database_url: str) -> CSRFConfig:
+def csrf_config() -> CSRFConfig:
     """Double-submit CSRF tokens for the page forms; the API (bearer tokens, no cookies) is left out.
 
-    The signing secret is derived from the database URL so every worker and restart agrees on it
-    without a setting of its own; the session cookie is SameSite=Strict besides.
+    Made before the secret is known: the app's start sets `secret` (registry.secret) before the
+    first request, since the secret may live in the database.
     """
-    secret = hashlib.sha256(b"registry-pages-csrf\n" + database_url.encode()).hexdigest()
     return CSRFConfig(
-        secret=secret, cookie_path="/", cookie_samesite="strict", cookie_httponly=True,
+        secret=secrets.token_urlsafe(48), cookie_path="/", cookie_samesite="strict", cookie_httponly=True,
         exclude=["^/api/", "^/health$", "^/ready$", "^/metrics$", "^/schema", "^/static/"],
     )  # fmt: skip

@@ -1,8 +1,10 @@
-"""Signing in to the pages: the token kept in an HttpOnly, SameSite=Strict cookie, resolved to an
-Actor on every request by the API's own bearer-token check; the language switch; the error pages."""
+"""Signing in to the pages: the token is checked once, by the API's own bearer-token check, and
+opens a server-side session (registry.pages.sessions) whose opaque id an HttpOnly, SameSite=Strict
+cookie carries; the language switch; the error pages."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -11,7 +13,7 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, ResponseHeader
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, TooManyRequestsException
-from litestar.middleware import AuthenticationResult
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_500_INTERNAL_SERVER_ERROR
@@ -29,6 +31,7 @@ from registry.domain.errors import (
 )
 from registry.pages.i18n import error_message, lang_of, translator
 from registry.pages.render import PAGES, page, safe_next
+from registry.pages.sessions import PageSessions
 from registry.service.context import Actor
 
 # Everything a page loads is ours (no CDN, no script); inline style attributes draw the coverage
@@ -50,16 +53,20 @@ SIGN_IN = f"{PAGES}/sign-in"
 _YEAR = 365 * 24 * 3600
 
 
-class SessionCookieAuth(BearerTokenAuth):
-    """The bearer check, fed the token the session cookie holds: one way to resolve an Actor."""
+class SessionCookieAuth(AbstractAuthenticationMiddleware):
+    """The actor of the page session the cookie names; sign in again once it has ended."""
 
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        token = connection.cookies.get(SESSION_COOKIE, "")
-        if not token:
+        session_id = connection.cookies.get(SESSION_COOKIE, "")
+        if not session_id:
             raise Unauthenticated("not signed in")
-        return await super().authenticate_request(_with_bearer(connection.scope, token))
+        sessions: PageSessions = connection.app.state.page_sessions
+        actor = await sessions.actor(session_id)
+        if actor is None:
+            raise Unauthenticated("the session has ended")
+        return AuthenticationResult(user=actor, auth=session_id)
 
 
 def _with_bearer(scope: Scope, token: str) -> ASGIConnection[Any, Any, Any, Any]:
@@ -69,12 +76,16 @@ def _with_bearer(scope: Scope, token: str) -> ASGIConnection[Any, Any, Any, Any]
     return ASGIConnection(scope={**scope, "headers": headers, "state": {}})  # type: ignore[arg-type]
 
 
-async def actor_for(connection: ASGIConnection[Any, Any, Any, Any], token: str) -> Actor:
-    """The Actor a token stands for, exactly as the API would see it; Unauthenticated if none."""
-    checker = SessionCookieAuth(app=connection.app)
-    result = await BearerTokenAuth.authenticate_request(checker, _with_bearer(connection.scope, token))
+async def actor_for(connection: ASGIConnection[Any, Any, Any, Any], token: str) -> tuple[Actor, uuid.UUID]:
+    """The Actor a token stands for, and the token's id, exactly as the API would see them.
+
+    Unauthenticated if there is none (counted, as the API counts it, against the address).
+    """
+    checker = BearerTokenAuth(app=connection.app)
+    result = await checker.authenticate_request(_with_bearer(connection.scope, token))
     actor: Actor = result.user
-    return actor
+    token_id: uuid.UUID = result.auth
+    return actor, token_id
 
 
 def _session_cookie(request: Request[Any, Any, Any], value: str, max_age: int | None) -> Cookie:
@@ -100,7 +111,7 @@ async def sign_in(request: Request[Any, Any, Any], data: SignInForm) -> Response
     if not token:
         return page(request, "sign_in.html", status_code=400, error=t("sign_in.empty"), next=target)
     try:
-        actor = await actor_for(request, token)
+        actor, token_id = await actor_for(request, token)
     except Unauthenticated:
         return page(request, "sign_in.html", status_code=401, error=t("sign_in.bad"), next=target)
     except TooManyRequestsException as error:
@@ -110,11 +121,15 @@ async def sign_in(request: Request[Any, Any, Any], data: SignInForm) -> Response
         return refused
     if actor.role.value == "liaison" and target == f"{PAGES}/plans":
         target = f"{PAGES}/inbox"
-    return Redirect(target, status_code=HTTP_303_SEE_OTHER, cookies=[_session_cookie(request, token, None)])
+    session_id = await request.app.state.page_sessions.open(token_id)
+    return Redirect(
+        target, status_code=HTTP_303_SEE_OTHER, cookies=[_session_cookie(request, session_id, None)]
+    )
 
 
 @post(f"{PAGES}/sign-out", include_in_schema=False, status_code=HTTP_303_SEE_OTHER)
 async def sign_out(request: Request[Actor, Any, Any]) -> Redirect:
+    await request.app.state.page_sessions.end(request.cookies.get(SESSION_COOKIE, ""))
     return Redirect(SIGN_IN, status_code=HTTP_303_SEE_OTHER, cookies=[_session_cookie(request, "", 0)])
 
 
