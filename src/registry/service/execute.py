@@ -24,6 +24,7 @@ from registry.service.context import Command
 from registry.service.entity import Aggregate, Written
 from registry.service.locks import StreamLocks
 from registry.service.retry import RETRY, RetryPolicy
+from registry.service.states import StateCache
 from registry.service.work import Landed, UnitOfWork, write
 from registry.streams import stream_id
 
@@ -46,6 +47,7 @@ class Registry:
         self.reads = reads
         # Commands on one stream in this process take turns; only other processes race them.
         self.locks = StreamLocks()
+        self.states = StateCache()
         self.retry: RetryPolicy = RETRY
 
     async def close(self) -> None:
@@ -56,12 +58,17 @@ class Registry:
         await self.store.close()
 
     async def load(self, aggregate: Aggregate[Any], entity_id: uuid.UUID) -> tuple[Any, int]:
-        """The entity's state (None if absent) and version, folded from its stream."""
-        state: Any = None
-        version = 0
-        async for recorded in self.store.read_stream(stream_id(aggregate.kind, entity_id)):
+        """The entity's state (None if absent) and version, folded from its stream.
+
+        Only the events after the version this process last folded are read (service.states).
+        """
+        stream = stream_id(aggregate.kind, entity_id)
+        key = (aggregate.evolve, stream)
+        version, state = self.states.get(key)
+        async for recorded in self.store.read_stream(stream, from_version=version + 1):
             state = aggregate.evolve(state, recorded.data)
             version = recorded.version
+        self.states.keep(key, version, state)
         return state, version
 
     async def execute(

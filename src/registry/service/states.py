@@ -1,0 +1,43 @@
+"""Entity states this process has folded, by stream and version: a load reads only what is newer.
+
+A stream only grows and a version never changes, so the state folded up to version v is right
+for ever; the next load folds just the events after v. Without it a busy plan or need (every
+claim and release appends to it) is read whole on every command, and commands on it, which take
+turns (service.locks), queue behind reads that grow with the stream. States are frozen Structs,
+shared without copying. Bounded: the streams used least recently are forgotten first. Keyed by
+the fold as well as the stream, since two aggregates may fold one stream differently.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Any
+
+CAPACITY = 10_000
+
+
+class StateCache:
+    def __init__(self, capacity: int = CAPACITY) -> None:
+        self._capacity = capacity
+        self._states: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
+
+    def get(self, stream: Hashable) -> tuple[int, Any]:
+        """(version, state) last folded for the stream; (0, None) if none is kept."""
+        found = self._states.get(stream)
+        if found is None:
+            return 0, None
+        self._states.move_to_end(stream)
+        return found
+
+    def keep(self, stream: Hashable, version: int, state: Any) -> None:
+        """Remember the state at `version`, unless a later one is kept already."""
+        if version == 0:
+            return
+        found = self._states.get(stream)
+        if found is not None and found[0] >= version:
+            return
+        self._states[stream] = (version, state)
+        self._states.move_to_end(stream)
+        while len(self._states) > self._capacity:
+            self._states.popitem(last=False)

@@ -1,0 +1,63 @@
+"""A process folds each stream once: later loads read only what was appended since.
+
+The states a Registry keeps by stream and version must never answer for a stream that moved:
+written through another Registry (another process), the next load still sees every change, as a
+fresh fold from the first event does.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from registry.app import open_registry
+from registry.domain import unit
+from registry.domain.values import UnitKind
+from registry.service import commands
+from registry.service.aggregates import UNITS
+from registry.service.states import StateCache
+from registry.settings import Settings
+from tests.api_fixtures import CLI
+
+
+async def test_a_load_after_another_process_wrote_sees_every_change(database_dsn: str) -> None:
+    settings = Settings(database_url=database_dsn, pool_min_size=1, pool_max_size=2)
+    here, there = await open_registry(settings), await open_registry(settings)
+    try:
+        unit_id = uuid.uuid4()
+        register = unit.RegisterUnit(
+            unit_id=unit_id, name="和平眼科医院", kind=UnitKind.PUBLIC_INSTITUTION, area="虹口区"
+        )
+        await commands.register_unit(here, CLI, register)
+        state, version = await here.load(UNITS, unit_id)
+        assert (state.name, version) == ("和平眼科医院", 1)
+        for n in range(3):
+            change = unit.UpdateUnitProfile(unit_id=unit_id, description=f"第{n}次修订")
+            await commands.update_unit(there, CLI, change)
+        cached, cached_version = await here.load(UNITS, unit_id)
+        fresh, fresh_version = await open_and_load(settings, unit_id)
+        assert (cached, cached_version) == (fresh, fresh_version)
+        assert (cached.description, cached_version) == ("第2次修订", 4)
+    finally:
+        await here.close()
+        await there.close()
+
+
+async def open_and_load(settings: Settings, unit_id: uuid.UUID) -> tuple[object, int]:
+    registry = await open_registry(settings)
+    try:
+        return await registry.load(UNITS, unit_id)
+    finally:
+        await registry.close()
+
+
+def test_the_cache_keeps_the_latest_version_and_forgets_the_least_recently_used() -> None:
+    cache = StateCache(capacity=2)
+    cache.keep("a", 3, "a3")
+    cache.keep("a", 2, "a2")  # an older fold (a slower request) never replaces a newer one
+    assert cache.get("a") == (3, "a3")
+    cache.keep("b", 1, "b1")
+    cache.get("a")
+    cache.keep("c", 1, "c1")  # b was used least recently
+    assert cache.get("b") == (0, None) and cache.get("a") == (3, "a3") and cache.get("c") == (1, "c1")
+    cache.keep("d", 0, None)  # nothing folded: nothing kept
+    assert cache.get("d") == (0, None)
