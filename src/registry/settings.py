@@ -10,6 +10,7 @@ import msgspec
 
 from registry.matching.board import MatchConfig
 from registry.matching.scoring import Weights
+from registry.service.context import Clock, wall_clock
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -39,6 +40,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     auth_failure_window_seconds: float = 60.0
     # Matching: the factors' weights and where the history factors saturate.
     matching: MatchConfig = MatchConfig()
+    # What "now" is for the rules that depend on it; tests pass a clock they move.
+    clock: Clock = wall_clock
 
 
 class SettingsError(ValueError):
