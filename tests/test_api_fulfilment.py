@@ -90,6 +90,9 @@ async def fulfilled(t: Timed, setup: Setup, people: int = 40, hours: float = 5, 
     return path
 
 
+JSON = {"Content-Type": "application/json"}
+
+
 def field_errors(response: Any) -> dict[str, str]:
     assert response.status_code == 400, response.text
     return {e["field"]: e["message"] for e in response.json()["errors"]}
@@ -270,6 +273,15 @@ async def test_the_unit_requests_a_correction_that_the_coordinator_sees_and_a_co
 
     assert (await api.post(f"{path}/request-correction", ask, who="liaison_other")).status_code == 403
     assert (await api.post(f"{path}/request-correction", ask)).status_code == 403
+    refused = [
+        (b'{"reason": "\\u0000"}', "reason"),
+        (b'{"people_served": 1}', "reason"),
+        (b'{"reason": "x", "volunteer_hours": 1e400}', "volunteer_hours"),
+        (b'{"reason": "x", "people_served": -1}', "people_served"),
+    ]
+    for raw, named in refused:
+        response = await api.post(f"{path}/request-correction", content=raw, headers=JSON, who="liaison_own")
+        assert named in field_errors(response), raw
     over = await api.post(f"{path}/request-correction", {**ask, "people_served": 201}, who="liaison_own")
     assert set(field_errors(over)) == {"people_served"}
     asked = ok(await api.post(f"{path}/request-correction", ask, who="liaison_own"))
