@@ -315,7 +315,8 @@ def hours_limit(state: Commitment, measure: Measure) -> tuple[float, str]:
     if measure == Measure.HOURS:
         return float(state.quantity), f"the commitment's {state.quantity} hours"
     if measure == Measure.PEOPLE:
-        return state.quantity * hours, f"{state.quantity} people × {hours:g} hours"
+        people = "1 person" if state.quantity == 1 else f"{state.quantity} people"
+        return state.quantity * hours, f"{people} × {hours:g} hours"
     staff = state.quantity * STAFF_PER_UNIT
     return staff * hours, f"{state.quantity} {measure} × {STAFF_PER_UNIT} volunteers × {hours:g} hours"
 
