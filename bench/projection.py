@@ -44,7 +44,7 @@ from events.projection import apply_batch, create_schema
 from events.runner import ProjectionRunner
 from registry.database import embedded_dsn
 from registry.domain import commitment, offer, plan
-from registry.domain.commitment import Origin, Side
+from registry.domain.commitment import Circumstances, Origin, Side
 from registry.domain.events import (
     Event,
     OfferRevised,
@@ -161,11 +161,16 @@ def _claim(log: _Log, planned: Any, offered: Any, slot_id: uuid.UUID) -> tuple[A
     state: Any = None
     steps = [effects]
     state = _fold(commitment.evolve, state, effects.commitment)
+    # Recorded after the window, within the slot's bounds, as the registry requires.
+    at = Circumstances(
+        now=target.ends_at, measure=offered.capacity.measure,
+        people_limit=planned.people_limit(planned.slot(slot_id))[0],
+    )  # fmt: skip
     if rng.random() < 0.85:
-        steps.append(commitment.confirm(state, Side.CENTRE))
+        steps.append(commitment.confirm(state, Side.CENTRE, at))
         state = _fold(commitment.evolve, state, steps[-1].commitment)
         if rng.random() < 0.7:
-            steps.append(commitment.fulfil(state, rng.randint(5, 40), 2.0 * state.quantity, None))
+            steps.append(commitment.fulfil(state, rng.randint(5, 40), 2.0 * state.quantity, None, at))
     elif rng.random() < 0.5:
         steps.append(commitment.release(state, "另有安排"))
     for done in steps:

@@ -17,7 +17,7 @@ from registry.app import create_app, open_registry
 from registry.database import with_database
 from registry.domain.values import Role
 from registry.service import commands
-from registry.service.context import Actor, Command
+from registry.service.context import Actor, Clock, Command, wall_clock
 from registry.service.execute import Registry
 from registry.settings import Settings
 
@@ -112,9 +112,10 @@ def plan_body(**overrides: Any) -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def serving_api(database_dsn: str) -> AsyncIterator[Api]:
-    """An app on `database_dsn` under the test client, with the cast's tokens and units."""
-    settings = Settings(database_url=database_dsn)
+async def serving_api(database_dsn: str, clock: Clock = wall_clock) -> AsyncIterator[Api]:
+    """An app on `database_dsn` under the test client, with the cast's tokens and units; `clock`
+    is its "now" (tests that depend on time pass one they move)."""
+    settings = Settings(database_url=database_dsn, clock=clock)
     registry = await open_registry(settings)
     try:
         app = create_app(settings)

@@ -29,6 +29,8 @@ COMPANIONS: dict[str, Counter[str]] = {
     "commitment_declined": Counter(["capacity_freed", "demand_covered"]),
     "commitment_released": Counter(["capacity_freed", "demand_covered"]),
     "commitment_no_show": Counter(["capacity_freed", "demand_covered"]),
+    "fulfilment_corrected": Counter(["demand_covered"]),
+    "fulfilment_correction_requested": Counter(),
 }
 
 

@@ -300,6 +300,44 @@ async def _fulfil_commitment(api: Api) -> Target:
     return Target("POST", f"{path}/fulfil", {"people_served": 12, "volunteer_hours": 3}, entity=path)
 
 
+async def fulfilled(api: Api) -> str:
+    """A commitment the unit accepted and reported delivered (its window, in plan_body, is past)."""
+    path = await dispatched(api, confirmed=True)
+    done = await api.post(f"{path}/fulfil", {"people_served": 12, "volunteer_hours": 3}, who="liaison_own")
+    assert done.status_code == 200, done.text
+    return path
+
+
+@target("POST /api/v1/commitments/{commitment_id}/correct")
+async def _correct_fulfilment(api: Api) -> Target:
+    path = await fulfilled(api)
+    body = {"people_served": 10, "volunteer_hours": 2, "reason": "重复计数"}
+    return Target("POST", f"{path}/correct", body, entity=path)
+
+
+@target("POST /api/v1/commitments/{commitment_id}/request-correction")
+async def _request_correction(api: Api) -> Target:
+    path = await fulfilled(api)
+    return Target(
+        "POST", f"{path}/request-correction", {"reason": "人数填错了", "people_served": 10}, entity=path
+    )
+
+
+@target("POST /api/v1/plans/{plan_id}/slots/{slot_id}/people-served-limit")
+async def _slot_people_limit(api: Api) -> Target:
+    plan, slot = await published_slot(api)
+    path = f"/api/v1/plans/{plan}"
+    return Target(
+        "POST", f"{path}/slots/{slot}/people-served-limit", {"people_served_limit": 50}, entity=path
+    )
+
+
+@target("POST /api/v1/needs/{need_id}/people-served-limit")
+async def _need_people_limit(api: Api) -> Target:
+    path = f"/api/v1/needs/{await own_need(api)}"
+    return Target("POST", f"{path}/people-served-limit", {"people_served_limit": 50}, entity=path)
+
+
 @target("POST /api/v1/commitments/{commitment_id}/no-show")
 async def _no_show(api: Api) -> Target:
     path = await dispatched(api, confirmed=True)
@@ -428,6 +466,15 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "POST /api/v1/commitments/{commitment_id}/release": (200, 403, 200,   403,    401,   401,   401),
     "POST /api/v1/commitments/{commitment_id}/fulfil":  (200, 403, 200,   403,    401,   401,   401),
     "POST /api/v1/commitments/{commitment_id}/no-show": (200, 403, 403,   403,    401,   401,   401),
+    # The centre corrects a fulfilment; the offering unit may only ask it to.
+    "POST /api/v1/commitments/{commitment_id}/correct": (200, 403, 403,   403,    401,   401,   401),
+    "POST /api/v1/commitments/{commitment_id}/request-correction":
+                                                 (403,  403,   200,    403,    401,   401,   401),
+    # The bounds on people served are the centre's to set, not the reporting units'.
+    "POST /api/v1/plans/{plan_id}/slots/{slot_id}/people-served-limit":
+                                                 (200,  403,   403,    403,    401,   401,   401),
+    "POST /api/v1/needs/{need_id}/people-served-limit":
+                                                 (200,  403,   403,    403,    401,   401,   401),
     # Matching and allocation are the centre's; a need's matches are also its own unit's.
     "GET /api/v1/plans/{plan_id}/matches":       (200,  403,   403,    403,    401,   401,   401),
     "POST /api/v1/plans/{plan_id}/allocate":     (200,  403,   403,    403,    401,   401,   401),

@@ -71,7 +71,10 @@ async def test_the_whole_loop_need_dispatched_accepted_fulfilled_reported_and_in
 
     given = await ok(await api.get(f"/api/v1/units/{api.units['own']}/ledger"))
     received = await ok(await api.get(f"/api/v1/units/{api.units['other']}/ledger", who="auditor"))
-    assert given["given"] == {"items": 1, "quantity": 4, "volunteer_hours": 12.0, "people_served": 120}
+    assert given["given"] == {
+        "items": 1, "quantity": 4, "volunteer_hours": 12.0, "people_served": 120,
+        "reported_volunteer_hours": 12.0, "reported_people_served": 120, "corrections": 0,
+    }  # fmt: skip
     assert given["balance"] == {"items": 1, "volunteer_hours": 12.0}
     assert received["received"]["volunteer_hours"] == 12.0 and received["balance"]["items"] == -1
     assert given["months"][0]["month"] == "2026-10"

@@ -80,11 +80,21 @@ def seed(base: str, coordinator: str) -> Live:
         window = {key: plan_body()[key] for key in ("starts_at", "ends_at")}
         offer = post(f"/api/v1/units/{own}/offers", offer_body(availability=[window]))["id"]
         post(f"/api/v1/units/{other}/needs", need_body())
-        post("/api/v1/commitments", {"offer_id": offer, "quantity": 1, "plan_id": plan, "slot_id": slot})
+        made = post(
+            "/api/v1/commitments", {"offer_id": offer, "quantity": 1, "plan_id": plan, "slot_id": slot}
+        )
         auditor = post("/api/v1/tokens", {"role": "auditor", "label": "schemathesis"})["token"]
         liaison = post("/api/v1/tokens", {"role": "liaison", "unit_id": own, "label": "schemathesis"})[
             "token"
         ]
+        # A fulfilled commitment (plan_body's window is past), for corrections to act on.
+        as_liaison = {"Authorization": f"Bearer {liaison}"}
+        path = f"/api/v1/commitments/{made['id']}"
+        assert client.post(f"{path}/confirm", headers=as_liaison).status_code == 200
+        done = client.post(
+            f"{path}/fulfil", json={"people_served": 10, "volunteer_hours": 2}, headers=as_liaison
+        )
+        assert done.status_code == 200, done.text
     tokens = {"coordinator": coordinator, "auditor": auditor, "liaison": liaison}
     return Live(base=base, tokens=tokens, unit_id=own)
 
@@ -210,6 +220,11 @@ LINKS = [
     ("raiseNeed", "201", "makeCommitment", {}, {"need_id": "$response.body#/id"}),
     ("registerUnit", "201", "issueToken", {}, {"role": "liaison", "unit_id": "$response.body#/id"}),
     ("issueToken", "201", "revokeToken", {"path.token_id": "$response.body#/id"}, None),
+    ("fulfilCommitment", "200", "correctFulfilment", {"path.commitment_id": "$response.body#/id"}, None),
+    ("fulfilCommitment", "200", "requestCorrection", {"path.commitment_id": "$response.body#/id"}, None),
+    ("makeCommitment", "201", "correctFulfilment", {"path.commitment_id": "$response.body#/id"}, None),
+    ("listCommitments", "200", "correctFulfilment", {"path.commitment_id": "$response.body#/items/0/id"},
+     None),
 ]  # fmt: skip
 
 

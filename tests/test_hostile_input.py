@@ -80,6 +80,7 @@ UNIT, OFFER, NEED, PLAN = (
 )
 COMMITMENT = "/api/v1/commitments/{commitment}"
 FULFILMENT = {"people_served": 1, "volunteer_hours": 1}
+CORRECTION = {"people_served": 1, "volunteer_hours": 1, "reason": "x"}
 
 # fmt: off
 WRITES = [
@@ -100,6 +101,8 @@ WRITES = [
     ("POST", COMMITMENT + "/decline", {"reason": "x"}),
     ("POST", COMMITMENT + "/release", {"reason": "x"}),
     ("POST", COMMITMENT + "/fulfil", FULFILMENT),
+    ("POST", COMMITMENT + "/correct", CORRECTION),
+    ("POST", NEED + "/people-served-limit", {"people_served_limit": 5}),
     ("POST", UNIT + "/contacts", {"name": "王芳"}),
     ("POST", "/api/v1/tokens", {"role": "auditor", "label": "x"}),
 ]
@@ -199,6 +202,7 @@ TEXT_FIELDS = [
     text("POST", COMMITMENT + "/decline", "reason", lambda v: {"reason": v}),
     text("POST", COMMITMENT + "/release", "reason", lambda v: {"reason": v}),
     text("POST", COMMITMENT + "/fulfil", "notes", lambda v: {**FULFILMENT, "notes": v}),
+    text("POST", COMMITMENT + "/correct", "reason", lambda v: {**CORRECTION, "reason": v}),
     line("POST", UNIT + "/contacts", "name", lambda v: {"name": v}),
     line("POST", UNIT + "/contacts", "title", lambda v: {"name": "王芳", "title": v}),
     line("POST", "/api/v1/tokens", "label", lambda v: {"role": "auditor", "label": v}),
@@ -243,6 +247,9 @@ async def test_multi_line_text_keeps_its_line_breaks_and_tabs(
     resolved = await resolve(shared, path)
     if path.endswith("/decline"):  # only a commitment still awaiting its unit can be declined
         resolved = f"/api/v1/commitments/{await dispatched_commitment(shared)}/decline"
+    if path.endswith("/correct"):  # only a fulfilment can be corrected (plan_body's window is past)
+        fulfilled = await shared.post(resolved.replace("/correct", "/fulfil"), FULFILMENT, who="liaison_own")
+        assert fulfilled.status_code == 200, fulfilled.text
     before = await head(shared)
     response = await shared.request(method, resolved, json=body(value))
     assert response.status_code in (200, 201), response.text
@@ -277,6 +284,11 @@ NUMBER_FIELDS = [
     ("POST", "/api/v1/commitments", "quantity", {"offer_id": SOME_ID, "quantity": "@@", "need_id": SOME_ID}),
     ("POST", COMMITMENT + "/fulfil", "people_served", {"people_served": "@@", "volunteer_hours": 1}),
     ("POST", COMMITMENT + "/fulfil", "volunteer_hours", {"people_served": 1, "volunteer_hours": "@@"}),
+    ("POST", COMMITMENT + "/correct", "people_served", {**CORRECTION, "people_served": "@@"}),
+    ("POST", COMMITMENT + "/correct", "volunteer_hours", {**CORRECTION, "volunteer_hours": "@@"}),
+    ("POST", NEED + "/people-served-limit", "people_served_limit", {"people_served_limit": "@@"}),
+    ("POST", PLAN + "/slots", "people_served_limit", {"category": "medical", "quantity": 1,
+                                                      "people_served_limit": "@@"}),
     ("POST", PLAN + "/allocate", "weights.proximity", {"weights": {"proximity": "@@"}}),
 ]
 # fmt: on

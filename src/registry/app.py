@@ -96,7 +96,7 @@ async def open_registry(settings: Settings) -> Registry:
         # Serve anyway: reads answer from the read model as far as it got, writes answer 503 with
         # their position, and /ready and the metrics say why (the runner keeps trying).
         log.error("the read model could not catch up at start: %s", error)
-    return Registry(store, runner, list_pool, reads)
+    return Registry(store, runner, list_pool, reads, settings.clock)
 
 
 async def _list_pool(settings: Settings, url: str) -> asyncpg.Pool[Any]:

@@ -10,6 +10,7 @@ import msgspec
 
 from registry.matching.board import MatchConfig
 from registry.matching.scoring import Weights
+from registry.service.context import Clock, wall_clock
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -46,6 +47,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # A page session ends after this long unused, and this long after sign-in whatever happens.
     session_idle_minutes: float = 120.0
     session_max_hours: float = 12.0
+    # What "now" is for the rules that depend on it; tests pass a clock they move.
+    clock: Clock = wall_clock
 
 
 MINIMUM_SECRET_LENGTH = 32

@@ -297,6 +297,9 @@ class SlotIn(Body, frozen=True, kw_only=True):
     starts_at: Moment | None = None
     ends_at: Moment | None = None
     notes: LongText | None = None
+    # The most people one commitment to the slot may report serving (unset: the plan's expected
+    # attendance, else 100 per unit of the slot's quantity).
+    people_served_limit: People | None = None
 
     def problems(self) -> list[FieldError]:
         found = category_problems("category", self.category) + _window(
@@ -336,6 +339,44 @@ class FulfilmentIn(Body, frozen=True, kw_only=True):
     notes: LongText | None = None
 
 
+Reason = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=4000, pattern=TEXT, extra_json_schema=MULTI_LINE)
+]
+
+
+def _blank_reason(reason: str) -> list[FieldError]:
+    # A correction's reason is what an auditor reads beside the changed figures: never empty.
+    return [] if reason.strip() else [FieldError("reason", "must say why (not blank)")]
+
+
+class CorrectionIn(Body, frozen=True, kw_only=True):
+    """New figures for a fulfilment, and why (a coordinator)."""
+
+    people_served: People
+    volunteer_hours: Hours
+    reason: Reason
+
+    def problems(self) -> list[FieldError]:
+        return _blank_reason(self.reason)
+
+
+class CorrectionRequestIn(Body, frozen=True, kw_only=True):
+    """The unit's request for a correction: why, and the figures it believes right (optional)."""
+
+    reason: Reason
+    people_served: People | None = None
+    volunteer_hours: Hours | None = None
+
+    def problems(self) -> list[FieldError]:
+        return _blank_reason(self.reason)
+
+
+class PeopleLimitIn(Body, frozen=True, kw_only=True):
+    """A slot's or need's bound on people one commitment may report serving; null for the default."""
+
+    people_served_limit: People | None
+
+
 class AllocateIn(Body, frozen=True, kw_only=True):
     """`dry_run` (the default) only shows the allocation; false dispatches it. `weights` replace
     the configured ones for a dry run (to recompute a recorded allocation with its weights)."""
@@ -351,6 +392,8 @@ class AllocateIn(Body, frozen=True, kw_only=True):
 
 class CompleteIn(Body, frozen=True, kw_only=True):
     notes: LongText | None = None
+    # Release the proposed, claimed and confirmed commitments in the same append (else: 409).
+    release_open: bool = False
 
 
 # -- contacts ------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from enum import StrEnum
 import msgspec
 
 from registry.domain.capacity import remaining_in
-from registry.domain.errors import Conflict, Forbidden
+from registry.domain.errors import Conflict, FieldError, Forbidden, InvalidInput
 from registry.domain.events import (
     CapacityFreed,
     CapacityHeld,
@@ -29,12 +29,18 @@ from registry.domain.events import (
     CommitmentReleased,
     DemandCovered,
     Event,
+    FulfilmentCorrected,
+    FulfilmentCorrectionRequested,
 )
 from registry.domain.need import OPEN_STATES, Need
 from registry.domain.offer import Offer
 from registry.domain.plan import LIVE_STATES, Plan, Slot
 from registry.domain.taxonomy import covers
-from registry.domain.values import CommitmentStatus, covers_window, serves
+from registry.domain.values import CommitmentStatus, Measure, covers_window, serves
+
+# Volunteers one unit of a booth, a session, an item or a square metre may take at a time, for
+# the bound on volunteer hours (people count themselves, hours are hours).
+STAFF_PER_UNIT = 10
 
 
 class Origin(StrEnum):
@@ -47,6 +53,24 @@ class Side(StrEnum):
 
     CENTRE = "centre"
     UNIT = "unit"
+
+
+class Correction(msgspec.Struct, frozen=True, kw_only=True):
+    """A coordinator's correction of a fulfilment's figures, with the figures it replaced."""
+
+    people_served: int
+    volunteer_hours: float
+    reason: str
+    previous_people_served: int
+    previous_volunteer_hours: float
+
+
+class CorrectionRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """The unit's request for a correction, open until a coordinator corrects the figures."""
+
+    reason: str
+    people_served: int | None = None
+    volunteer_hours: float | None = None
 
 
 class Commitment(msgspec.Struct, frozen=True, kw_only=True):
@@ -69,6 +93,30 @@ class Commitment(msgspec.Struct, frozen=True, kw_only=True):
     notes: str | None = None
     reason: str | None = None
     declined_by: str | None = None
+    corrections: list[Correction] = []
+    # Requests made since the last correction (a correction answers them).
+    correction_requests: list[CorrectionRequest] = []
+
+    @property
+    def window_hours(self) -> float:
+        return (self.ends_at - self.starts_at).total_seconds() / 3600
+
+
+class Circumstances(msgspec.Struct, frozen=True, kw_only=True):
+    """What a step is decided against besides the commitment: the time, and what it goes to."""
+
+    now: datetime
+    # "the plan is completed": a closed plan's commitments take no further step, so its outcome
+    # stays what its report says (None: open, or a need).
+    closed: str | None = None
+    # The offer's measure, and the slot's or need's bound on people served by one commitment.
+    measure: Measure = Measure.PEOPLE
+    people_limit: int
+    people_limit_from: str = "the slot's or need's bound"
+
+    def require_open(self) -> None:
+        if self.closed is not None:
+            raise Conflict(f"{self.closed}: its commitments take no further step")
 
 
 class Target(msgspec.Struct, frozen=True, kw_only=True):
@@ -162,8 +210,9 @@ def _check_fit(offer: Offer, target: Target) -> None:
         raise Conflict("a unit's own offer cannot meet its own need")
 
 
-def confirm(state: Commitment, side: Side) -> Effects:
+def confirm(state: Commitment, side: Side, at: Circumstances) -> Effects:
     """The other side accepts: the unit a dispatch, the centre a claim."""
+    at.require_open()
     awaiting = CommitmentStatus.PROPOSED if side == Side.UNIT else CommitmentStatus.CLAIMED
     if state.status not in (CommitmentStatus.PROPOSED, CommitmentStatus.CLAIMED):
         raise Conflict(f"the commitment is {state.status}; only a proposed or claimed one is confirmed")
@@ -177,34 +226,115 @@ def confirm(state: Commitment, side: Side) -> Effects:
     )
 
 
-def decline(state: Commitment, reason: str | None, side: Side) -> Effects:
+def decline(state: Commitment, reason: str | None, side: Side, at: Circumstances) -> Effects:
+    at.require_open()
     if state.status not in (CommitmentStatus.PROPOSED, CommitmentStatus.CLAIMED):
         raise Conflict(f"the commitment is {state.status}; only a proposed or claimed one is declined")
     declined = CommitmentDeclined(commitment_id=state.id, reason=reason, by=side.value)
     return _ended(state, declined, CommitmentStatus.DECLINED)
 
 
-def release(state: Commitment, reason: str | None) -> Effects:
+def release(state: Commitment, reason: str | None, at: Circumstances | None = None) -> Effects:
+    """Let an open commitment go; `at` is None when the closing of its offer, plan or need does."""
+    if at is not None:
+        at.require_open()
     if not state.status.is_open:
         raise Conflict(f"the commitment is {state.status} and can no longer be released")
     return _ended(state, CommitmentReleased(commitment_id=state.id, reason=reason), CommitmentStatus.RELEASED)
 
 
-def no_show(state: Commitment) -> Effects:
+def no_show(state: Commitment, at: Circumstances) -> Effects:
+    at.require_open()
     if state.status != CommitmentStatus.CONFIRMED:
         raise Conflict(f"the commitment is {state.status}; only a confirmed one can be a no-show")
     return _ended(state, CommitmentNoShow(commitment_id=state.id), CommitmentStatus.NO_SHOW)
 
 
-def fulfil(state: Commitment, people_served: int, volunteer_hours: float, notes: str | None) -> Effects:
+def fulfil(
+    state: Commitment, people_served: int, volunteer_hours: float, notes: str | None, at: Circumstances
+) -> Effects:
     """The service was delivered (晒单). The capacity stays used: its window was spent."""
+    at.require_open()
     if state.status != CommitmentStatus.CONFIRMED:
         raise Conflict(f"the commitment is {state.status}; only a confirmed one can be fulfilled")
+    if at.now < state.starts_at:
+        raise Conflict(
+            f"the commitment's window starts at {state.starts_at.isoformat()}; "
+            "what it delivered can be recorded from then"
+        )
+    check_figures(state, people_served, volunteer_hours, at)
     done = CommitmentFulfilled(
         commitment_id=state.id, people_served=people_served, volunteer_hours=volunteer_hours, notes=notes
     )
     covered = _covered(state, CommitmentStatus.FULFILLED, people_served, volunteer_hours)
     return Effects(commitment=[done], target=[covered])
+
+
+def correct(
+    state: Commitment, people_served: int, volunteer_hours: float, reason: str, at: Circumstances
+) -> Effects:
+    """A coordinator corrects a fulfilment's figures, within the same bounds, even once the plan
+    is completed (its outcome follows the correction, as its report does)."""
+    if state.status != CommitmentStatus.FULFILLED:
+        raise Conflict(f"the commitment is {state.status}; only a fulfilled one can be corrected")
+    check_figures(state, people_served, volunteer_hours, at)
+    corrected = FulfilmentCorrected(
+        commitment_id=state.id, people_served=people_served, volunteer_hours=volunteer_hours,
+        reason=reason, previous_people_served=state.people_served,
+        previous_volunteer_hours=state.volunteer_hours,
+    )  # fmt: skip
+    covered = _covered(state, CommitmentStatus.FULFILLED, people_served, volunteer_hours)
+    return Effects(commitment=[corrected], target=[covered])
+
+
+def request_correction(
+    state: Commitment,
+    reason: str,
+    people_served: int | None,
+    volunteer_hours: float | None,
+    at: Circumstances,
+) -> Effects:
+    """The offering unit asks the centre to correct a fulfilment (the centre decides)."""
+    if state.status != CommitmentStatus.FULFILLED:
+        raise Conflict(f"the commitment is {state.status}; only a fulfilment can be corrected")
+    check_figures(
+        state,
+        people_served if people_served is not None else 0,
+        volunteer_hours if volunteer_hours is not None else 0.0,
+        at,
+    )
+    asked = FulfilmentCorrectionRequested(
+        commitment_id=state.id, reason=reason, people_served=people_served, volunteer_hours=volunteer_hours
+    )
+    return Effects(commitment=[asked])
+
+
+def hours_limit(state: Commitment, measure: Measure) -> tuple[float, str]:
+    """The most volunteer hours a commitment can have given, and how that bound is made."""
+    hours = state.window_hours
+    if measure == Measure.HOURS:
+        return float(state.quantity), f"the commitment's {state.quantity} hours"
+    if measure == Measure.PEOPLE:
+        people = "1 person" if state.quantity == 1 else f"{state.quantity} people"
+        return state.quantity * hours, f"{people} × {hours:g} hours"
+    staff = state.quantity * STAFF_PER_UNIT
+    return staff * hours, f"{state.quantity} {measure} × {STAFF_PER_UNIT} volunteers × {hours:g} hours"
+
+
+# Hours arrive as decimals: a bound of 3 × 1⅓ hours must not refuse 4.
+_HOURS_SLACK = 1e-6
+
+
+def check_figures(state: Commitment, people_served: int, volunteer_hours: float, at: Circumstances) -> None:
+    """400 naming each figure over its bound, and the bound."""
+    found = []
+    limit, made_of = hours_limit(state, at.measure)
+    if volunteer_hours > limit + _HOURS_SLACK:
+        found.append(FieldError("volunteer_hours", f"at most {limit:g} ({made_of})"))
+    if people_served > at.people_limit:
+        found.append(FieldError("people_served", f"at most {at.people_limit} ({at.people_limit_from})"))
+    if found:
+        raise InvalidInput(found)
 
 
 def _ended(state: Commitment, event: Event, status: CommitmentStatus) -> Effects:
@@ -253,4 +383,19 @@ def evolve(state: Commitment | None, event: Event) -> Commitment | None:
             state, status=CommitmentStatus.FULFILLED, people_served=event.people_served,
             volunteer_hours=event.volunteer_hours, notes=event.notes,
         )  # fmt: skip
+    if isinstance(event, FulfilmentCorrected):
+        correction = Correction(
+            people_served=event.people_served, volunteer_hours=event.volunteer_hours, reason=event.reason,
+            previous_people_served=event.previous_people_served,
+            previous_volunteer_hours=event.previous_volunteer_hours,
+        )  # fmt: skip
+        return msgspec.structs.replace(
+            state, people_served=event.people_served, volunteer_hours=event.volunteer_hours,
+            corrections=[*state.corrections, correction], correction_requests=[],
+        )  # fmt: skip
+    if isinstance(event, FulfilmentCorrectionRequested):
+        asked = CorrectionRequest(
+            reason=event.reason, people_served=event.people_served, volunteer_hours=event.volunteer_hours
+        )
+        return msgspec.structs.replace(state, correction_requests=[*state.correction_requests, asked])
     return state

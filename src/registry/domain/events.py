@@ -122,6 +122,14 @@ class NeedRaised(Event, tag="need_raised", frozen=True, kw_only=True):
     description: str | None = None
 
 
+class NeedPeopleLimitSet(Event, tag="need_people_limit_set", frozen=True, kw_only=True):
+    """A coordinator set (or, with None, cleared) a need's bound on people served by one commitment
+    (unset: 100 per unit of the need's quantity)."""
+
+    need_id: uuid.UUID
+    people_served_limit: int | None = None
+
+
 class NeedClosed(Event, tag="need_closed", frozen=True, kw_only=True):
     need_id: uuid.UUID
 
@@ -153,6 +161,15 @@ class SlotAdded(Event, tag="slot_added", frozen=True, kw_only=True):
     starts_at: datetime
     ends_at: datetime
     notes: str | None = None
+
+
+class SlotPeopleLimitSet(Event, tag="slot_people_limit_set", frozen=True, kw_only=True):
+    """A coordinator set (or, with None, cleared) the most people one commitment to the slot may
+    report serving (unset: the plan's expected attendance, else 100 per unit of the slot's quantity)."""
+
+    plan_id: uuid.UUID
+    slot_id: uuid.UUID
+    people_served_limit: int | None = None
 
 
 class PlanPublished(Event, tag="plan_published", frozen=True, kw_only=True):
@@ -259,6 +276,26 @@ class CommitmentFulfilled(Event, tag="commitment_fulfilled", frozen=True, kw_onl
     notes: str | None = None
 
 
+class FulfilmentCorrected(Event, tag="fulfilment_corrected", frozen=True, kw_only=True):
+    """A coordinator corrected a fulfilment's figures; the figures it replaces are kept beside."""
+
+    commitment_id: uuid.UUID
+    people_served: int
+    volunteer_hours: float
+    reason: str
+    previous_people_served: int
+    previous_volunteer_hours: float
+
+
+class FulfilmentCorrectionRequested(Event, tag="fulfilment_correction_requested", frozen=True, kw_only=True):
+    """The offering unit's liaison asked the centre to correct a fulfilment (figures optional)."""
+
+    commitment_id: uuid.UUID
+    reason: str
+    people_served: int | None = None
+    volunteer_hours: float | None = None
+
+
 class CommitmentNoShow(Event, tag="commitment_no_show", frozen=True, kw_only=True):
     commitment_id: uuid.UUID
 
@@ -321,10 +358,12 @@ RegistryEvent = (
     | OfferResumed
     | OfferWithdrawn
     | NeedRaised
+    | NeedPeopleLimitSet
     | NeedClosed
     | NeedCancelled
     | PlanDrafted
     | SlotAdded
+    | SlotPeopleLimitSet
     | PlanPublished
     | PlanCancelled
     | PlanCompleted
@@ -336,6 +375,8 @@ RegistryEvent = (
     | CommitmentReleased
     | CommitmentFulfilled
     | CommitmentNoShow
+    | FulfilmentCorrected
+    | FulfilmentCorrectionRequested
     | CapacityHeld
     | CapacityFreed
     | DemandCovered

@@ -14,10 +14,20 @@ import msgspec
 from registry.domain import demand
 from registry.domain.demand import Cover
 from registry.domain.errors import Conflict
-from registry.domain.events import DemandCovered, Event, NeedCancelled, NeedClosed, NeedRaised
+from registry.domain.events import (
+    DemandCovered,
+    Event,
+    NeedCancelled,
+    NeedClosed,
+    NeedPeopleLimitSet,
+    NeedRaised,
+)
 from registry.domain.values import Urgency
 
 OPEN_STATES = ("open", "partially_met", "met")
+# Without a bound set, one commitment may report serving at most this many people per unit of
+# the need's quantity.
+PEOPLE_PER_UNIT = 100
 
 
 class Need(msgspec.Struct, frozen=True, kw_only=True):
@@ -33,6 +43,8 @@ class Need(msgspec.Struct, frozen=True, kw_only=True):
     description: str | None
     status: str = "open"
     covers: list[Cover] = []
+    # The coordinator's bound on people one commitment may report serving (None: the default).
+    people_served_limit: int | None = None
 
     @property
     def committed(self) -> int:
@@ -45,6 +57,13 @@ class Need(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def uncovered(self) -> int:
         return max(self.quantity - self.committed, 0)
+
+    @property
+    def people_limit(self) -> tuple[int, str]:
+        """The most people one commitment to the need may report serving, and where it comes from."""
+        if self.people_served_limit is not None:
+            return self.people_served_limit, "the need's people_served_limit"
+        return PEOPLE_PER_UNIT * self.quantity, f"{PEOPLE_PER_UNIT} × the need's quantity {self.quantity}"
 
 
 class RaiseNeed(msgspec.Struct, frozen=True, kw_only=True):
@@ -69,7 +88,12 @@ class CancelNeed(msgspec.Struct, frozen=True, kw_only=True):
     reason: str | None = None
 
 
-NeedCommand = RaiseNeed | CloseNeed | CancelNeed
+class SetNeedPeopleLimit(msgspec.Struct, frozen=True, kw_only=True):
+    need_id: uuid.UUID
+    people_served_limit: int | None = None
+
+
+NeedCommand = RaiseNeed | CloseNeed | CancelNeed | SetNeedPeopleLimit
 
 
 def decide(state: Need | None, command: NeedCommand) -> list[Event]:
@@ -79,6 +103,9 @@ def decide(state: Need | None, command: NeedCommand) -> list[Event]:
         return [NeedRaised(**msgspec.structs.asdict(command))]
     if state is None:
         raise Conflict(f"need {command.need_id} does not exist")
+    if isinstance(command, SetNeedPeopleLimit):
+        # Any state: the bound also holds for corrections made after the need is closed.
+        return [NeedPeopleLimitSet(need_id=state.id, people_served_limit=command.people_served_limit)]
     if state.status not in OPEN_STATES:
         raise Conflict(f"the need is {state.status} and can no longer change")
     if isinstance(command, CloseNeed):
@@ -92,6 +119,8 @@ def evolve(state: Need | None, event: Event) -> Need | None:
         return Need(id=fields.pop("need_id"), **fields)
     if state is None:
         return None
+    if isinstance(event, NeedPeopleLimitSet):
+        return msgspec.structs.replace(state, people_served_limit=event.people_served_limit)
     if isinstance(event, NeedClosed):
         return msgspec.structs.replace(state, status="closed")
     if isinstance(event, NeedCancelled):

@@ -12,7 +12,7 @@ import msgspec
 
 from registry.domain import demand
 from registry.domain.demand import Cover
-from registry.domain.errors import Conflict
+from registry.domain.errors import Conflict, NotFound
 from registry.domain.events import (
     DemandCovered,
     Event,
@@ -21,11 +21,17 @@ from registry.domain.events import (
     PlanDrafted,
     PlanPublished,
     SlotAdded,
+    SlotPeopleLimitSet,
 )
 from registry.domain.values import CommitmentStatus
 
 EDITABLE_STATES = ("draft", "published", "staffed")
 LIVE_STATES = ("published", "staffed")
+# Without a bound set and without an expected attendance, one commitment may report serving at
+# most this many people per unit of the slot's quantity.
+PEOPLE_PER_UNIT = 100
+# Open commitments named in a refusal to complete, at most (the rest are counted).
+NAMED_AT_MOST = 10
 
 
 class Slot(msgspec.Struct, frozen=True, kw_only=True):
@@ -36,6 +42,8 @@ class Slot(msgspec.Struct, frozen=True, kw_only=True):
     ends_at: datetime
     notes: str | None
     covers: list[Cover] = []
+    # The coordinator's bound on people one commitment may report serving (None: the default).
+    people_served_limit: int | None = None
 
     @property
     def committed(self) -> int:
@@ -71,6 +79,19 @@ class Plan(msgspec.Struct, frozen=True, kw_only=True):
     def slot(self, slot_id: uuid.UUID) -> Slot | None:
         return next((s for s in self.slots if s.id == slot_id), None)
 
+    @property
+    def closed(self) -> bool:
+        """Completed or cancelled: its commitments take no further step."""
+        return self.status in ("completed", "cancelled")
+
+    def people_limit(self, slot: Slot) -> tuple[int, str]:
+        """The most people one commitment to `slot` may report serving, and where it comes from."""
+        if slot.people_served_limit is not None:
+            return slot.people_served_limit, "the slot's people_served_limit"
+        if self.expected_attendance is not None:
+            return self.expected_attendance, "the plan's expected attendance"
+        return PEOPLE_PER_UNIT * slot.quantity, f"{PEOPLE_PER_UNIT} × the slot's quantity {slot.quantity}"
+
 
 class DraftPlan(msgspec.Struct, frozen=True, kw_only=True):
     plan_id: uuid.UUID
@@ -92,6 +113,13 @@ class AddSlot(msgspec.Struct, frozen=True, kw_only=True):
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     notes: str | None = None
+    people_served_limit: int | None = None
+
+
+class SetSlotPeopleLimit(msgspec.Struct, frozen=True, kw_only=True):
+    plan_id: uuid.UUID
+    slot_id: uuid.UUID
+    people_served_limit: int | None = None
 
 
 class PublishPlan(msgspec.Struct, frozen=True, kw_only=True):
@@ -106,9 +134,11 @@ class CancelPlan(msgspec.Struct, frozen=True, kw_only=True):
 class CompletePlan(msgspec.Struct, frozen=True, kw_only=True):
     plan_id: uuid.UUID
     notes: str | None = None
+    # Release the open commitments in the same append (the service does, before deciding this).
+    release_open: bool = False
 
 
-PlanCommand = DraftPlan | AddSlot | PublishPlan | CancelPlan | CompletePlan
+PlanCommand = DraftPlan | AddSlot | SetSlotPeopleLimit | PublishPlan | CancelPlan | CompletePlan
 
 
 def decide(state: Plan | None, command: PlanCommand) -> list[Event]:
@@ -118,23 +148,50 @@ def decide(state: Plan | None, command: PlanCommand) -> list[Event]:
         return [PlanDrafted(**msgspec.structs.asdict(command))]
     if state is None:
         raise Conflict(f"plan {command.plan_id} does not exist")
+    if isinstance(command, SetSlotPeopleLimit):
+        # Any state: the bound also holds for corrections made after the plan is completed.
+        return [_limit_set(state, command.slot_id, command.people_served_limit)]
     if state.status not in EDITABLE_STATES:
         raise Conflict(f"the plan is {state.status} and can no longer change")
     if isinstance(command, AddSlot):
-        return [_slot_added(state, command)]
+        added = _slot_added(state, command)
+        if command.people_served_limit is None:
+            return [added]
+        limit = SlotPeopleLimitSet(
+            plan_id=state.id, slot_id=command.slot_id, people_served_limit=command.people_served_limit
+        )
+        return [added, limit]
     if isinstance(command, PublishPlan):
         if state.status != "draft":
             raise Conflict(f"only a draft can be published (the plan is {state.status})")
         return [PlanPublished(plan_id=state.id)]
     if isinstance(command, CompletePlan):
-        return [_completed(state, command.notes)]
+        return [_completed(state, command.notes, command.release_open)]
     return [PlanCancelled(plan_id=state.id, reason=command.reason)]
 
 
-def _completed(state: Plan, notes: str | None) -> PlanCompleted:
-    """Close a live plan with the outcome its fulfilled commitments add up to."""
+def _completed(state: Plan, notes: str | None, release_open: bool) -> PlanCompleted:
+    """Close a live plan with the outcome its fulfilled commitments add up to.
+
+    Every commitment must have ended (fulfilled, declined, released, no-show), or be released in
+    the same append (`release_open`, the service's part): a plan closed with open ones would
+    report less than what was promised, and they could still change.
+    """
     if state.status not in LIVE_STATES:
         raise Conflict(f"only a published plan can be completed (the plan is {state.status})")
+    still_open = [c for slot in state.slots for c in slot.covers if c.status.is_open]
+    if still_open and not release_open:
+        named = ", ".join(f"{c.commitment_id} ({c.status})" for c in still_open[:NAMED_AT_MOST])
+        more = f" and {len(still_open) - NAMED_AT_MOST} more" if len(still_open) > NAMED_AT_MOST else ""
+        raise Conflict(
+            f"the plan has {len(still_open)} open commitments: {named}{more}; fulfil, release or mark "
+            "them first, or complete with release_open: true to release them"
+        )
+    return outcome_of(state, notes)
+
+
+def outcome_of(state: Plan, notes: str | None) -> PlanCompleted:
+    """The outcome the plan's fulfilled commitments add up to (as corrected)."""
     done = [c for slot in state.slots for c in slot.delivered]
     return PlanCompleted(
         plan_id=state.id,
@@ -161,6 +218,12 @@ def _slot_added(state: Plan, command: AddSlot) -> SlotAdded:
     )  # fmt: skip
 
 
+def _limit_set(state: Plan, slot_id: uuid.UUID, limit: int | None) -> SlotPeopleLimitSet:
+    if state.slot(slot_id) is None:
+        raise NotFound("slot", slot_id)
+    return SlotPeopleLimitSet(plan_id=state.id, slot_id=slot_id, people_served_limit=limit)
+
+
 def evolve(state: Plan | None, event: Event) -> Plan | None:
     if isinstance(event, PlanDrafted):
         fields = msgspec.structs.asdict(event)
@@ -173,6 +236,14 @@ def evolve(state: Plan | None, event: Event) -> Plan | None:
             starts_at=event.starts_at, ends_at=event.ends_at, notes=event.notes,
         )  # fmt: skip
         return _staffing(msgspec.structs.replace(state, slots=[*state.slots, slot]))
+    if isinstance(event, SlotPeopleLimitSet):
+        slots = [
+            msgspec.structs.replace(slot, people_served_limit=event.people_served_limit)
+            if slot.id == event.slot_id
+            else slot
+            for slot in state.slots
+        ]
+        return msgspec.structs.replace(state, slots=slots)
     if isinstance(event, PlanPublished):
         return _staffing(msgspec.structs.replace(state, status="published"))
     if isinstance(event, PlanCancelled):
@@ -186,7 +257,11 @@ def evolve(state: Plan | None, event: Event) -> Plan | None:
             else slot
             for slot in state.slots
         ]
-        return _staffing(msgspec.structs.replace(state, slots=slots))
+        covered = msgspec.structs.replace(state, slots=slots)
+        if covered.outcome is not None:
+            # A fulfilment corrected after completion: the outcome follows, as the report does.
+            covered = msgspec.structs.replace(covered, outcome=outcome_of(covered, covered.outcome.notes))
+        return _staffing(covered)
     return state
 
 

@@ -130,14 +130,14 @@ TABLES: tuple[Table[Any], ...] = (
         "needs", "need", need.Need, need.evolve, views.need_view,
         ("unit_id", "category", "status", "search"),
         lambda s: (s.unit_id, s.category, s.status, _search(s.title, s.description, s.location)),
-        ["need_raised", "need_closed", "need_cancelled", "demand_covered"],
+        ["need_raised", "need_closed", "need_cancelled", "demand_covered", "need_people_limit_set"],
     ),
     Table(
         "plans", "plan", plan.Plan, plan.evolve, views.plan_view,
         ("status", "area", "search"),
         lambda s: (s.status, s.area, _search(s.title, s.series, s.venue)),
         ["plan_drafted", "slot_added", "plan_published", "plan_cancelled", "plan_completed",
-         "plan_allocated", "demand_covered"],
+         "plan_allocated", "demand_covered", "slot_people_limit_set"],
     ),
     Table(
         "commitments", "commitment", commitment.Commitment, commitment.evolve, views.commitment_view,
@@ -145,7 +145,8 @@ TABLES: tuple[Table[Any], ...] = (
          "declined_by", "quantity", "starts_at", "ends_at", "people_served", "volunteer_hours"),
         _commitment_columns,
         ["commitment_proposed", "commitment_claimed", "commitment_confirmed", "commitment_declined",
-         "commitment_released", "commitment_fulfilled", "commitment_no_show"],
+         "commitment_released", "commitment_fulfilled", "commitment_no_show", "fulfilment_corrected",
+         "fulfilment_correction_requested"],
     ),
     Table(
         "tokens", "token", token.Token, token.evolve, views.token_view,

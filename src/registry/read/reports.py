@@ -1,5 +1,8 @@
 """Reports computed from the read model (so from events): a plan's outcome and a unit's ledger.
 
+Figures are as corrected (`fulfilment_corrected`); beside them, the figures as the units first
+reported them and how many fulfilments were corrected, so a correction is never silent.
+
 Each is read in one snapshot and names the log position it stands for and that position's chain
 hash: anyone holding the log can check the report was made from it.
 """
@@ -29,6 +32,10 @@ class SlotLine(msgspec.Struct, frozen=True, kw_only=True):
     people_served: int
     volunteer_hours: float
     units: list[uuid.UUID]
+    # As the units first reported them, and how many of the slot's fulfilments were corrected.
+    reported_people_served: int
+    reported_volunteer_hours: float
+    corrections: int
 
 
 class PlanReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -41,6 +48,9 @@ class PlanReport(msgspec.Struct, frozen=True, kw_only=True):
     people_served: int
     volunteer_hours: float
     units_involved: int
+    reported_people_served: int
+    reported_volunteer_hours: float
+    corrections: int
     slots: list[SlotLine]
     log_position: int
     head_hash: str
@@ -51,6 +61,10 @@ class Totals(msgspec.Struct, frozen=True, kw_only=True):
     quantity: int = 0
     volunteer_hours: float = 0.0
     people_served: int = 0
+    # As first reported, and how many of the items were corrected since.
+    reported_volunteer_hours: float = 0.0
+    reported_people_served: int = 0
+    corrections: int = 0
 
 
 class LedgerMonth(msgspec.Struct, frozen=True, kw_only=True):
@@ -105,6 +119,9 @@ async def plan_report(pool: asyncpg.Pool[Any], plan_id: uuid.UUID, as_of: int | 
                 people_served=sum(c.people_served for c in done),
                 volunteer_hours=sum(c.volunteer_hours for c in done),
                 units=sorted({c.unit_id for c in done}, key=str),
+                reported_people_served=sum(c.as_reported[0] for c in done),
+                reported_volunteer_hours=sum(c.as_reported[1] for c in done),
+                corrections=sum(1 for c in done if c.corrected),
             )
         )
     return PlanReport(
@@ -113,6 +130,9 @@ async def plan_report(pool: asyncpg.Pool[Any], plan_id: uuid.UUID, as_of: int | 
         people_served=sum(line.people_served for line in lines),
         volunteer_hours=sum(line.volunteer_hours for line in lines),
         units_involved=len({u for line in lines for u in line.units}),
+        reported_people_served=sum(line.reported_people_served for line in lines),
+        reported_volunteer_hours=sum(line.reported_volunteer_hours for line in lines),
+        corrections=sum(line.corrections for line in lines),
         slots=lines, log_position=position, head_hash=head_hash,
     )  # fmt: skip
 
@@ -123,6 +143,8 @@ def _totals(row: asyncpg.Record | None) -> Totals:
     return Totals(
         items=row["items"], quantity=row["quantity"],
         volunteer_hours=row["volunteer_hours"], people_served=row["people_served"],
+        reported_volunteer_hours=row["reported_volunteer_hours"],
+        reported_people_served=row["reported_people_served"], corrections=row["corrections"],
     )  # fmt: skip
 
 
@@ -132,6 +154,9 @@ def _sum(parts: list[Totals]) -> Totals:
         quantity=sum(p.quantity for p in parts),
         volunteer_hours=sum(p.volunteer_hours for p in parts),
         people_served=sum(p.people_served for p in parts),
+        reported_volunteer_hours=sum(p.reported_volunteer_hours for p in parts),
+        reported_people_served=sum(p.reported_people_served for p in parts),
+        corrections=sum(p.corrections for p in parts),
     )
 
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 import msgspec
 
-from registry.domain.commitment import Commitment, Origin
+from registry.domain.commitment import Commitment, Correction, CorrectionRequest, Origin
 from registry.domain.events import PlanCompleted
 from registry.domain.need import Need
 from registry.domain.offer import Offer
@@ -82,6 +82,9 @@ class NeedView(msgspec.Struct, frozen=True, kw_only=True):
     urgency: Urgency
     description: str | None
     status: str
+    # The coordinator's bound on people one commitment may report serving; null: the default
+    # (100 per unit of quantity).
+    people_served_limit: int | None
     created_at: datetime
     updated_at: datetime
 
@@ -96,6 +99,9 @@ class SlotView(msgspec.Struct, frozen=True, kw_only=True):
     notes: str | None
     committed: int
     fulfilled: int
+    # The coordinator's bound on people one commitment may report serving; null: the default
+    # (the plan's expected attendance, else 100 per unit of quantity).
+    people_served_limit: int | None
 
 
 class Outcome(msgspec.Struct, frozen=True, kw_only=True):
@@ -146,6 +152,11 @@ class CommitmentView(msgspec.Struct, frozen=True, kw_only=True):
     notes: str | None
     reason: str | None
     declined_by: str | None
+    # Each correction of the fulfilment's figures, with the figures it replaced (the first one's
+    # are the figures as reported); `people_served` and `volunteer_hours` are the latest.
+    corrections: list[Correction]
+    # The unit's requests for a correction since the last one (a correction answers them).
+    correction_requests: list[CorrectionRequest]
     created_at: datetime
     updated_at: datetime
 

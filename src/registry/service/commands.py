@@ -70,6 +70,14 @@ async def change_need(registry: Registry, ctx: Command, cmd: need.NeedCommand) -
     return await registry.execute(NEEDS, cmd.need_id, cmd, ctx, lambda s: ctx.actor.require_unit(s.unit_id))
 
 
+async def set_need_people_limit(
+    registry: Registry, ctx: Command, cmd: need.SetNeedPeopleLimit
+) -> Written[need.Need]:
+    """The centre bounds what one commitment may report serving (not the needing unit)."""
+    ctx.actor.require(Role.COORDINATOR)
+    return await registry.execute(NEEDS, cmd.need_id, cmd, ctx)
+
+
 # -- plans ---------------------------------------------------------------------------------------
 
 

@@ -1,16 +1,18 @@
-"""Commitment use cases: dispatch and claim, the other side's answer, fulfilment, and the
-releases that follow an offer's withdrawal or a plan's or need's cancellation."""
+"""Commitment use cases: dispatch and claim, the other side's answer, fulfilment and its
+correction, and the releases that follow an offer's withdrawal, a plan's or need's cancellation,
+or a plan's completion with `release_open`."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any, TypeVar
 
 import msgspec
 
 from registry.domain import commitment, need, offer, plan
-from registry.domain.commitment import Commitment, Effects, Origin, Side, Target
+from registry.domain.commitment import Circumstances, Commitment, Effects, Origin, Side, Target
 from registry.domain.errors import Conflict, Forbidden, NotFound
 from registry.domain.values import Role
 from registry.service.aggregates import COMMITMENTS, NEEDS, OFFERS, PLANS, UNITS
@@ -106,7 +108,7 @@ def side_of(actor: Actor, state: Commitment) -> Side:
     raise Forbidden("only the centre's coordinators and the offering unit's liaison act on a commitment")
 
 
-Step = Callable[[Commitment, Side], Effects]
+Step = Callable[[Commitment, Side, Circumstances], Effects]
 
 
 async def step(registry: Registry, ctx: Command, commitment_id: uuid.UUID, decide: Step) -> Written[None]:
@@ -115,11 +117,37 @@ async def step(registry: Registry, ctx: Command, commitment_id: uuid.UUID, decid
 
     async def work(unit: UnitOfWork) -> uuid.UUID:
         state = await unit.require(COMMITMENTS, commitment_id, conditional=True)
-        effects = decide(state, side_of(ctx.actor, state))
+        side = side_of(ctx.actor, state)
+        effects = decide(state, side, await _circumstances(unit, state, registry.clock()))
         await _emit_step(unit, state, effects)
         return commitment_id
 
     return await run(registry, ctx, work, [stream_id("commitment", commitment_id)])
+
+
+async def _circumstances(unit: UnitOfWork, state: Commitment, now: datetime) -> Circumstances:
+    """The time, the offer's measure, and the plan's or need's standing and bound on people served."""
+    offered = await unit.require(OFFERS, state.offer_id)
+    closed = None
+    if state.need_id is not None:
+        limit, limit_from = (await unit.require(NEEDS, state.need_id)).people_limit
+    else:
+        assert state.plan_id is not None and state.slot_id is not None, (
+            "a commitment goes to a slot or a need"
+        )
+        planned = await unit.require(PLANS, state.plan_id)
+        slot = planned.slot(state.slot_id)
+        if slot is None:
+            raise NotFound("slot", state.slot_id)
+        limit, limit_from = planned.people_limit(slot)
+        closed = f"the plan is {planned.status}" if planned.closed else None
+    return Circumstances(
+        now=now,
+        closed=closed,
+        measure=offered.capacity.measure,
+        people_limit=limit,
+        people_limit_from=limit_from,
+    )
 
 
 async def _emit_step(unit: UnitOfWork, state: Commitment, effects: Effects) -> None:
@@ -131,26 +159,48 @@ async def _emit_step(unit: UnitOfWork, state: Commitment, effects: Effects) -> N
     emit(unit, state.id, effects, state.offer_id, state.plan_id, state.need_id)
 
 
-def confirm(state: Commitment, side: Side) -> Effects:
-    return commitment.confirm(state, side)
+def confirm(state: Commitment, side: Side, at: Circumstances) -> Effects:
+    return commitment.confirm(state, side, at)
 
 
 def declining(reason: str | None) -> Step:
-    return lambda state, side: commitment.decline(state, reason, side)
+    return lambda state, side, at: commitment.decline(state, reason, side, at)
 
 
 def releasing(reason: str | None) -> Step:
-    return lambda state, _side: commitment.release(state, reason)
+    return lambda state, _side, at: commitment.release(state, reason, at)
 
 
 def fulfilling(people_served: int, volunteer_hours: float, notes: str | None) -> Step:
-    return lambda state, _side: commitment.fulfil(state, people_served, volunteer_hours, notes)
+    return lambda state, _side, at: commitment.fulfil(state, people_served, volunteer_hours, notes, at)
 
 
-def no_show(state: Commitment, side: Side) -> Effects:
+def no_show(state: Commitment, side: Side, at: Circumstances) -> Effects:
     if side != Side.CENTRE:
         raise Forbidden("a no-show is recorded by the centre")
-    return commitment.no_show(state)
+    return commitment.no_show(state, at)
+
+
+def correcting(people_served: int, volunteer_hours: float, reason: str) -> Step:
+    """The centre corrects a fulfilment's figures."""
+
+    def decide(state: Commitment, side: Side, at: Circumstances) -> Effects:
+        if side != Side.CENTRE:
+            raise Forbidden("a fulfilment is corrected by the centre; the unit may request a correction")
+        return commitment.correct(state, people_served, volunteer_hours, reason, at)
+
+    return decide
+
+
+def requesting_correction(reason: str, people_served: int | None, volunteer_hours: float | None) -> Step:
+    """The offering unit asks the centre to correct its fulfilment."""
+
+    def decide(state: Commitment, side: Side, at: Circumstances) -> Effects:
+        if side != Side.UNIT:
+            raise Forbidden("a correction is requested by the offering unit's liaison; the centre corrects")
+        return commitment.request_correction(state, reason, people_served, volunteer_hours, at)
+
+    return decide
 
 
 async def release_open(unit: UnitOfWork, commitment_ids: Iterable[uuid.UUID], reason: str) -> None:
@@ -201,6 +251,18 @@ async def cancel_plan(registry: Registry, ctx: Command, cmd: plan.CancelPlan) ->
         registry, ctx, PLANS, cmd.plan_id, cmd,
         lambda s: [c.commitment_id for slot in s.slots for c in slot.covers], "plan cancelled",
     )  # fmt: skip
+
+
+async def complete_plan(registry: Registry, ctx: Command, cmd: plan.CompletePlan) -> Written[None]:
+    """Complete a plan; with `release_open`, its open commitments are released in the same append."""
+    ctx.actor.require(Role.COORDINATOR)
+
+    def still_open(state: plan.Plan) -> list[uuid.UUID]:
+        if not cmd.release_open:
+            return []
+        return [c.commitment_id for slot in state.slots for c in slot.covers if c.status.is_open]
+
+    return await _close_releasing(registry, ctx, PLANS, cmd.plan_id, cmd, still_open, "plan completed")
 
 
 async def cancel_need(registry: Registry, ctx: Command, cmd: need.CancelNeed) -> Written[None]:

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import msgspec
 
 from registry.domain.errors import Forbidden
 from registry.domain.values import Role
+
+# What "now" is for the rules that depend on it (a fulfilment not before its window): an aware
+# datetime. The settings carry it, so tests move time instead of waiting for it.
+Clock = Callable[[], datetime]
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
 
 # Entity ids derived from idempotency keys live in this namespace.
 _IDEMPOTENT_IDS = uuid.UUID("5b1c8c1e-3f4e-4d4a-9a53-2f6b0d1f7e01")

@@ -20,7 +20,7 @@ from events.runner import ProjectionRunner
 from registry.domain.errors import NotFound
 from registry.domain.events import Event, tag_of
 from registry.read.replica import ReadSide
-from registry.service.context import Command
+from registry.service.context import Clock, Command, wall_clock
 from registry.service.entity import Aggregate, Written
 from registry.service.locks import StreamLocks
 from registry.service.retry import RETRY, RetryPolicy
@@ -37,7 +37,12 @@ class Registry:
     """The write side: commands in, events appended, read model brought up to date."""
 
     def __init__(
-        self, store: EventStore, runner: ProjectionRunner, list_pool: asyncpg.Pool[Any], reads: ReadSide
+        self,
+        store: EventStore,
+        runner: ProjectionRunner,
+        list_pool: asyncpg.Pool[Any],
+        reads: ReadSide,
+        clock: Clock = wall_clock,
     ) -> None:
         self.store = store
         self.runner = runner
@@ -49,6 +54,7 @@ class Registry:
         self.locks = StreamLocks()
         self.states = StateCache()
         self.retry: RetryPolicy = RETRY
+        self.clock = clock
 
     async def close(self) -> None:
         await self.runner.stop()

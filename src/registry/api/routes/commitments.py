@@ -1,4 +1,5 @@
-"""Commitments (认领 / 派单): dispatch or claim, confirm, decline, release, fulfil, no-show."""
+"""Commitments (认领 / 派单): dispatch or claim, confirm, decline, release, fulfil, no-show, and
+the correction of a fulfilment (the centre corrects; the unit may request it)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,27 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipValidation
 
-from registry.api.auth import COORDINATOR, COORDINATOR_OR_LIAISON
+from registry.api.auth import COORDINATOR, COORDINATOR_OR_LIAISON, allow
 from registry.api.body import decode_body, decode_optional_body
 from registry.api.edge import check_request
 from registry.api.http import command, list_page, read_doc, written_response
 from registry.api.params import AsOf, CursorParam, IdempotencyKey, IfMatch, Limit, one, page_of
-from registry.api.requests import END, CommitmentIn, FulfilmentIn, ReasonIn
+from registry.api.requests import (
+    END,
+    CommitmentIn,
+    CorrectionIn,
+    CorrectionRequestIn,
+    FulfilmentIn,
+    ReasonIn,
+)
+from registry.domain.values import Role
 from registry.read.queries import CommitmentFilter, list_commitments
 from registry.read.views import CommitmentView
 from registry.service import commitments
 from registry.service.commitments import MakeCommitment, Step
 from registry.service.context import Actor
+
+LIAISON = allow(Role.LIAISON)
 
 CommitmentStatusParam = Annotated[
     str | None,
@@ -153,9 +164,60 @@ class CommitmentController(Controller):
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
-        """Record what a confirmed commitment delivered (晒单): people served, volunteer hours."""
+        """Record what a confirmed commitment delivered (晒单): people served, volunteer hours.
+
+        409 before the commitment's window starts, or once its plan is completed or cancelled;
+        400 naming the field and its bound when volunteer hours exceed quantity × window hours
+        (hours-measured offers: the quantity) or people served exceed the slot's or need's bound.
+        """
         data = await decode_body(request, FulfilmentIn)
         decide = commitments.fulfilling(data.people_served, data.volunteer_hours, data.notes)
+        return await _step(request, commitment_id, decide, if_match, idempotency_key)
+
+    @post(
+        "/{commitment_id:uuid}/correct",
+        operation_id="correctFulfilment",
+        guards=[COORDINATOR],
+        status_code=200,
+        responses=STEP_RESPONSES,
+    )
+    async def correct(
+        self,
+        request: Request[Actor, Any, Any],
+        commitment_id: FromPath[uuid.UUID],
+        data: SkipValidation[JSONBody[CorrectionIn]],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Correct a fulfilment's figures, with the reason (`fulfilment_corrected`); the figures
+        replaced stay in `corrections`, and reports, ledgers and `as_of` follow. Same bounds as
+        fulfilling (400); allowed once the plan is completed, whose outcome follows."""
+        data = await decode_body(request, CorrectionIn)
+        data.check()
+        decide = commitments.correcting(data.people_served, data.volunteer_hours, data.reason)
+        return await _step(request, commitment_id, decide, if_match, idempotency_key)
+
+    @post(
+        "/{commitment_id:uuid}/request-correction",
+        operation_id="requestCorrection",
+        guards=[LIAISON],
+        status_code=200,
+        responses=STEP_RESPONSES,
+    )
+    async def request_correction(
+        self,
+        request: Request[Actor, Any, Any],
+        commitment_id: FromPath[uuid.UUID],
+        data: SkipValidation[JSONBody[CorrectionRequestIn]],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """The offering unit's liaison asks the centre to correct a fulfilment
+        (`fulfilment_correction_requested`): open in `correction_requests` until a correction,
+        and in the log for coordinators (`GET /audit/events?type=fulfilment_correction_requested`)."""
+        data = await decode_body(request, CorrectionRequestIn)
+        data.check()
+        decide = commitments.requesting_correction(data.reason, data.people_served, data.volunteer_hours)
         return await _step(request, commitment_id, decide, if_match, idempotency_key)
 
     @post(

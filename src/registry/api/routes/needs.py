@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipValidation
 
-from registry.api.auth import COORDINATOR_OR_LIAISON
+from registry.api.auth import COORDINATOR, COORDINATOR_OR_LIAISON
 from registry.api.body import decode_body, decode_optional_body
 from registry.api.edge import check_request
 from registry.api.http import (
@@ -33,8 +33,8 @@ from registry.api.params import (
     one,
     page_of,
 )
-from registry.api.requests import END, NeedIn, ReasonIn
-from registry.domain.need import CancelNeed, CloseNeed, RaiseNeed
+from registry.api.requests import END, NeedIn, PeopleLimitIn, ReasonIn
+from registry.domain.need import CancelNeed, CloseNeed, RaiseNeed, SetNeedPeopleLimit
 from registry.matching.board import MatchConfig, NeedMatches, need_matches, read_need_board
 from registry.read.queries import NeedFilter, list_needs
 from registry.read.views import NeedView
@@ -126,6 +126,29 @@ class NeedController(Controller):
         need, board = await read_need_board(await read_pool(request, position), need_id, position, config)
         request.user.require_unit(need.unit_id)
         return need_matches(need, board, config.weights, limit)
+
+    @post(
+        "/needs/{need_id:uuid}/people-served-limit",
+        operation_id="setNeedPeopleLimit",
+        guards=[COORDINATOR],
+        status_code=200,
+        responses=one(NeedView),
+    )
+    async def set_people_limit(
+        self,
+        request: Request[Actor, Any, Any],
+        need_id: FromPath[uuid.UUID],
+        data: SkipValidation[JSONBody[PeopleLimitIn]],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Bound the people one commitment to the need may report serving (null: 100 per unit of
+        the need's quantity). Any state of the need: the bound holds for corrections too."""
+        data = await decode_body(request, PeopleLimitIn)
+        cmd = SetNeedPeopleLimit(need_id=need_id, people_served_limit=data.people_served_limit)
+        return await apply_change(
+            request, commands.set_need_people_limit, cmd, "needs", if_match, idempotency_key
+        )
 
     @post(
         "/needs/{need_id:uuid}/close",

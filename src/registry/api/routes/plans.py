@@ -34,9 +34,16 @@ from registry.api.params import (
     one,
     page_of,
 )
-from registry.api.requests import END, AllocateIn, CompleteIn, PlanIn, ReasonIn, SlotIn
+from registry.api.requests import END, AllocateIn, CompleteIn, PeopleLimitIn, PlanIn, ReasonIn, SlotIn
 from registry.domain.errors import NotFound
-from registry.domain.plan import AddSlot, CancelPlan, CompletePlan, DraftPlan, PublishPlan
+from registry.domain.plan import (
+    AddSlot,
+    CancelPlan,
+    CompletePlan,
+    DraftPlan,
+    PublishPlan,
+    SetSlotPeopleLimit,
+)
 from registry.matching.board import MatchConfig, PlanMatches, plan_matches, read_plan_board
 from registry.read.queries import PlanFilter, get_doc, list_plans
 from registry.read.reports import PlanReport, plan_report
@@ -96,6 +103,31 @@ class PlanController(Controller):
         return Response(
             msgspec.json.encode(slot), status_code=201, media_type=MediaType.JSON, headers=headers
         )
+
+    @post(
+        "/{plan_id:uuid}/slots/{slot_id:uuid}/people-served-limit",
+        operation_id="setSlotPeopleLimit",
+        guards=[COORDINATOR],
+        status_code=200,
+        responses=one(PlanView),
+    )
+    async def set_people_limit(
+        self,
+        request: Request[Actor, Any, Any],
+        plan_id: FromPath[uuid.UUID],
+        slot_id: FromPath[uuid.UUID],
+        data: SkipValidation[JSONBody[PeopleLimitIn]],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        """Bound the people one commitment to the slot may report serving (null: the plan's
+        expected attendance, else 100 per unit of the slot's quantity). Any state of the plan:
+        the bound holds for corrections too."""
+        data = await decode_body(request, PeopleLimitIn)
+        cmd = SetSlotPeopleLimit(
+            plan_id=plan_id, slot_id=slot_id, people_served_limit=data.people_served_limit
+        )
+        return await apply_change(request, commands.change_plan, cmd, "plans", if_match, idempotency_key)
 
     @post(
         "/{plan_id:uuid}/publish",
@@ -206,10 +238,15 @@ class PlanController(Controller):
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
-        """Close a published plan with the outcome its fulfilled commitments add up to."""
-        data = await decode_optional_body(request, CompleteIn)
-        cmd = CompletePlan(plan_id=plan_id, notes=data.notes if data else None)
-        return await apply_change(request, commands.change_plan, cmd, "plans", if_match, idempotency_key)
+        """Close a published plan with the outcome its fulfilled commitments add up to.
+
+        409 naming them while commitments are proposed, claimed or confirmed, unless
+        `release_open: true`, which releases them in the same append. A completed plan's
+        commitments take no further step (409) but corrections, which its outcome follows.
+        """
+        data = await decode_optional_body(request, CompleteIn) or CompleteIn()
+        cmd = CompletePlan(plan_id=plan_id, notes=data.notes, release_open=data.release_open)
+        return await apply_change(request, commitments.complete_plan, cmd, "plans", if_match, idempotency_key)
 
     @get("/{plan_id:uuid}/report", operation_id="planReport", responses=one(PlanReport))
     async def report(
