@@ -63,6 +63,32 @@ CREATE INDEX offers_all_order ON offers (created_position);
 CREATE INDEX offers_current_match ON offers USING gist (category, available, week)
     WHERE valid_to IS NULL AND status = 'active';
 
+-- Matching's exact availability index (registry.read.windows): per offer, its availability as
+-- runs of equal ranges one week apart. A demand window [s, e) lies inside one of the offer's
+-- ranges exactly when some row's term contains it and its week contains
+-- [pos(s), pos(s) + (e - s)) (pos: microseconds into the reference week). Rows change only when
+-- the availability, category, status, unit or service area do (not on holds).
+CREATE TABLE offer_windows (
+    offer_id         uuid        NOT NULL,
+    unit_id          uuid        NOT NULL,
+    category         text        COLLATE "C" NOT NULL,
+    status           text        NOT NULL,
+    service_area     text[]      NOT NULL,
+    -- From the run's first range's start to its last one's end.
+    term             tstzrange   NOT NULL,
+    -- Where each range of the run lies in the week; unbounded for a lone range.
+    week             int8range   NOT NULL,
+    -- The length of one range: what time_coverage divides by.
+    span_seconds     float8      NOT NULL,
+    valid_from       bigint      NOT NULL,
+    valid_to         bigint
+);
+CREATE INDEX offer_windows_current ON offer_windows (offer_id) WHERE valid_to IS NULL;
+CREATE INDEX offer_windows_current_match ON offer_windows USING gist (category, term, week)
+    WHERE valid_to IS NULL;
+CREATE INDEX offer_windows_as_of_match ON offer_windows
+    USING gist (category, term, week, int8range(valid_from, valid_to));
+
 CREATE TABLE needs (
     id               uuid        NOT NULL,
     version          integer     NOT NULL,

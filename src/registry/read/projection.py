@@ -21,6 +21,7 @@ from registry.domain import commitment, need, offer, plan, token, unit
 from registry.domain.events import EVENT_TYPES, Event
 from registry.domain.values import fold_to_week, window_ranges
 from registry.read import views
+from registry.read.windows import project_offer_windows
 from registry.streams import Kind, entity_id
 
 S = TypeVar("S", bound=msgspec.Struct)
@@ -125,6 +126,8 @@ def _handler(table: Table[Any]) -> Handler:
             _encoder.encode(new).decode(), _encoder.encode(table.view(new, stamp)).decode(),
             created_at, recorded.position,
         )  # fmt: skip
+        if table.name == "offers":  # matching's exact availability index, beside the offer's row
+            await project_offer_windows(conn, key, state, new, recorded.position)
 
     return handle
 

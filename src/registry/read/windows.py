@@ -1,0 +1,113 @@
+"""Matching's exact availability index: an offer's availability as rows a GiST index answers exactly.
+
+An offer's availability is the union of its windows' concrete ranges, touching ones merged (what
+`offers.available` holds). A weekly window over three months is a dozen such ranges a weekday;
+one row each would multiply the table. So ranges of the same length, exactly one week apart one
+after another, are kept as one *run*: the span from the first's start to the last's end (`term`),
+and where in the week each of them lies (`week`, microseconds since `REFERENCE_WEEK` modulo a
+week). A demand window [s, e) lies inside one range of a run exactly when `term` contains it and
+`week` contains [pos(s), pos(s) + (e - s)): within the term, the week position alone says which
+occurrence. A run whose ranges cross the week's end also gets its `week` shifted back one week,
+for windows that start after the crossing. A lone range gets an unbounded `week`: its term is it.
+
+Positions are plain microsecond arithmetic on instants (no time zone), and PostgreSQL's
+timestamps are microseconds, so the index is exact: no recheck, no false candidate.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from events.sql import Connection, query
+from registry.domain.offer import Offer
+from registry.domain.values import REFERENCE_WEEK, WEEK, window_ranges
+
+MICROSECOND = timedelta(microseconds=1)
+WEEK_US = WEEK // MICROSECOND
+
+# One row of `offer_windows` after offer_id and before valid_from: unit_id, category, status,
+# service_area, term, week, span_seconds (the length of one range of the run).
+WindowRow = tuple[uuid.UUID, str, str, list[str], asyncpg.Range[datetime], asyncpg.Range[int], float]
+
+
+def week_position(moment: datetime) -> int:
+    """Microseconds from the start of the reference week to `moment`, modulo one week."""
+    return ((moment - REFERENCE_WEEK) // MICROSECOND) % WEEK_US
+
+
+def week_span(starts_at: datetime, ends_at: datetime) -> tuple[int, int]:
+    """The bounds a demand window's `week` range takes (its end may pass one week)."""
+    start = week_position(starts_at)
+    return start, start + (ends_at - starts_at) // MICROSECOND
+
+
+def merged_ranges(ranges: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """The ranges' union as disjoint, non-touching ranges in order (a multirange's ranges)."""
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(ranges):
+        if start >= end:
+            continue  # empty: a multirange drops it
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def weekly_runs(ranges: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime, int]]:
+    """Merged ranges grouped into runs: (first start, last end, how many), in order of start."""
+    runs: list[list[Any]] = []
+    open_runs: dict[tuple[int, timedelta], list[Any]] = {}
+    for start, end in ranges:
+        key = (week_position(start), end - start)
+        run = open_runs.get(key)
+        if run is not None and run[1] - key[1] + WEEK == start:
+            run[1], run[2] = end, run[2] + 1
+        else:
+            run = [start, end, 1]
+            runs.append(run)
+            open_runs[key] = run
+    return [(start, end, count) for start, end, count in runs]
+
+
+def offer_window_rows(state: Offer) -> list[WindowRow]:
+    """The `offer_windows` rows an offer's state gives (the projection writes them as they are)."""
+    rows: list[WindowRow] = []
+    common = (state.unit_id, state.category, state.status, state.service_area)
+    for first, last, count in weekly_runs(merged_ranges(window_ranges(state.availability))):
+        span = (last - first) if count == 1 else (last - first - (count - 1) * WEEK)
+        term = asyncpg.Range(first, last)
+        seconds = span.total_seconds()
+        if count == 1:
+            rows.append((*common, term, asyncpg.Range(None, None), seconds))
+            continue
+        start, end = week_span(first, first + span)
+        rows.append((*common, term, asyncpg.Range(start, end), seconds))
+        if end > WEEK_US:
+            rows.append((*common, term, asyncpg.Range(start - WEEK_US, end - WEEK_US), seconds))
+    return rows
+
+
+async def project_offer_windows(
+    conn: Connection, offer_id: uuid.UUID, old: Offer | None, new: Offer, position: int
+) -> None:
+    """Replace the offer's rows at `position`, if its event changed them (holds and titles do not)."""
+    rows = offer_window_rows(new)
+    if old is not None and offer_window_rows(old) == rows:
+        return
+    if old is not None:
+        await conn.execute(query("registry/offer-windows-close"), offer_id, position)
+    if not rows:
+        return
+    unit_id, category, status, service_area = rows[0][:4]
+    await conn.execute(
+        query("registry/offer-windows-insert"),
+        offer_id, unit_id, category, status, service_area,
+        [r[4].lower for r in rows], [r[4].upper for r in rows],
+        [r[5].lower for r in rows], [r[5].upper for r in rows], [r[6] for r in rows], position,
+    )  # fmt: skip
