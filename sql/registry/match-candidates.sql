@@ -1,20 +1,28 @@
 -- Each demand's (a plan's slot or a need's) candidates, current or as of log position $1: the
--- offers passing every hard filter, each with what scoring needs (its holds, its unit's area and
--- record), cut per demand to those that can rank among its best $19 (registry.matching.board).
+-- offers passing every hard filter, cut per demand to those that can rank among its best $19,
+-- each with what scoring needs (its holds, its unit's area and record). See docs/matching.md,
+-- "The candidate query".
 --
 -- Demands arrive as parallel arrays ($2..$12): an index, the category (and its subtree's bounds
 -- in byte order), the window and its bounds in week positions, the place served, a unit to leave
 -- out (the needing unit) and the quantity still wanted. $13..$16 bound the month and the recent
--- days the units' records count; $17 the weights in factor order, $18 the tuning
+-- days the units' records count; $17 holds the weights in factor order, $18 the tuning
 -- (busy_commitments, received_for_full_nudge), $20 the cut's margin.
+--
+-- The planner cannot estimate how many offers cover a window (it guesses a handful; the answer
+-- is hundreds a demand), so nothing after the index scan is a join it could choose badly: units'
+-- records are grouped by unit and looked up by key, ranks are window functions.
 WITH demand AS (
     SELECT * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
                          $7::timestamptz[], $8::int8[], $9::int8[], $10::text[], $11::uuid[], $12::int[])
         AS d (demand, category, low, high, s, e, ws, we, place, excluded, wanted)
-), hit AS (
+), hit AS MATERIALIZED (
     -- The exact availability index: a row matches only if one of the offer's ranges covers the
     -- window (registry.read.windows), so no candidate is fetched to be thrown away.
-    SELECT d.demand, w.offer_id, w.unit_id, w.category, w.span_seconds
+    SELECT d.demand, d.category AS wanted_category, d.s, d.e, d.place, d.wanted,
+           w.offer_id, w.unit_id, w.category, w.capacity, w.span_seconds,
+           -- A hold in the window makes what is left a peak-load question: Python answers it.
+           w.held && tstzrange(d.s, d.e) AS held
     FROM demand AS d
     JOIN registry_read.offer_windows AS w
       ON (($1::bigint IS NULL AND w.valid_to IS NULL)
@@ -30,86 +38,93 @@ WITH demand AS (
      AND (d.place IS NULL OR cardinality(w.service_area) = 0
           OR EXISTS (SELECT 1 FROM unnest(w.service_area) AS a (area)
                      WHERE d.place = a.area OR starts_with(d.place, a.area || '/')))
-), unit AS (
-    SELECT u.id AS unit_id, u.area FROM registry_read.units AS u
-    WHERE u.id IN (SELECT unit_id FROM hit)
-      AND (($1::bigint IS NULL AND u.valid_to IS NULL)
-           OR ($1::bigint IS NOT NULL AND int8range(u.valid_from, u.valid_to) @> $1::bigint))
+), unit_ids AS MATERIALIZED (
+    SELECT coalesce(array_agg(DISTINCT unit_id), '{}') AS ids FROM hit
 ), live AS NOT MATERIALIZED (
     SELECT * FROM registry_read.commitments
     WHERE ($1::bigint IS NULL AND valid_to IS NULL)
        OR ($1::bigint IS NOT NULL AND int8range(valid_from, valid_to) @> $1::bigint)
-), given AS (
-    -- Each unit's record: fulfilled, declined (by the unit) and no-show commitments, and its
-    -- commitments in the demand's month [$13, $14).
-    SELECT unit_id,
-           count(*) FILTER (WHERE status = 'fulfilled') AS fulfilled,
-           count(*) FILTER (WHERE status = 'declined' AND declined_by = 'unit') AS declined,
-           count(*) FILTER (WHERE status = 'no_show') AS no_shows,
-           count(*) FILTER (WHERE status IN ('proposed', 'claimed', 'confirmed', 'fulfilled')
-                              AND starts_at >= $13 AND starts_at < $14) AS committed_this_month
-    FROM live WHERE unit_id IN (SELECT unit_id FROM unit) GROUP BY unit_id
-), received AS (
-    -- The quantity its own needs received (confirmed or fulfilled) in [$15, $16).
-    SELECT need_unit_id AS unit_id, sum(quantity)::int AS received_recently
-    FROM live
-    WHERE need_unit_id IN (SELECT unit_id FROM unit) AND status IN ('confirmed', 'fulfilled')
-      AND starts_at >= $15 AND starts_at < $16
-    GROUP BY need_unit_id
-), history AS (
-    SELECT u.unit_id, u.area,
-           coalesce(g.fulfilled, 0)::int AS fulfilled, coalesce(g.declined, 0)::int AS declined,
-           coalesce(g.no_shows, 0)::int AS no_shows,
-           coalesce(g.committed_this_month, 0)::int AS committed_this_month,
-           coalesce(r.received_recently, 0) AS received_recently
-    FROM unit AS u LEFT JOIN given AS g USING (unit_id) LEFT JOIN received AS r USING (unit_id)
+), fact AS (
+    -- The units' areas and their commitments, given (by the unit) and received (by its needs).
+    SELECT u.id AS unit_id, u.area, NULL AS role, NULL AS status, NULL AS declined_by,
+           NULL::timestamptz AS starts_at, NULL::int AS quantity
+    FROM registry_read.units AS u
+    WHERE u.id = ANY ((SELECT ids FROM unit_ids)::uuid[])
+      AND (($1::bigint IS NULL AND u.valid_to IS NULL)
+           OR ($1::bigint IS NOT NULL AND int8range(u.valid_from, u.valid_to) @> $1::bigint))
+    UNION ALL
+    SELECT unit_id, NULL, 'given', status, declined_by, starts_at, quantity FROM live
+    WHERE unit_id = ANY ((SELECT ids FROM unit_ids)::uuid[])
+    UNION ALL
+    SELECT need_unit_id, NULL, 'received', status, declined_by, starts_at, quantity FROM live
+    WHERE need_unit_id = ANY ((SELECT ids FROM unit_ids)::uuid[])
+), record AS (
+    -- Each unit's record for scoring: fulfilled, declined (by the unit) and no-show commitments,
+    -- its commitments in the demand's month [$13, $14), and the quantity its own needs received
+    -- (confirmed or fulfilled) in [$15, $16).
+    SELECT unit_id, max(area) AS area,
+           count(*) FILTER (WHERE role = 'given' AND status = 'fulfilled')::int AS fulfilled,
+           count(*) FILTER (WHERE role = 'given' AND status = 'declined' AND declined_by = 'unit')::int
+               AS declined,
+           count(*) FILTER (WHERE role = 'given' AND status = 'no_show')::int AS no_shows,
+           count(*) FILTER (WHERE role = 'given' AND status IN ('proposed', 'claimed', 'confirmed', 'fulfilled')
+                              AND starts_at >= $13 AND starts_at < $14)::int AS committed_this_month,
+           coalesce(sum(quantity) FILTER (WHERE role = 'received' AND status IN ('confirmed', 'fulfilled')
+                                            AND starts_at >= $15 AND starts_at < $16), 0)::int
+               AS received_recently
+    FROM fact GROUP BY unit_id
+), by_unit AS (
+    -- One object keyed by unit id: [area, the five counts, the weighted sum of the three history
+    -- factors (registry.matching.scoring: reliability, fairness, reciprocity)].
+    SELECT coalesce(jsonb_object_agg(unit_id::text, jsonb_build_array(
+               area, fulfilled, declined, no_shows, committed_this_month, received_recently,
+               ($17::float8[])[5] * ((fulfilled + 1)::float8 / (fulfilled + declined + no_shows + 2))
+               + ($17::float8[])[6] * (1.0 - least(committed_this_month, ($18::int[])[1])::float8 / ($18::int[])[1])
+               + ($17::float8[])[7] * (least(received_recently, ($18::int[])[2])::float8 / ($18::int[])[2]))),
+           '{}') AS records
+    FROM record
 ), candidate AS (
-    SELECT h.demand, o.id, o.version, o.unit_id, o.category, o.title, o.capacity,
-           o.hold_quantities, o.hold_starts, o.hold_ends, h.span_seconds AS covering_seconds,
-           u.area, u.fulfilled, u.declined, u.no_shows, u.committed_this_month, u.received_recently,
-           -- A hold inside the window makes what is left a peak-load question: Python answers it.
-           EXISTS (SELECT 1 FROM unnest(o.hold_starts, o.hold_ends) AS x (s, e)
-                   WHERE x.s < d.e AND x.e > d.s) AS held,
-           -- The score registry.matching.scoring.assess gives an offer with no hold in the window
-           -- (remaining = capacity), the factors in the order of $17.
+    SELECT h.*, b.records -> h.unit_id::text AS unit FROM hit AS h CROSS JOIN by_unit AS b
+), scored AS (
+    -- The score registry.matching.scoring.assess gives an offer with no hold in the window
+    -- (remaining = capacity): category fit, time coverage, capacity fit, proximity, history.
+    SELECT c.*,
            CASE WHEN (SELECT sum(x) FROM unnest($17::float8[]) AS x) <= 0 THEN 0.0
-           ELSE (($17::float8[])[1] * power(0.5::float8, (length(o.category) - length(replace(o.category, '.', '')))
-                                            - (length(d.category) - length(replace(d.category, '.', ''))))
-               + ($17::float8[])[2] * CASE WHEN h.span_seconds > 0
-                              THEN least(extract(epoch FROM d.e - d.s)::float8 / h.span_seconds, 1.0)
-                              ELSE 0.0 END
-               + ($17::float8[])[3] * CASE WHEN d.wanted > 0 THEN least(o.capacity::float8 / d.wanted, 1.0) ELSE 1.0 END
-               + ($17::float8[])[4] * (SELECT CASE WHEN d.place IS NULL THEN 1.0
-                                       WHEN p.shared >= 3 OR (p.shared = p.mine AND p.shared = p.theirs) THEN 1.0
-                                       WHEN p.shared >= 2 THEN 0.5 ELSE 0.0 END
-                           FROM (SELECT cardinality(m) AS mine, cardinality(t) AS theirs,
-                                        coalesce((SELECT min(i) - 1 FROM generate_series(1, least(cardinality(m), cardinality(t))) AS i
-                                                  WHERE m[i] <> t[i]),
-                                                 least(cardinality(m), cardinality(t))) AS shared
-                                 FROM (SELECT string_to_array(u.area, '/') AS m,
-                                              string_to_array(d.place, '/') AS t) AS split) AS p)
-               + ($17::float8[])[5] * ((u.fulfilled + 1)::float8 / (u.fulfilled + u.declined + u.no_shows + 2))
-               + ($17::float8[])[6] * (1.0 - least(u.committed_this_month, ($18::int[])[1])::float8 / ($18::int[])[1])
-               + ($17::float8[])[7] * (least(u.received_recently, ($18::int[])[2])::float8 / ($18::int[])[2])
-               ) / (SELECT sum(x) FROM unnest($17::float8[]) AS x)
+           ELSE (($17::float8[])[1] * power(0.5::float8,
+                     (length(c.category) - length(replace(c.category, '.', '')))
+                     - (length(c.wanted_category) - length(replace(c.wanted_category, '.', ''))))
+                 + ($17::float8[])[2] * CASE WHEN c.span_seconds > 0
+                       THEN least(extract(epoch FROM c.e - c.s)::float8 / c.span_seconds, 1.0) ELSE 0.0 END
+                 + ($17::float8[])[3] * CASE WHEN c.wanted > 0
+                       THEN least(c.capacity::float8 / c.wanted, 1.0) ELSE 1.0 END
+                 + ($17::float8[])[4] * (
+                       SELECT CASE WHEN c.place IS NULL OR m = t THEN 1.0
+                                   WHEN least(cardinality(m), cardinality(t)) >= 3 AND m[1:3] = t[1:3] THEN 1.0
+                                   WHEN least(cardinality(m), cardinality(t)) >= 2 AND m[1:2] = t[1:2] THEN 0.5
+                                   ELSE 0.0 END
+                       FROM string_to_array(c.unit ->> 0, '/') AS m, string_to_array(c.place, '/') AS t)
+                 + (c.unit ->> 6)::float8
+                ) / (SELECT sum(x) FROM unnest($17::float8[]) AS x)
            END AS prescore
-    FROM hit AS h
-    JOIN demand AS d USING (demand)
-    JOIN registry_read.offers AS o
-      ON o.id = h.offer_id
-     AND (($1::bigint IS NULL AND o.valid_to IS NULL)
-          OR ($1::bigint IS NOT NULL AND int8range(o.valid_from, o.valid_to) @> $1::bigint))
-    JOIN history AS u ON u.unit_id = h.unit_id
-), ranked AS (
-    SELECT c.*, row_number() OVER (PARTITION BY c.demand ORDER BY c.held, c.prescore DESC) AS place
     FROM candidate AS c
+), ranked AS (
+    SELECT s.*, row_number() OVER (PARTITION BY s.demand ORDER BY s.held, s.prescore DESC) AS place_in_demand
+    FROM scored AS s
 ), cut AS (
     -- The score of each demand's $19th best offer with no hold in the window: those are sure
-    -- candidates, so nothing scoring below it (by more than the margin) can rank in the $19 best.
-    SELECT demand, prescore AS threshold FROM ranked WHERE NOT held AND place = $19
+    -- candidates, so an offer scoring below it by more than the margin cannot rank in the $19 best.
+    SELECT r.*, max(r.prescore) FILTER (WHERE NOT r.held AND r.place_in_demand = $19)
+                    OVER (PARTITION BY r.demand) AS threshold
+    FROM ranked AS r
 )
-SELECT r.demand, r.id, r.version, r.unit_id, r.category, r.title, r.capacity,
-       r.hold_quantities, r.hold_starts, r.hold_ends, r.covering_seconds,
-       r.area, r.fulfilled, r.declined, r.no_shows, r.committed_this_month, r.received_recently
-FROM ranked AS r LEFT JOIN cut AS c USING (demand)
-WHERE r.held OR c.threshold IS NULL OR r.prescore >= c.threshold - $20
+SELECT k.demand, o.id, o.version, o.unit_id, o.category, o.title, o.capacity,
+       o.hold_quantities, o.hold_starts, o.hold_ends, k.span_seconds AS covering_seconds,
+       k.unit ->> 0 AS area, (k.unit ->> 1)::int AS fulfilled, (k.unit ->> 2)::int AS declined,
+       (k.unit ->> 3)::int AS no_shows, (k.unit ->> 4)::int AS committed_this_month,
+       (k.unit ->> 5)::int AS received_recently
+FROM cut AS k
+JOIN registry_read.offers AS o
+  ON o.id = k.offer_id
+ AND (($1::bigint IS NULL AND o.valid_to IS NULL)
+      OR ($1::bigint IS NOT NULL AND int8range(o.valid_from, o.valid_to) @> $1::bigint))
+WHERE k.held OR k.threshold IS NULL OR k.prescore >= k.threshold - $20

@@ -66,14 +66,18 @@ CREATE INDEX offers_current_match ON offers USING gist (category, available, wee
 -- Matching's exact availability index (registry.read.windows): per offer, its availability as
 -- runs of equal ranges one week apart. A demand window [s, e) lies inside one of the offer's
 -- ranges exactly when some row's term contains it and its week contains
--- [pos(s), pos(s) + (e - s)) (pos: microseconds into the reference week). Rows change only when
--- the availability, category, status, unit or service area do (not on holds).
+-- [pos(s), pos(s) + (e - s)) (pos: microseconds into the reference week). With the hard filters'
+-- columns and what ranking needs, matching ranks every candidate before it reads `offers`. Rows
+-- are rewritten only when one of their columns changes (not on a title or a description).
 CREATE TABLE offer_windows (
     offer_id         uuid        NOT NULL,
     unit_id          uuid        NOT NULL,
     category         text        COLLATE "C" NOT NULL,
     status           text        NOT NULL,
     service_area     text[]      NOT NULL,
+    capacity         integer     NOT NULL,
+    -- The union of the holds' windows: a window it does not touch has the whole capacity left.
+    held             tstzmultirange NOT NULL,
     -- From the run's first range's start to its last one's end.
     term             tstzrange   NOT NULL,
     -- Where each range of the run lies in the week; unbounded for a lone range.

@@ -19,7 +19,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -30,9 +30,21 @@ from registry.domain.values import REFERENCE_WEEK, WEEK, window_ranges
 MICROSECOND = timedelta(microseconds=1)
 WEEK_US = WEEK // MICROSECOND
 
-# One row of `offer_windows` after offer_id and before valid_from: unit_id, category, status,
-# service_area, term, week, span_seconds (the length of one range of the run).
-WindowRow = tuple[uuid.UUID, str, str, list[str], asyncpg.Range[datetime], asyncpg.Range[int], float]
+
+class WindowRow(NamedTuple):
+    """One row of `offer_windows`, its columns in order after offer_id and before valid_from."""
+
+    unit_id: uuid.UUID
+    category: str
+    status: str
+    service_area: list[str]
+    capacity: int
+    # The union of the holds' windows.
+    held: list[asyncpg.Range[datetime]]
+    term: asyncpg.Range[datetime]
+    week: asyncpg.Range[int]
+    # The length of one range of the run.
+    span_seconds: float
 
 
 def week_position(moment: datetime) -> int:
@@ -78,25 +90,26 @@ def weekly_runs(ranges: list[tuple[datetime, datetime]]) -> list[tuple[datetime,
 def offer_window_rows(state: Offer) -> list[WindowRow]:
     """The `offer_windows` rows an offer's state gives (the projection writes them as they are)."""
     rows: list[WindowRow] = []
-    common = (state.unit_id, state.category, state.status, state.service_area)
+    held = [asyncpg.Range(s, e) for s, e in merged_ranges((h.starts_at, h.ends_at) for h in state.holds)]
+    common = (state.unit_id, state.category, state.status, state.service_area, state.capacity.quantity, held)
     for first, last, count in weekly_runs(merged_ranges(window_ranges(state.availability))):
         span = (last - first) if count == 1 else (last - first - (count - 1) * WEEK)
         term = asyncpg.Range(first, last)
         seconds = span.total_seconds()
         if count == 1:
-            rows.append((*common, term, asyncpg.Range(None, None), seconds))
+            rows.append(WindowRow(*common, term, asyncpg.Range(None, None), seconds))
             continue
         start, end = week_span(first, first + span)
-        rows.append((*common, term, asyncpg.Range(start, end), seconds))
+        rows.append(WindowRow(*common, term, asyncpg.Range(start, end), seconds))
         if end > WEEK_US:
-            rows.append((*common, term, asyncpg.Range(start - WEEK_US, end - WEEK_US), seconds))
+            rows.append(WindowRow(*common, term, asyncpg.Range(start - WEEK_US, end - WEEK_US), seconds))
     return rows
 
 
 async def project_offer_windows(
     conn: Connection, offer_id: uuid.UUID, old: Offer | None, new: Offer, position: int
 ) -> None:
-    """Replace the offer's rows at `position`, if its event changed them (holds and titles do not)."""
+    """Replace the offer's rows at `position`, if its event changed them (a title does not)."""
     rows = offer_window_rows(new)
     if old is not None and offer_window_rows(old) == rows:
         return
@@ -104,10 +117,8 @@ async def project_offer_windows(
         await conn.execute(query("registry/offer-windows-close"), offer_id, position)
     if not rows:
         return
-    unit_id, category, status, service_area = rows[0][:4]
     await conn.execute(
-        query("registry/offer-windows-insert"),
-        offer_id, unit_id, category, status, service_area,
-        [r[4].lower for r in rows], [r[4].upper for r in rows],
-        [r[5].lower for r in rows], [r[5].upper for r in rows], [r[6] for r in rows], position,
+        query("registry/offer-windows-insert"), offer_id, *rows[0][:6],
+        [r.term.lower for r in rows], [r.term.upper for r in rows],
+        [r.week.lower for r in rows], [r.week.upper for r in rows], [r.span_seconds for r in rows], position,
     )  # fmt: skip
