@@ -11,7 +11,7 @@
 --
 -- The planner cannot estimate how many offers cover a window (it guesses a handful; the answer
 -- is hundreds a demand), so nothing after the index scan is a join it could choose badly: units'
--- records are grouped by unit and looked up by key, ranks are window functions.
+-- records reach their hits through a window over each unit, the cut is a window over each demand.
 WITH demand AS (
     SELECT * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
                          $7::timestamptz[], $8::int8[], $9::int8[], $10::text[], $11::uuid[], $12::int[])
@@ -44,50 +44,50 @@ WITH demand AS (
     SELECT * FROM registry_read.commitments
     WHERE ($1::bigint IS NULL AND valid_to IS NULL)
        OR ($1::bigint IS NOT NULL AND int8range(valid_from, valid_to) @> $1::bigint)
-), fact AS (
-    -- The units' areas and their commitments, given (by the unit) and received (by its needs).
-    SELECT u.id AS unit_id, u.area, NULL AS role, NULL AS status, NULL AS declined_by,
-           NULL::timestamptz AS starts_at, NULL::int AS quantity
+), stream AS (
+    -- The hits, their units' areas and the units' commitments (given by the unit, received by its
+    -- needs) in one stream, so that a window over each unit spreads its record onto its hits.
+    SELECT h.unit_id, 'hit' AS role, h.demand, h.wanted_category, h.s, h.e, h.place, h.wanted,
+           h.offer_id, h.category, h.capacity, h.span_seconds, h.held,
+           NULL AS area, NULL AS status, NULL AS declined_by, NULL::timestamptz AS starts_at,
+           NULL::int AS quantity
+    FROM hit AS h
+    UNION ALL
+    SELECT u.id, 'unit', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           u.area, NULL, NULL, NULL, NULL
     FROM registry_read.units AS u
     WHERE u.id = ANY ((SELECT ids FROM unit_ids)::uuid[])
       AND (($1::bigint IS NULL AND u.valid_to IS NULL)
            OR ($1::bigint IS NOT NULL AND int8range(u.valid_from, u.valid_to) @> $1::bigint))
     UNION ALL
-    SELECT unit_id, NULL, 'given', status, declined_by, starts_at, quantity FROM live
-    WHERE unit_id = ANY ((SELECT ids FROM unit_ids)::uuid[])
+    SELECT unit_id, 'given', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           NULL, status, declined_by, starts_at, quantity
+    FROM live WHERE unit_id = ANY ((SELECT ids FROM unit_ids)::uuid[])
     UNION ALL
-    SELECT need_unit_id, NULL, 'received', status, declined_by, starts_at, quantity FROM live
-    WHERE need_unit_id = ANY ((SELECT ids FROM unit_ids)::uuid[])
-), record AS (
+    SELECT need_unit_id, 'received', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           NULL, status, declined_by, starts_at, quantity
+    FROM live WHERE need_unit_id = ANY ((SELECT ids FROM unit_ids)::uuid[])
+), candidate AS (
     -- Each unit's record for scoring: fulfilled, declined (by the unit) and no-show commitments,
     -- its commitments in the demand's month [$13, $14), and the quantity its own needs received
     -- (confirmed or fulfilled) in [$15, $16).
-    SELECT unit_id, max(area) AS area,
-           count(*) FILTER (WHERE role = 'given' AND status = 'fulfilled')::int AS fulfilled,
-           count(*) FILTER (WHERE role = 'given' AND status = 'declined' AND declined_by = 'unit')::int
-               AS declined,
-           count(*) FILTER (WHERE role = 'given' AND status = 'no_show')::int AS no_shows,
-           count(*) FILTER (WHERE role = 'given' AND status IN ('proposed', 'claimed', 'confirmed', 'fulfilled')
-                              AND starts_at >= $13 AND starts_at < $14)::int AS committed_this_month,
-           coalesce(sum(quantity) FILTER (WHERE role = 'received' AND status IN ('confirmed', 'fulfilled')
-                                            AND starts_at >= $15 AND starts_at < $16), 0)::int
-               AS received_recently
-    FROM fact GROUP BY unit_id
-), by_unit AS (
-    -- One object keyed by unit id: [area, the five counts, the weighted sum of the three history
-    -- factors (registry.matching.scoring: reliability, fairness, reciprocity)].
-    SELECT coalesce(jsonb_object_agg(unit_id::text, jsonb_build_array(
-               area, fulfilled, declined, no_shows, committed_this_month, received_recently,
-               ($17::float8[])[5] * ((fulfilled + 1)::float8 / (fulfilled + declined + no_shows + 2))
-               + ($17::float8[])[6] * (1.0 - least(committed_this_month, ($18::int[])[1])::float8 / ($18::int[])[1])
-               + ($17::float8[])[7] * (least(received_recently, ($18::int[])[2])::float8 / ($18::int[])[2]))),
-           '{}') AS records
-    FROM record
-), candidate AS (
-    SELECT h.*, b.records -> h.unit_id::text AS unit FROM hit AS h CROSS JOIN by_unit AS b
+    SELECT * FROM (
+        SELECT x.*, max(x.area) OVER unit AS unit_area,
+               (count(*) FILTER (WHERE x.role = 'given' AND x.status = 'fulfilled') OVER unit)::int AS fulfilled,
+               (count(*) FILTER (WHERE x.role = 'given' AND x.status = 'declined' AND x.declined_by = 'unit')
+                    OVER unit)::int AS declined,
+               (count(*) FILTER (WHERE x.role = 'given' AND x.status = 'no_show') OVER unit)::int AS no_shows,
+               (count(*) FILTER (WHERE x.role = 'given' AND x.status IN ('proposed', 'claimed', 'confirmed', 'fulfilled')
+                                   AND x.starts_at >= $13 AND x.starts_at < $14) OVER unit)::int AS committed_this_month,
+               coalesce(sum(x.quantity) FILTER (WHERE x.role = 'received' AND x.status IN ('confirmed', 'fulfilled')
+                                                  AND x.starts_at >= $15 AND x.starts_at < $16) OVER unit, 0)::int
+                   AS received_recently
+        FROM stream AS x WINDOW unit AS (PARTITION BY x.unit_id)
+    ) AS spread
+    WHERE role = 'hit'
 ), scored AS (
     -- The score registry.matching.scoring.assess gives an offer with no hold in the window
-    -- (remaining = capacity): category fit, time coverage, capacity fit, proximity, history.
+    -- (remaining = capacity), its factors in the order of $17.
     SELECT c.*,
            CASE WHEN (SELECT sum(x) FROM unnest($17::float8[]) AS x) <= 0 THEN 0.0
            ELSE (($17::float8[])[1] * power(0.5::float8,
@@ -102,8 +102,10 @@ WITH demand AS (
                                    WHEN least(cardinality(m), cardinality(t)) >= 3 AND m[1:3] = t[1:3] THEN 1.0
                                    WHEN least(cardinality(m), cardinality(t)) >= 2 AND m[1:2] = t[1:2] THEN 0.5
                                    ELSE 0.0 END
-                       FROM string_to_array(c.unit ->> 0, '/') AS m, string_to_array(c.place, '/') AS t)
-                 + (c.unit ->> 6)::float8
+                       FROM string_to_array(c.unit_area, '/') AS m, string_to_array(c.place, '/') AS t)
+                 + ($17::float8[])[5] * ((c.fulfilled + 1)::float8 / (c.fulfilled + c.declined + c.no_shows + 2))
+                 + ($17::float8[])[6] * (1.0 - least(c.committed_this_month, ($18::int[])[1])::float8 / ($18::int[])[1])
+                 + ($17::float8[])[7] * (least(c.received_recently, ($18::int[])[2])::float8 / ($18::int[])[2])
                 ) / (SELECT sum(x) FROM unnest($17::float8[]) AS x)
            END AS prescore
     FROM candidate AS c
@@ -119,9 +121,7 @@ WITH demand AS (
 )
 SELECT k.demand, o.id, o.version, o.unit_id, o.category, o.title, o.capacity,
        o.hold_quantities, o.hold_starts, o.hold_ends, k.span_seconds AS covering_seconds,
-       k.unit ->> 0 AS area, (k.unit ->> 1)::int AS fulfilled, (k.unit ->> 2)::int AS declined,
-       (k.unit ->> 3)::int AS no_shows, (k.unit ->> 4)::int AS committed_this_month,
-       (k.unit ->> 5)::int AS received_recently
+       k.unit_area AS area, k.fulfilled, k.declined, k.no_shows, k.committed_this_month, k.received_recently
 FROM cut AS k
 JOIN registry_read.offers AS o
   ON o.id = k.offer_id
