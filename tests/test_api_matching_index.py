@@ -49,7 +49,7 @@ async def offers_around_the_slots(api: Api) -> tuple[dict[str, str], dict[str, s
 
 
 async def test_only_offers_whose_own_ranges_cover_a_slot_are_its_candidates(api: Api) -> None:
-    bounding, covering = await offers_around_the_slots(api)
+    _, covering = await offers_around_the_slots(api)
     plan = await fair_with_slots(
         api,
         {"category": "repair", "quantity": 1, **TEN_TO_ELEVEN},
