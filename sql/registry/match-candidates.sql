@@ -7,37 +7,49 @@
 -- in byte order), the window and its bounds in week positions, the place served, a unit to leave
 -- out (the needing unit) and the quantity still wanted. $13..$16 bound the month and the recent
 -- days the units' records count; $17 holds the weights in factor order, $18 the tuning
--- (busy_commitments, received_for_full_nudge), $20 the cut's margin.
+-- (busy_commitments, received_for_full_nudge).
 --
 -- The planner cannot estimate how many offers cover a window (it guesses a handful; the answer
 -- is hundreds a demand), so nothing after the index scan is a join it could choose badly: units'
 -- records reach their hits through a window over each unit, the cut is a window over each demand.
-WITH demand AS (
-    SELECT * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
-                         $7::timestamptz[], $8::int8[], $9::int8[], $10::text[], $11::uuid[], $12::int[])
-        AS d (demand, category, low, high, s, e, ws, we, place, excluded, wanted)
-), hit AS MATERIALIZED (
+WITH demand AS MATERIALIZED (
+    -- With the service areas that include the place: the place itself and every area above it.
+    SELECT d.*, ARRAY(SELECT array_to_string(p[1:i], '/') FROM generate_subscripts(p, 1) AS i)
+                || d.place AS served_from
+    FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+                $7::timestamptz[], $8::int8[], $9::int8[], $10::text[], $11::uuid[], $12::int[])
+        AS d (demand, category, low, high, s, e, ws, we, place, excluded, wanted),
+         string_to_array(d.place, '/') AS p
+), covering AS (
     -- The exact availability index: a row matches only if one of the offer's ranges covers the
-    -- window (registry.read.windows), so no candidate is fetched to be thrown away.
+    -- window (registry.read.windows), so no candidate is fetched to be thrown away. Lone ranges
+    -- and weekly runs have an index each (a lone range's unbounded week would blur the weekly
+    -- runs' keys): the two halves differ in their last line only. [category, high) is what the
+    -- indexes use; the line after keeps the code itself and its descendants ("repair-x" sorts
+    -- inside the range too).
+    SELECT d.demand, w.* FROM demand AS d CROSS JOIN LATERAL (
+        SELECT * FROM registry_read.offer_windows AS w
+        WHERE (($1::bigint IS NULL AND w.valid_to IS NULL)
+               OR ($1::bigint IS NOT NULL AND int8range(w.valid_from, w.valid_to) @> $1::bigint))
+          AND w.category >= d.category AND w.category < d.high AND w.term @> tstzrange(d.s, d.e)
+          AND lower_inf(w.week)
+        UNION ALL
+        SELECT * FROM registry_read.offer_windows AS w
+        WHERE (($1::bigint IS NULL AND w.valid_to IS NULL)
+               OR ($1::bigint IS NOT NULL AND int8range(w.valid_from, w.valid_to) @> $1::bigint))
+          AND w.category >= d.category AND w.category < d.high AND w.term @> tstzrange(d.s, d.e)
+          AND NOT lower_inf(w.week) AND w.week @> int8range(d.ws, d.we)
+    ) AS w
+), hit AS MATERIALIZED (
     SELECT d.demand, d.category AS wanted_category, d.s, d.e, d.place, d.wanted,
            w.offer_id, w.unit_id, w.category, w.capacity, w.span_seconds,
            -- A hold in the window makes what is left a peak-load question: Python answers it.
            w.held && tstzrange(d.s, d.e) AS held
-    FROM demand AS d
-    JOIN registry_read.offer_windows AS w
-      ON (($1::bigint IS NULL AND w.valid_to IS NULL)
-          OR ($1::bigint IS NOT NULL AND int8range(w.valid_from, w.valid_to) @> $1::bigint))
-     -- [category, high) is what the index can use; the line after keeps the code itself and its
-     -- descendants ("repair-x" sorts inside the range too).
-     AND w.category >= d.category AND w.category < d.high
-     AND (w.category = d.category OR w.category >= d.low)
-     AND w.term @> tstzrange(d.s, d.e)
-     AND w.week @> int8range(d.ws, d.we)
-     AND w.status = 'active'
-     AND (d.excluded IS NULL OR w.unit_id <> d.excluded)
-     AND (d.place IS NULL OR cardinality(w.service_area) = 0
-          OR EXISTS (SELECT 1 FROM unnest(w.service_area) AS a (area)
-                     WHERE d.place = a.area OR starts_with(d.place, a.area || '/')))
+    FROM covering AS w JOIN demand AS d USING (demand)
+    WHERE (w.category = d.category OR w.category >= d.low)
+      AND w.status = 'active'
+      AND (d.excluded IS NULL OR w.unit_id <> d.excluded)
+      AND (d.place IS NULL OR cardinality(w.service_area) = 0 OR w.service_area && d.served_from)
 ), unit_ids AS MATERIALIZED (
     SELECT coalesce(array_agg(DISTINCT unit_id), '{}') AS ids FROM hit
 ), live AS NOT MATERIALIZED (
@@ -73,6 +85,9 @@ WITH demand AS (
     -- (confirmed or fulfilled) in [$15, $16).
     SELECT * FROM (
         SELECT x.*, max(x.area) OVER unit AS unit_area,
+               -- In the order Python adds them.
+               ($17::float8[])[1] + ($17::float8[])[2] + ($17::float8[])[3] + ($17::float8[])[4]
+               + ($17::float8[])[5] + ($17::float8[])[6] + ($17::float8[])[7] AS total_weight,
                (count(*) FILTER (WHERE x.role = 'given' AND x.status = 'fulfilled') OVER unit)::int AS fulfilled,
                (count(*) FILTER (WHERE x.role = 'given' AND x.status = 'declined' AND x.declined_by = 'unit')
                     OVER unit)::int AS declined,
@@ -85,11 +100,11 @@ WITH demand AS (
         FROM stream AS x WINDOW unit AS (PARTITION BY x.unit_id)
     ) AS spread
     WHERE role = 'hit'
-), scored AS (
+), scored AS MATERIALIZED (
     -- The score registry.matching.scoring.assess gives an offer with no hold in the window
     -- (remaining = capacity), its factors in the order of $17.
     SELECT c.*,
-           CASE WHEN (SELECT sum(x) FROM unnest($17::float8[]) AS x) <= 0 THEN 0.0
+           CASE WHEN c.total_weight <= 0 THEN 0.0
            ELSE (($17::float8[])[1] * power(0.5::float8,
                      (length(c.category) - length(replace(c.category, '.', '')))
                      - (length(c.wanted_category) - length(replace(c.wanted_category, '.', ''))))
@@ -97,27 +112,39 @@ WITH demand AS (
                        THEN least(extract(epoch FROM c.e - c.s)::float8 / c.span_seconds, 1.0) ELSE 0.0 END
                  + ($17::float8[])[3] * CASE WHEN c.wanted > 0
                        THEN least(c.capacity::float8 / c.wanted, 1.0) ELSE 1.0 END
-                 + ($17::float8[])[4] * (
-                       SELECT CASE WHEN c.place IS NULL OR m = t THEN 1.0
-                                   WHEN least(cardinality(m), cardinality(t)) >= 3 AND m[1:3] = t[1:3] THEN 1.0
-                                   WHEN least(cardinality(m), cardinality(t)) >= 2 AND m[1:2] = t[1:2] THEN 0.5
-                                   ELSE 0.0 END
-                       FROM string_to_array(c.unit_area, '/') AS m, string_to_array(c.place, '/') AS t)
+                 + ($17::float8[])[4] * CASE
+                       WHEN c.place IS NULL OR c.unit_area = c.place THEN 1.0
+                       WHEN least(cardinality(c.m), cardinality(c.t)) >= 3 AND c.m[1:3] = c.t[1:3] THEN 1.0
+                       WHEN least(cardinality(c.m), cardinality(c.t)) >= 2 AND c.m[1:2] = c.t[1:2] THEN 0.5
+                       ELSE 0.0 END
                  + ($17::float8[])[5] * ((c.fulfilled + 1)::float8 / (c.fulfilled + c.declined + c.no_shows + 2))
                  + ($17::float8[])[6] * (1.0 - least(c.committed_this_month, ($18::int[])[1])::float8 / ($18::int[])[1])
                  + ($17::float8[])[7] * (least(c.received_recently, ($18::int[])[2])::float8 / ($18::int[])[2])
-                ) / (SELECT sum(x) FROM unnest($17::float8[]) AS x)
-           END AS prescore
-    FROM candidate AS c
-), ranked AS (
-    SELECT s.*, row_number() OVER (PARTITION BY s.demand ORDER BY s.held, s.prescore DESC) AS place_in_demand
+                ) / c.total_weight
+           END AS raw_score
+    FROM (SELECT x.*, string_to_array(x.unit_area, '/') AS m, string_to_array(x.place, '/') AS t
+          FROM candidate AS x) AS c
+), rounded AS (
+    -- Python's round(score, 4) (in ten-thousandths), exactly: the score above is computed as
+    -- Python computes it (the same operations in the same order, so the same double). A double
+    -- lies exactly halfway between two four-place numbers only if 32 times it is odd: Python
+    -- rounds those to even. Any other lies off halfway by more than its ten-thousandths' float
+    -- error unless within 1e-9 of it: those few go to Python as they are.
+    SELECT s.*,
+           CASE WHEN s.raw_score * 32 = floor(s.raw_score * 32) AND floor(s.raw_score * 32)::int % 2 = 1
+                THEN floor(s.raw_score * 10000) + floor(s.raw_score * 10000)::int % 2
+                ELSE floor(s.raw_score * 10000 + 0.5) END AS score,
+           NOT (s.raw_score * 32 = floor(s.raw_score * 32))
+               AND abs(s.raw_score * 10000 - floor(s.raw_score * 10000) - 0.5) < 1e-9 AS near_boundary
     FROM scored AS s
 ), cut AS (
-    -- The score of each demand's $19th best offer with no hold in the window: those are sure
-    -- candidates, so an offer scoring below it by more than the margin cannot rank in the $19 best.
-    SELECT r.*, max(r.prescore) FILTER (WHERE NOT r.held AND r.place_in_demand = $19)
-                    OVER (PARTITION BY r.demand) AS threshold
-    FROM ranked AS r
+    -- Per demand, the best $19 offers with no hold in the window and a certain score, in the
+    -- order registry.matching.scoring.ranked gives (score, then offer id): they are candidates
+    -- for certain, so any other such offer ranks below $19 candidates. The rest (a hold in the
+    -- window, a score near a boundary) go to Python as they are.
+    SELECT r.*, row_number() OVER (PARTITION BY r.demand
+                                   ORDER BY r.held, r.near_boundary, r.score DESC, r.offer_id) AS rank_in_demand
+    FROM rounded AS r
 )
 SELECT k.demand, o.id, o.version, o.unit_id, o.category, o.title, o.capacity,
        o.hold_quantities, o.hold_starts, o.hold_ends, k.span_seconds AS covering_seconds,
@@ -127,4 +154,4 @@ JOIN registry_read.offers AS o
   ON o.id = k.offer_id
  AND (($1::bigint IS NULL AND o.valid_to IS NULL)
       OR ($1::bigint IS NOT NULL AND int8range(o.valid_from, o.valid_to) @> $1::bigint))
-WHERE k.held OR k.threshold IS NULL OR k.prescore >= k.threshold - $20
+WHERE k.held OR k.near_boundary OR k.rank_in_demand <= $19

@@ -88,8 +88,16 @@ CREATE TABLE offer_windows (
     valid_to         bigint
 );
 CREATE INDEX offer_windows_current ON offer_windows (offer_id) WHERE valid_to IS NULL;
-CREATE INDEX offer_windows_current_match ON offer_windows USING gist (category, term, week)
-    WHERE valid_to IS NULL;
+-- Lone ranges (unbounded week) and weekly runs apart: mixed, a lone range's week would widen every
+-- key above it to everything, and the weekly runs' months-long terms would do the same to terms.
+-- They carry what matching reads of a row, so the scan needs no heap (where the page is
+-- all-visible).
+CREATE INDEX offer_windows_current_lone ON offer_windows USING gist (category, term)
+    INCLUDE (offer_id, unit_id, status, service_area, capacity, held, week, span_seconds)
+    WHERE valid_to IS NULL AND lower_inf(week);
+CREATE INDEX offer_windows_current_weekly ON offer_windows USING gist (category, week, term)
+    INCLUDE (offer_id, unit_id, status, service_area, capacity, held, span_seconds)
+    WHERE valid_to IS NULL AND NOT lower_inf(week);
 CREATE INDEX offer_windows_as_of_match ON offer_windows
     USING gist (category, term, week, int8range(valid_from, valid_to));
 

@@ -39,11 +39,6 @@ from registry.read.windows import week_span
 
 # Every candidate the board needs when no limit is asked for: as many as any demand can have.
 ALL = 2**31 - 1
-# How far below a demand's `keep`-th sure candidate the candidate query still keeps offers. Its
-# scores are the ones Python computes, up to float rounding (~1e-15) and Python's rounding to four
-# places (5e-5), so anything further below cannot reach the best `keep`: it is beaten strictly by
-# `keep` offers that are candidates for certain (see docs/matching.md, "The candidate query").
-CUT_MARGIN = 1e-3
 
 
 class MatchConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -126,7 +121,7 @@ async def _board(
     rows = await conn.fetch(
         query("registry/match-candidates"), as_of, *_demand_arrays(demands, excluded_unit),
         *_history_bounds(moment, config), list(msgspec.structs.astuple(config.weights)),
-        [config.tuning.busy_commitments, config.tuning.received_for_full_nudge], keep, CUT_MARGIN,
+        [config.tuning.busy_commitments, config.tuning.received_for_full_nudge], keep,
     )  # fmt: skip
     offers: dict[uuid.UUID, OfferFacts] = {}
     history: dict[uuid.UUID, UnitHistory] = {}
