@@ -13,8 +13,10 @@ Per plan, sequential requests on one keep-alive connection (a few warm-ups, then
 `GET /api/v1/plans/{id}/matches`, `POST /api/v1/plans/{id}/allocate {"dry_run": true}`, and
 `GET /api/v1/offers` with one slot's filters (category, status, area, window), rotating over
 the 30 slots, and all 30 of those lists in a row. In this process, beside them: the candidate
-SQL alone on raw asyncpg (the 30 demands in one call, as the board sends them),
-`read_plan_board` (that SQL, the units' histories and the scoring) and `solve` (the solver).
+SQL alone on raw asyncpg (the 30 demands in one call, as the board sends them for 20 candidates
+a slot, what `matches` shows; and with no cut, every candidate), `read_plan_board` for 20 and
+for 100 a slot (that SQL and the scoring; 100 is what allocation reads) and `solve` (the solver).
+"vs raw" divides by the candidate SQL for 20 a slot.
 
     uv run python -m bench.matching            # 1,000 units, 100,000 offers (~7 min on 2 cores)
     uv run python -m bench.matching --quick    # 100 units, 5,000 offers, 20 or 5 calls a scenario

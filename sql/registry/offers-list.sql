@@ -12,10 +12,11 @@ WHERE ((($1::bigint IS NULL AND valid_to IS NULL)
   AND ($8::text IS NULL OR cardinality(service_area) = 0
        OR EXISTS (SELECT 1 FROM unnest(service_area) AS a (area) WHERE $8 = a.area OR starts_with($8, a.area || '/')))
   -- The window through matching's exact availability index (read-model.sql, offer_windows):
-  -- the offers whose availability covers it, found without walking the others.
+  -- the offers whose availability covers it, found without walking the others (an array, so that
+  -- the offers are then read by id: the planner cannot tell how few they are).
   -- Lone ranges and weekly runs have an index each (see read-model.sql): two halves, differing in
   -- their last line only.
-  AND ($9::timestamptz IS NULL OR id IN (
+  AND ($9::timestamptz IS NULL OR id = ANY (ARRAY(
         SELECT w.offer_id FROM registry_read.offer_windows AS w
         WHERE (($1::bigint IS NULL AND w.valid_to IS NULL)
                OR ($1::bigint IS NOT NULL AND int8range(w.valid_from, w.valid_to) @> $1::bigint))
@@ -28,7 +29,7 @@ WHERE ((($1::bigint IS NULL AND valid_to IS NULL)
                OR ($1::bigint IS NOT NULL AND int8range(w.valid_from, w.valid_to) @> $1::bigint))
           AND ($3::text IS NULL OR (w.category >= $3 AND w.category < $5 AND (w.category = $3 OR w.category >= $4)))
           AND ($7::text IS NULL OR w.status = $7) AND w.term @> tstzrange($9, $10)
-          AND NOT lower_inf(w.week) AND w.week @> int8range($13, $14)))
+          AND NOT lower_inf(w.week) AND w.week @> int8range($13, $14))))
   AND ($11::text IS NULL OR strpos(search, $11) > 0)
 ORDER BY created_position
 LIMIT $12

@@ -36,8 +36,8 @@ CREATE TABLE offers (
     status           text        NOT NULL,
     service_area     text[]      NOT NULL,
     available        tstzmultirange NOT NULL,
-    -- The availability folded onto one reference week: with `available` it makes the matching
-    -- index selective for weekly windows (whose bounding range alone spans their whole term).
+    -- The availability folded onto one reference week. No query reads it since matching and the
+    -- offers list use offer_windows (below); kept until the projection stops writing it.
     week             tstzmultirange NOT NULL,
     -- Capacity and the commitments' holds on it (parallel arrays), for matching in one read.
     capacity         integer     NOT NULL,
@@ -56,12 +56,8 @@ CREATE UNIQUE INDEX offers_current ON offers (id) WHERE valid_to IS NULL;
 CREATE INDEX offers_current_order ON offers (created_position) WHERE valid_to IS NULL;
 CREATE INDEX offers_current_category ON offers (category, created_position) WHERE valid_to IS NULL;
 CREATE INDEX offers_current_unit ON offers (unit_id, created_position) WHERE valid_to IS NULL;
-CREATE INDEX offers_current_available ON offers USING gist (available) WHERE valid_to IS NULL;
 CREATE INDEX offers_as_of ON offers USING gist (int8range(valid_from, valid_to));
 CREATE INDEX offers_all_order ON offers (created_position);
--- Matching: a slot's category subtree and window in one index (btree_gist, migration 0004).
-CREATE INDEX offers_current_match ON offers USING gist (category, available, week)
-    WHERE valid_to IS NULL AND status = 'active';
 
 -- Matching's exact availability index (registry.read.windows): per offer, its availability as
 -- runs of equal ranges one week apart. A demand window [s, e) lies inside one of the offer's
