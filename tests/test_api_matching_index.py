@@ -4,6 +4,7 @@ as of a position."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from tests.api_fixtures import Api
@@ -102,3 +103,22 @@ async def test_a_revised_availability_leaves_the_board_as_of_before_it_as_it_was
         )
     )
     assert [o["id"] for o in listed["items"]] == [moved["id"]]
+
+
+async def test_an_offers_index_rows_are_versioned_and_rewritten_only_when_they_change(api: Api) -> None:
+    made = await offer(api, availability=[on_tuesday("09:00", "12:00")])
+    rows = "SELECT valid_from, valid_to FROM registry_read.offer_windows WHERE offer_id = $1"
+
+    async def versions() -> list[tuple[int, int | None]]:
+        found = await api.registry.list_pool.fetch(rows + " ORDER BY valid_from", uuid.UUID(made["id"]))
+        return [(r["valid_from"], r["valid_to"]) for r in found]
+
+    first = await versions()
+    assert len(first) == 1 and first[0][1] is None
+    await ok(await api.patch(f"/api/v1/offers/{made['id']}", {"title": "修伞（新）"}))
+    assert await versions() == first  # a title is nothing the index holds
+
+    moved = await api.patch(f"/api/v1/offers/{made['id']}", {"availability": [on_tuesday("13:00", "16:00")]})
+    await ok(moved)
+    position = int(moved.headers["X-Log-Position"])
+    assert await versions() == [(first[0][0], position), (position, None)]
