@@ -10,8 +10,15 @@ week). A demand window [s, e) lies inside one range of a run exactly when `term`
 occurrence. A run whose ranges cross the week's end also gets its `week` shifted back one week,
 for windows that start after the crossing. A lone range gets an unbounded `week`: its term is it.
 
-Positions are plain microsecond arithmetic on instants (no time zone), and PostgreSQL's
-timestamps are microseconds, so the index is exact: no recheck, no false candidate.
+Why exactly: let a run's ranges be [T + kW, T + kW + D) for k = 0 … n-1 (W a week, D < W, else
+they would touch and be one range), and w = pos(T). If [s, e) lies in the k-th, pos(s) is
+w + (s - T - kW), less W when that passes the week's end (then the shifted row holds it); and the
+term holds [s, e). Conversely, if w <= pos(s) and pos(s) + (e - s) <= w + D, the instant
+O = s - (pos(s) - w) has O = T + kW for some whole k and [s, e) lies in [O, O + D); the term's
+bounds T <= s and e <= T + (n-1)W + D leave only 0 <= k <= n-1, as D < W. Positions are plain
+microsecond arithmetic on instants (no time zone), and PostgreSQL's timestamps are microseconds,
+so the index is exact: no recheck, no false candidate (tests/test_offer_windows.py checks it
+against the domain's `covering_range`).
 """
 
 from __future__ import annotations
