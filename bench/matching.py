@@ -13,8 +13,10 @@ Per plan, sequential requests on one keep-alive connection (a few warm-ups, then
 `GET /api/v1/plans/{id}/matches`, `POST /api/v1/plans/{id}/allocate {"dry_run": true}`, and
 `GET /api/v1/offers` with one slot's filters (category, status, area, window), rotating over
 the 30 slots, and all 30 of those lists in a row. In this process, beside them: the candidate
-SQL alone on raw asyncpg (the 30 demands in one call, as the board sends them),
-`read_plan_board` (that SQL, the units' histories and the scoring) and `solve` (the solver).
+SQL alone on raw asyncpg (the 30 demands in one call, as the board sends them for 20 candidates
+a slot, what `matches` shows; and with no cut, every candidate), `read_plan_board` for 20 and
+for 100 a slot (that SQL and the scoring; 100 is what allocation reads) and `solve` (the solver).
+"vs raw" divides by the candidate SQL for 20 a slot.
 
     uv run python -m bench.matching            # 1,000 units, 100,000 offers (~7 min on 2 cores)
     uv run python -m bench.matching --quick    # 100 units, 5,000 offers, 20 or 5 calls a scenario
@@ -51,14 +53,16 @@ from registry.app import open_registry
 from registry.database import embedded_dsn
 from registry.domain.plan import Plan
 from registry.domain.values import LOCAL_ZONE
-from registry.matching.board import MatchConfig, read_plan_board
-from registry.service.allocations import solve
+from registry.matching.board import ALL, MatchConfig, read_plan_board
+from registry.service.allocations import CANDIDATES_PER_SLOT, solve
 from registry.settings import Settings
 
 RESULTS = ROOT / "bench" / "results" / "matching.json"
 DAY = date(2026, 12, 12)  # a Saturday, the day bench.api_offers asks about too
 AREA = "虹口区/欧阳路街道"
 MATCHES_P99_MS = 100.0
+# What GET …/matches shows a slot unless asked otherwise.
+SHOWN = 20
 ALLOCATE_MS = 1000.0
 
 
@@ -164,22 +168,31 @@ def offer_list_path(plan: Plan, index: int) -> str:
     return "/api/v1/offers?" + urlencode(filters)
 
 
-async def candidate_args(dsn: str, plan_id: uuid.UUID, config: MatchConfig) -> tuple[Any, ...]:
+async def candidate_args(dsn: str, plan_id: uuid.UUID, config: MatchConfig, keep: int) -> tuple[Any, ...]:
     """The candidate SQL's parameters exactly as `read_plan_board` sends them (caught in flight)."""
     sql, sent = query("registry/match-candidates"), []
 
-    def keep(record: Any) -> None:
+    def catch(record: Any) -> None:
         if record.query == sql:
             sent.append(record.args)
 
     async def init(conn: asyncpg.Connection[Any]) -> None:
-        conn.add_query_logger(keep)
+        conn.add_query_logger(catch)
 
     async with asyncpg.create_pool(dsn, min_size=1, max_size=1, init=init) as pool:
-        await read_plan_board(pool, plan_id, None, config)
+        await read_plan_board(pool, plan_id, None, config, keep)
         await asyncio.sleep(0)  # loggers are called soon after the query, not during it
     assert len(sent) == 1, sent
     return tuple(sent[0])
+
+
+async def vacuum_windows(dsn: str) -> None:
+    """What the loader does for `offers`: fresh statistics, and pages all-visible (index-only scans)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("VACUUM ANALYZE registry_read.offer_windows")
+    finally:
+        await conn.close()
 
 
 @dataclass
@@ -233,22 +246,32 @@ class Rig(NamedTuple):
 async def measure_plan(label: str, plan_id: str, rig: Rig, options: argparse.Namespace) -> PlanResult:
     """Every scenario for one plan, in turn; ratios are of p50s."""
     config, (_, client, raw, pool) = MatchConfig(), rig
-    plan, board = await read_plan_board(pool, uuid.UUID(plan_id), None, config)
-    args, sql = await candidate_args(rig.dsn, plan.id, config), query("registry/match-candidates")
-    per_slot = Counter(row["demand"] for row in await raw.fetch(sql, *args))
+    plan, board = await read_plan_board(pool, uuid.UUID(plan_id), None, config, CANDIDATES_PER_SLOT)
+    sql = query("registry/match-candidates")
+    args = await candidate_args(rig.dsn, plan.id, config, SHOWN)  # what GET …/matches sends
+    every = await candidate_args(rig.dsn, plan.id, config, ALL)  # no cut: every candidate
+    per_slot = Counter(row["demand"] for row in await raw.fetch(sql, *every))
+    sent = len(await raw.fetch(sql, *args))
     counts = [per_slot.get(i, 0) for i in range(len(plan.slots))]
     started = time.perf_counter()
     allocation = client.call("POST", f"/api/v1/plans/{plan_id}/allocate", {"dry_run": True})
     cold_ms = (time.perf_counter() - started) * 1000
     n, local, warmup = options.requests, options.in_process, options.warmup
     paths = [offer_list_path(plan, i) for i in range(len(plan.slots))]
-    say(f"{label}: {sum(counts):,} candidates over 30 slots; {allocation['solver']}, timing …")
+    say(
+        f"{label}: {sum(counts):,} candidates over 30 slots, {sent:,} sent for {SHOWN} a slot; "
+        f"{allocation['solver']}, timing …"
+    )
 
     found = [
-        await sample("raw asyncpg: candidate SQL, 30 demands", lambda i: raw.fetch(sql, *args), local,
+        await sample(f"raw asyncpg: candidate SQL, {SHOWN} a slot", lambda i: raw.fetch(sql, *args), local,
                      warmup),
-        await sample("in-process read_plan_board", lambda i: read_plan_board(pool, plan.id, None, config),
-                     local, warmup),
+        await sample("raw asyncpg: candidate SQL, no cut", lambda i: raw.fetch(sql, *every), local, warmup),
+        await sample(f"in-process read_plan_board, {SHOWN} a slot",
+                     lambda i: read_plan_board(pool, plan.id, None, config, SHOWN), local, warmup),
+        await sample(f"in-process read_plan_board, {CANDIDATES_PER_SLOT} a slot",
+                     lambda i: read_plan_board(pool, plan.id, None, config, CANDIDATES_PER_SLOT), local,
+                     warmup),
         await sample("in-process solve (solver alone)", lambda i: solve(plan, board), local, 1),
         await sample("GET /api/v1/offers, one slot's filters", lambda i: client.call("GET", paths[i % 30]), n,
                      warmup),
@@ -260,14 +283,14 @@ async def measure_plan(label: str, plan_id: str, rig: Rig, options: argparse.Nam
                      lambda i: client.call("POST", f"/api/v1/plans/{plan_id}/allocate", {"dry_run": True}),
                      options.allocations, warmup),
     ]  # fmt: skip
-    raw_p50, list_p50 = found[0].p50_ms, found[3].p50_ms
+    raw_p50, list_p50 = found[0].p50_ms, found[5].p50_ms
     for m in found[1:]:
         m.vs_list, m.vs_raw = m.p50_ms / list_p50, m.p50_ms / raw_p50
-    found[2].solver = found[-1].solver = allocation["solver"]
+    found[4].solver = found[-1].solver = allocation["solver"]
     return PlanResult(
         label=label, plan_id=plan_id,
         candidates={"total": sum(counts), "min": min(counts), "median": int(statistics.median(counts)),
-                    "max": max(counts)},
+                    "max": max(counts), "sent_for_shown": sent},
         allocation={"solver": allocation["solver"], "status": allocation["status"],
                     "assigned": sum(a["quantity"] for a in allocation["assignments"]),
                     "unmet": sum(u["quantity"] for u in allocation["unmet"]),
@@ -301,6 +324,7 @@ async def run(options: argparse.Namespace) -> int:
     async with server.database("matching", migrated=True) as dsn:
         say(f"loading {options.units:,} units and {options.offers:,} offers …")
         _, token, appended, projected = await load(dsn, options.units, options.offers)
+        await vacuum_windows(dsn)
         say(f"appended in {appended:.1f} s, projected in {projected:.1f} s; load average {_load_average()}")
         app = Served("registry.app:app_from_env", {"DATABASE_URL": dsn}, factory=True)
         registry = await open_registry(Settings(database_url=dsn))

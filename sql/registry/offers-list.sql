@@ -1,7 +1,7 @@
 -- A page of offers in submission order, current or as of a position, filtered.
 -- category takes descendants ($3 exactly, or within [$4, $5) in byte order); area means the
 -- offer serves that place (a service area at or above it, or none at all); the window means
--- availability covers it entirely.
+-- availability covers it entirely ($9, $10; $13, $14 are its bounds in week positions).
 SELECT doc, created_position FROM registry_read.offers
 WHERE ((($1::bigint IS NULL AND valid_to IS NULL)
        OR ($1::bigint IS NOT NULL AND int8range(valid_from, valid_to) @> $1::bigint)))
@@ -11,7 +11,25 @@ WHERE ((($1::bigint IS NULL AND valid_to IS NULL)
   AND ($7::text IS NULL OR status = $7)
   AND ($8::text IS NULL OR cardinality(service_area) = 0
        OR EXISTS (SELECT 1 FROM unnest(service_area) AS a (area) WHERE $8 = a.area OR starts_with($8, a.area || '/')))
-  AND ($9::timestamptz IS NULL OR available @> tstzrange($9, $10))
+  -- The window through matching's exact availability index (read-model.sql, offer_windows):
+  -- the offers whose availability covers it, found without walking the others (an array, so that
+  -- the offers are then read by id: the planner cannot tell how few they are).
+  -- Lone ranges and weekly runs have an index each (see read-model.sql): two halves, differing in
+  -- their last line only.
+  AND ($9::timestamptz IS NULL OR id = ANY (ARRAY(
+        SELECT w.offer_id FROM registry_read.offer_windows AS w
+        WHERE (($1::bigint IS NULL AND w.valid_to IS NULL)
+               OR ($1::bigint IS NOT NULL AND int8range(w.valid_from, w.valid_to) @> $1::bigint))
+          AND ($3::text IS NULL OR (w.category >= $3 AND w.category < $5 AND (w.category = $3 OR w.category >= $4)))
+          AND ($7::text IS NULL OR w.status = $7) AND w.term @> tstzrange($9, $10)
+          AND lower_inf(w.week)
+        UNION ALL
+        SELECT w.offer_id FROM registry_read.offer_windows AS w
+        WHERE (($1::bigint IS NULL AND w.valid_to IS NULL)
+               OR ($1::bigint IS NOT NULL AND int8range(w.valid_from, w.valid_to) @> $1::bigint))
+          AND ($3::text IS NULL OR (w.category >= $3 AND w.category < $5 AND (w.category = $3 OR w.category >= $4)))
+          AND ($7::text IS NULL OR w.status = $7) AND w.term @> tstzrange($9, $10)
+          AND NOT lower_inf(w.week) AND w.week @> int8range($13, $14))))
   AND ($11::text IS NULL OR strpos(search, $11) > 0)
 ORDER BY created_position
 LIMIT $12

@@ -35,10 +35,7 @@ CREATE TABLE offers (
     title            text        NOT NULL,
     status           text        NOT NULL,
     service_area     text[]      NOT NULL,
-    available        tstzmultirange NOT NULL,
-    -- The availability folded onto one reference week: with `available` it makes the matching
-    -- index selective for weekly windows (whose bounding range alone spans their whole term).
-    week             tstzmultirange NOT NULL,
+    -- Availability is indexed in offer_windows (below); the document carries the windows.
     -- Capacity and the commitments' holds on it (parallel arrays), for matching in one read.
     capacity         integer     NOT NULL,
     hold_quantities  integer[]   NOT NULL,
@@ -56,12 +53,46 @@ CREATE UNIQUE INDEX offers_current ON offers (id) WHERE valid_to IS NULL;
 CREATE INDEX offers_current_order ON offers (created_position) WHERE valid_to IS NULL;
 CREATE INDEX offers_current_category ON offers (category, created_position) WHERE valid_to IS NULL;
 CREATE INDEX offers_current_unit ON offers (unit_id, created_position) WHERE valid_to IS NULL;
-CREATE INDEX offers_current_available ON offers USING gist (available) WHERE valid_to IS NULL;
 CREATE INDEX offers_as_of ON offers USING gist (int8range(valid_from, valid_to));
 CREATE INDEX offers_all_order ON offers (created_position);
--- Matching: a slot's category subtree and window in one index (btree_gist, migration 0004).
-CREATE INDEX offers_current_match ON offers USING gist (category, available, week)
-    WHERE valid_to IS NULL AND status = 'active';
+
+-- Matching's exact availability index (registry.read.windows): per offer, its availability as
+-- runs of equal ranges one week apart. A demand window [s, e) lies inside one of the offer's
+-- ranges exactly when some row's term contains it and its week contains
+-- [pos(s), pos(s) + (e - s)) (pos: microseconds into the reference week). With the hard filters'
+-- columns and what ranking needs, matching ranks every candidate before it reads `offers`. Rows
+-- are rewritten only when one of their columns changes (not on a title or a description).
+CREATE TABLE offer_windows (
+    offer_id         uuid        NOT NULL,
+    unit_id          uuid        NOT NULL,
+    category         text        COLLATE "C" NOT NULL,
+    status           text        NOT NULL,
+    service_area     text[]      NOT NULL,
+    capacity         integer     NOT NULL,
+    -- The union of the holds' windows: a window it does not touch has the whole capacity left.
+    held             tstzmultirange NOT NULL,
+    -- From the run's first range's start to its last one's end.
+    term             tstzrange   NOT NULL,
+    -- Where each range of the run lies in the week; unbounded for a lone range.
+    week             int8range   NOT NULL,
+    -- The length of one range: what time_coverage divides by.
+    span_seconds     float8      NOT NULL,
+    valid_from       bigint      NOT NULL,
+    valid_to         bigint
+);
+CREATE INDEX offer_windows_current ON offer_windows (offer_id) WHERE valid_to IS NULL;
+-- Lone ranges (unbounded week) and weekly runs apart: mixed, a lone range's week would widen every
+-- key above it to everything, and the weekly runs' months-long terms would do the same to terms.
+-- They carry what matching reads of a row, so the scan needs no heap (where the page is
+-- all-visible).
+CREATE INDEX offer_windows_current_lone ON offer_windows USING gist (category, term)
+    INCLUDE (offer_id, unit_id, status, service_area, capacity, held, week, span_seconds)
+    WHERE valid_to IS NULL AND lower_inf(week);
+CREATE INDEX offer_windows_current_weekly ON offer_windows USING gist (category, week, term)
+    INCLUDE (offer_id, unit_id, status, service_area, capacity, held, span_seconds)
+    WHERE valid_to IS NULL AND NOT lower_inf(week);
+CREATE INDEX offer_windows_as_of_match ON offer_windows
+    USING gist (category, term, week, int8range(valid_from, valid_to));
 
 CREATE TABLE needs (
     id               uuid        NOT NULL,

@@ -21,7 +21,7 @@ from registry.domain.errors import NotFound
 from registry.domain.need import Need
 from registry.domain.plan import Plan
 from registry.domain.taxonomy import subtree_bounds
-from registry.domain.values import LOCAL_ZONE, fold_to_week
+from registry.domain.values import LOCAL_ZONE
 from registry.matching.scoring import (
     Candidate,
     Demand,
@@ -35,8 +35,10 @@ from registry.matching.scoring import (
     ranked,
 )
 from registry.read.snapshot import snapshot
+from registry.read.windows import week_span
 
-NEWCOMER = UnitHistory()
+# Every candidate the board needs when no limit is asked for: as many as any demand can have.
+ALL = 2**31 - 1
 
 
 class MatchConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -67,8 +69,9 @@ _need_decoder = msgspec.json.Decoder(Need)
 
 
 async def read_plan_board(
-    pool: asyncpg.Pool[Any], plan_id: uuid.UUID, as_of: int | None, config: MatchConfig
+    pool: asyncpg.Pool[Any], plan_id: uuid.UUID, as_of: int | None, config: MatchConfig, keep: int = ALL
 ) -> tuple[Plan, Board]:
+    """The plan's board: each slot's best `keep` candidates, ranked."""
     async with snapshot(pool, as_of) as (conn, position):
         row = await conn.fetchrow(query("registry/plan-state"), plan_id, as_of)
         if row is None:
@@ -84,13 +87,14 @@ async def read_plan_board(
             )
             for s in plan.slots
         ]
-        board = await _board(conn, position, as_of, demands, None, plan.starts_at, config)
+        board = await _board(conn, position, as_of, demands, None, plan.starts_at, config, keep)
     return plan, msgspec.structs.replace(board, version=row["version"])
 
 
 async def read_need_board(
-    pool: asyncpg.Pool[Any], need_id: uuid.UUID, as_of: int | None, config: MatchConfig
+    pool: asyncpg.Pool[Any], need_id: uuid.UUID, as_of: int | None, config: MatchConfig, keep: int = ALL
 ) -> tuple[Need, Board]:
+    """The need's board: its best `keep` candidates, ranked."""
     async with snapshot(pool, as_of) as (conn, position):
         row = await conn.fetchrow(query("registry/need-state"), need_id, as_of)
         if row is None:
@@ -100,7 +104,7 @@ async def read_need_board(
             category=need.category, starts_at=need.starts_at, ends_at=need.ends_at,
             quantity=need.uncovered, place=row["area"],
         )  # fmt: skip
-        board = await _board(conn, position, as_of, [demand], need.unit_id, need.starts_at, config)
+        board = await _board(conn, position, as_of, [demand], need.unit_id, need.starts_at, config, keep)
     return need, msgspec.structs.replace(board, version=row["version"])
 
 
@@ -112,52 +116,84 @@ async def _board(
     excluded_unit: uuid.UUID | None,
     moment: datetime,
     config: MatchConfig,
+    keep: int,
 ) -> Board:
-    bounds = [subtree_bounds(d.category) for d in demands]
-    folds = [[*fold_to_week(d.starts_at, d.ends_at), (None, None)] for d in demands]
     rows = await conn.fetch(
-        query("registry/match-candidates"),
-        as_of,
+        query("registry/match-candidates"), as_of, *_demand_arrays(demands, excluded_unit),
+        *_history_bounds(moment, config), list(msgspec.structs.astuple(config.weights)),
+        [config.tuning.busy_commitments, config.tuning.received_for_full_nudge], keep,
+    )  # fmt: skip
+    offers: dict[uuid.UUID, OfferFacts] = {}
+    history: dict[uuid.UUID, UnitHistory] = {}
+    for row in rows:  # an offer fitting several slots comes once per slot: its facts are built once
+        if row["id"] not in offers:
+            offers[row["id"]] = _facts(row)
+            history.setdefault(row["unit_id"], _history(row))
+    found: list[list[Scored]] = [[] for _ in demands]
+    for row in rows:
+        index: int = row["demand"]
+        facts = offers[row["id"]]
+        covering = row["covering_seconds"]
+        candidate = assess(
+            demands[index], facts, history[facts.unit_id], config.weights, config.tuning, covering
+        )
+        if candidate is not None:
+            found[index].append(candidate)
+    matches = [
+        DemandMatches(demand=d, candidates=ranked(c)[:keep]) for d, c in zip(demands, found, strict=True)
+    ]
+    kept = {c.offer.offer_id for m in matches for c in m.candidates}
+    return Board(
+        position=position, version=0, demands=matches,
+        offers={k: v for k, v in offers.items() if k in kept},
+        offer_versions={row["id"]: row["version"] for row in rows if row["id"] in kept},
+    )  # fmt: skip
+
+
+def _demand_arrays(demands: Sequence[Demand], excluded_unit: uuid.UUID | None) -> list[list[Any]]:
+    """The demands as the candidate query takes them: parallel arrays, one element a demand."""
+    bounds = [subtree_bounds(d.category) for d in demands]
+    weeks = [week_span(d.starts_at, d.ends_at) for d in demands]
+    return [
         list(range(len(demands))),
         [d.category for d in demands],
         [low for low, _ in bounds],
         [high for _, high in bounds],
         [d.starts_at for d in demands],
         [d.ends_at for d in demands],
+        [start for start, _ in weeks],
+        [end for _, end in weeks],
         [d.place for d in demands],
         [excluded_unit] * len(demands),
-        *([f[i][j] for f in folds] for i in (0, 1) for j in (0, 1)),
-    )
-    unit_ids = list({row["unit_id"] for row in rows})
-    areas = dict(await conn.fetch(query("registry/unit-areas"), as_of, unit_ids))
-    offers: dict[uuid.UUID, OfferFacts] = {}
-    for row in rows:  # an offer fitting several slots comes once per slot: its facts are built once
-        if row["id"] not in offers:
-            offers[row["id"]] = _facts(row, areas[row["unit_id"]])
-    history = await _histories(conn, as_of, set(unit_ids), moment, config)
-    found: list[list[Scored]] = [[] for _ in demands]
-    for row in rows:
-        index: int = row["demand"]
-        facts = offers[row["id"]]
-        unit_history = history.get(facts.unit_id, NEWCOMER)
-        covering = row["covering_seconds"] or 0.0
-        candidate = assess(demands[index], facts, unit_history, config.weights, config.tuning, covering)
-        if candidate is not None:
-            found[index].append(candidate)
-    matches = [DemandMatches(demand=d, candidates=ranked(c)) for d, c in zip(demands, found, strict=True)]
-    versions = {row["id"]: row["version"] for row in rows}
-    return Board(position=position, version=0, demands=matches, offers=offers, offer_versions=versions)
+        [d.quantity for d in demands],
+    ]
 
 
-def _facts(row: asyncpg.Record, unit_area: str) -> OfferFacts:
+def _history_bounds(moment: datetime, config: MatchConfig) -> tuple[datetime, datetime, datetime, datetime]:
+    """The month a unit's commitments count for fairness, and the days its received help counts."""
+    month_start, month_end = month_of(moment)
+    return month_start, month_end, moment - timedelta(days=config.reciprocity_days), moment
+
+
+def _facts(row: asyncpg.Record) -> OfferFacts:
     holds = [
         Hold(commitment_id=uuid.UUID(int=0), quantity=q, starts_at=s, ends_at=e)
         for q, s, e in zip(row["hold_quantities"], row["hold_starts"], row["hold_ends"], strict=True)
     ]
     return OfferFacts(
-        offer_id=row["id"], unit_id=row["unit_id"], unit_area=unit_area, category=row["category"],
+        offer_id=row["id"], unit_id=row["unit_id"], unit_area=row["area"], category=row["category"],
         title=row["title"], capacity=row["capacity"], holds=holds, covering_seconds=0.0,
     )  # fmt: skip
+
+
+def _history(row: asyncpg.Record) -> UnitHistory:
+    return UnitHistory(
+        fulfilled=row["fulfilled"],
+        declined=row["declined"],
+        no_shows=row["no_shows"],
+        committed_this_month=row["committed_this_month"],
+        received_recently=row["received_recently"],
+    )
 
 
 def month_of(moment: datetime) -> tuple[datetime, datetime]:
@@ -166,32 +202,6 @@ def month_of(moment: datetime) -> tuple[datetime, datetime]:
     start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     end = (start + timedelta(days=32)).replace(day=1)
     return start, end
-
-
-async def _histories(
-    conn: Connection,
-    as_of: int | None,
-    unit_ids: set[uuid.UUID],
-    moment: datetime,
-    config: MatchConfig,
-) -> dict[uuid.UUID, UnitHistory]:
-    if not unit_ids:
-        return {}
-    month_start, month_end = month_of(moment)
-    recent_start = moment - timedelta(days=config.reciprocity_days)
-    rows = await conn.fetch(
-        query("registry/unit-history"), as_of, list(unit_ids), month_start, month_end, recent_start, moment
-    )
-    return {
-        row["unit_id"]: UnitHistory(
-            fulfilled=row["fulfilled"],
-            declined=row["declined"],
-            no_shows=row["no_shows"],
-            committed_this_month=row["committed_this_month"],
-            received_recently=row["received_recently"],
-        )
-        for row in rows
-    }
 
 
 # -- what the API answers ------------------------------------------------------------------------

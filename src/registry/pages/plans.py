@@ -79,7 +79,9 @@ async def plans_page(request: Request[Actor, Any, Any]) -> Template:
 async def board_page(request: Request[Actor, Any, Any], plan_id: FromPath[uuid.UUID]) -> Template:
     as_of = await as_of_position(request)
     config: MatchConfig = request.app.state.settings.matching
-    plan, board = await read_plan_board(await read_pool(request, as_of), plan_id, as_of, config)
+    plan, board = await read_plan_board(
+        await read_pool(request, as_of), plan_id, as_of, config, keep=CANDIDATES_SHOWN
+    )
     matches = plan_matches(plan, board, config.weights, CANDIDATES_SHOWN)
     units = {u.id: u for u in await all_units(request, as_of)}
     actor: Actor = request.user

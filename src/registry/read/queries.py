@@ -11,6 +11,7 @@ import msgspec
 
 from events.sql import query
 from registry.domain.taxonomy import subtree_bounds
+from registry.read.windows import week_span
 
 Table = Literal["units", "offers", "needs", "plans", "commitments"]
 
@@ -100,10 +101,12 @@ async def list_units(
 async def list_offers(
     pool: asyncpg.Pool[Any], where: OfferFilter, as_of: int | None, after: int, limit: int
 ) -> Page:
+    start, end = where.available_from, where.available_to
+    week = week_span(start, end) if start is not None and end is not None else (None, None)
     rows = await pool.fetch(
         query("registry/offers-list"),
         as_of, after, *_category(where.category), where.unit_id, where.status, where.area,
-        where.available_from, where.available_to, _q(where.q), limit,
+        start, end, _q(where.q), limit, *week,
     )  # fmt: skip
     return _page(rows, limit)
 

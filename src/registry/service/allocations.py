@@ -105,7 +105,7 @@ async def preview(
     registry: Registry, plan_id: uuid.UUID, as_of: int | None, config: MatchConfig
 ) -> AllocationOut:
     """A dry run: what the solver would dispatch, as of now or of a past position."""
-    plan, board = await read_plan_board(registry.list_pool, plan_id, as_of, config)
+    plan, board = await read_plan_board(registry.list_pool, plan_id, as_of, config, CANDIDATES_PER_SLOT)
     return _out(plan, board, solve(plan, board), config, None)
 
 
@@ -160,7 +160,7 @@ async def _recorded(registry: Registry, plan_id: uuid.UUID, allocation_id: uuid.
 async def _dispatch_once(
     registry: Registry, unit: UnitOfWork, plan_id: uuid.UUID, allocation_id: uuid.UUID, config: MatchConfig
 ) -> AllocationOut:
-    plan, board = await read_plan_board(registry.list_pool, plan_id, None, config)
+    plan, board = await read_plan_board(registry.list_pool, plan_id, None, config, CANDIDATES_PER_SLOT)
     if plan.status not in ("draft", "published", "staffed"):
         raise Conflict(f"the plan is {plan.status}; only a draft or published plan is allocated")
     await unit.require(PLANS, plan_id)

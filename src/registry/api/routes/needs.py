@@ -123,7 +123,8 @@ class NeedController(Controller):
         """Other units' offers that could meet the need, ranked (a coordinator, or the needing unit)."""
         config: MatchConfig = request.app.state.settings.matching
         position = await resolve_as_of(request.app.state.store, as_of)
-        need, board = await read_need_board(await read_pool(request, position), need_id, position, config)
+        pool = await read_pool(request, position)
+        need, board = await read_need_board(pool, need_id, position, config, keep=limit)
         request.user.require_unit(need.unit_id)
         return need_matches(need, board, config.weights, limit)
 

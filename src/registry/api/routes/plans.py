@@ -184,7 +184,8 @@ class PlanController(Controller):
         """Per slot, the offers that pass every hard filter, ranked, each score with its factors."""
         config: MatchConfig = request.app.state.settings.matching
         position = await resolve_as_of(request.app.state.store, as_of)
-        plan, board = await read_plan_board(await read_pool(request, position), plan_id, position, config)
+        pool = await read_pool(request, position)
+        plan, board = await read_plan_board(pool, plan_id, position, config, keep=limit)
         return plan_matches(plan, board, config.weights, limit)
 
     @post(

@@ -1,0 +1,216 @@
+"""Folding a page of events into the read model, and writing what it made set-based.
+
+For each table the page touches: the current rows of its entities are read in one query (or, in
+a build from empty, remembered); the page's events are folded into their states in memory with
+the domain's own `evolve`; then one UPDATE ends the rows the page replaced and one COPY adds a
+row for every event, valid from its position until the entity's next event, inside the page or
+after it. "As of" any position therefore reads exactly what it would have read had the events
+been applied one by one. A table's child rows (an offer's availability index) follow the same
+rule, except that they are rewritten only when they change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from events import RecordedEvent
+from events.sql import Connection, query
+from registry.read import views
+from registry.read.tables import TABLES, TABLES_BY_NAME, Table
+from registry.streams import entity_id
+
+_encoder = msgspec.json.Encoder()
+
+
+class _Current(msgspec.Struct):
+    """An entity as the page has left it so far: its state, and where its current rows are."""
+
+    state: Any
+    created_position: int
+    created_at: datetime
+    # The index of its current row among the page's new rows; None while that row is the one
+    # stored before the page (or, with `state` None, while it has no current row at all).
+    row: int | None = None
+    # Its child rows as its state gives them (None: not worked out yet), and the indexes of the
+    # page's new child rows that hold them (None: the stored ones do).
+    children: Sequence[tuple[Any, ...]] | None = None
+    child_rows: list[int] | None = None
+
+
+class TableBatch:
+    """One table's share of a page: the rows it ends and the rows it adds (its child's too).
+
+    `current` holds the entities the page may touch as the rows stored before it left them; the
+    fold moves them on. A build's `current` outlives the page (see Build).
+    """
+
+    def __init__(self, table: Table[Any], current: dict[Any, _Current]) -> None:
+        self.table = table
+        self.current = current
+        self.ended: dict[Any, int] = {}
+        self.rows: list[list[Any]] = []
+        self.children_ended: dict[Any, int] = {}
+        self.child_rows: list[list[Any]] = []
+        self._touched: set[Any] = set()
+
+    @classmethod
+    def of_stored(cls, table: Table[Any], stored: list[asyncpg.Record]) -> TableBatch:
+        decoder = msgspec.json.Decoder(table.state_type)
+        current = {
+            r["id"]: _Current(decoder.decode(r["state"]), r["created_position"], r["created_at"])
+            for r in stored
+        }
+        return cls(table, current)
+
+    def fold(self, key: Any, recorded: RecordedEvent) -> None:
+        table = self.table
+        self._touched.add(key)
+        before = self.current.get(key)
+        if before is not None and before.state is not None:
+            # The row that held until now ends here, whether or not a new one follows.
+            if before.row is None:
+                self.ended[key] = recorded.position
+            else:
+                self.rows[before.row][-1] = recorded.position
+        state = before.state if before is not None else None
+        new = table.evolve(state, recorded.data)
+        if new is None:
+            after = _Current(None, recorded.position, recorded.recorded_at)
+        else:
+            made = before if state is not None else None
+            created_position = made.created_position if made is not None else recorded.position
+            created_at = made.created_at if made is not None else recorded.recorded_at
+            stamp = views.Stamp(recorded.version, created_at, recorded.recorded_at)
+            self.rows.append([
+                key, recorded.version, created_position, *table.columns(new),
+                _encoder.encode(new).decode(), _encoder.encode(table.view(new, stamp)).decode(),
+                created_at, recorded.position, None,
+            ])  # fmt: skip
+            after = _Current(new, created_position, created_at, len(self.rows) - 1)
+        if table.child is not None:
+            self._fold_children(key, before, after, recorded.position)
+        self.current[key] = after
+
+    def _fold_children(self, key: Any, before: _Current | None, after: _Current, position: int) -> None:
+        child = self.table.child
+        assert child is not None
+        old: Sequence[tuple[Any, ...]] = ()
+        if before is not None and before.state is not None:
+            old = before.children if before.children is not None else child.rows(before.state)
+        rows = child.rows(after.state) if after.state is not None else ()
+        if list(old) == list(rows):
+            after.children, after.child_rows = rows, before.child_rows if before is not None else None
+            return
+        if old:
+            if before is not None and before.child_rows is None:
+                self.children_ended.setdefault(key, position)
+            elif before is not None:
+                for index in before.child_rows or ():
+                    self.child_rows[index][-1] = position
+        after.children = rows
+        after.child_rows = []
+        for row in rows:
+            self.child_rows.append([key, *row, position, None])
+            after.child_rows.append(len(self.child_rows) - 1)
+
+    def settle(self) -> None:
+        """The page is to be written: its rows become the stored rows the next page ends."""
+        for key in self._touched:
+            entry = self.current[key]
+            entry.row = None
+            entry.child_rows = None
+        self._touched.clear()
+
+    async def write(self, conn: Connection) -> None:
+        name, child = self.table.name, self.table.child
+        if self.ended:
+            await conn.execute(query(f"registry/{name}-end"), list(self.ended), list(self.ended.values()))
+        if child is not None and self.children_ended:
+            ended = self.children_ended
+            await conn.execute(query(child.end_query), list(ended), list(ended.values()))
+        if self.rows:
+            await conn.copy_records_to_table(name, records=self.rows, columns=self.table.copy_columns)
+        if child is not None and self.child_rows:
+            await conn.copy_records_to_table(child.name, records=self.child_rows, columns=child.copy_columns)
+
+
+def by_table(events: Sequence[RecordedEvent]) -> dict[str, list[tuple[Any, RecordedEvent]]]:
+    """The events each table takes, with the entity each is about, in log order."""
+    touched: dict[str, list[tuple[Any, RecordedEvent]]] = {}
+    keys: dict[str, Any] = {}
+    for recorded in events:
+        stream = recorded.stream_id
+        key = keys.get(stream)
+        if key is None:
+            key = keys[stream] = entity_id(stream)
+        for table in ROUTES[recorded.type]:
+            # An event type several kinds of stream take goes only to its own stream's table.
+            if stream.startswith(table.kind + "-"):
+                touched.setdefault(table.name, []).append((key, recorded))
+    return touched
+
+
+def _routes() -> dict[str, list[Table[Any]]]:
+    """The tables each event type may go to (demand_covered: a plan's or a need's)."""
+    by_type: dict[str, list[Table[Any]]] = {}
+    for table in TABLES:
+        for event_type in table.event_types:
+            by_type.setdefault(event_type, []).append(table)
+    return by_type
+
+
+ROUTES = _routes()
+
+
+async def apply_page(conn: Connection, events: Sequence[RecordedEvent]) -> None:
+    """Fold a page of events into the read model (search_path names the schema to write)."""
+    touched = by_table(events)
+    for table in TABLES:
+        page = touched.get(table.name)
+        if not page:
+            continue
+        ids = list({key for key, _ in page})
+        batch = TableBatch.of_stored(table, await conn.fetch(query(f"registry/{table.name}-current"), ids))
+        for key, recorded in page:
+            batch.fold(key, recorded)
+        await batch.write(conn)
+
+
+class Build:
+    """The read model built from an empty schema: every entity remembered, nothing read back.
+
+    It holds each entity's latest state (and child rows) in memory for the whole build.
+    """
+
+    def __init__(self) -> None:
+        self._current: dict[str, dict[Any, _Current]] = {table.name: {} for table in TABLES}
+        self._page: dict[str, TableBatch] = {}
+
+    def add(self, events: Sequence[RecordedEvent]) -> None:
+        for name, taken in by_table(events).items():
+            batch = self._page.get(name)
+            if batch is None:
+                batch = self._page[name] = TableBatch(TABLES_BY_NAME[name], self._current[name])
+            for key, recorded in taken:
+                batch.fold(key, recorded)
+
+    def take(self) -> PageWrites:
+        batches = [self._page[t.name] for t in TABLES if t.name in self._page]
+        for batch in batches:
+            batch.settle()
+        self._page = {}
+        return PageWrites(batches)
+
+
+class PageWrites:
+    def __init__(self, batches: list[TableBatch]) -> None:
+        self.batches = batches
+
+    async def write(self, conn: Connection) -> None:
+        for batch in self.batches:
+            await batch.write(conn)
