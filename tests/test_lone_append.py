@@ -24,8 +24,10 @@ from events import (
     StreamAppend,
     WrongExpectedVersion,
 )
+from events.append import prepare, write_batch
 from events.chain import GENESIS_HASH, chain, record_bytes
 from events.lone import MAX_LONE_EVENTS
+from events.sql import query
 from events.store import create_pool
 from tests.helpers import ev
 
@@ -41,7 +43,8 @@ class Statements:
 
     def names(self) -> list[str]:
         """The statements, each named by its first word or the function it calls."""
-        return ["append-one" if "events_append_one(" in q else q.split()[0].upper().rstrip(";") for q in self.sent]
+        lone = query("events/append-one")
+        return ["append-one" if q == lone else q.split()[0].upper().rstrip(";") for q in self.sent]
 
 
 @pytest.fixture
@@ -155,3 +158,41 @@ async def test_a_lone_append_notifies_after_it_commits(store: EventStore, databa
         assert await asyncio.wait_for(heard.get(), timeout=10) == "1"
     finally:
         await listener.close()
+
+
+async def _wait_until_blocked_on_a_lock(store: EventStore, others: int) -> None:
+    """Until `others` sessions of this database wait for a lock (the head's, here)."""
+    for _ in range(1000):
+        waiting = await store.pool.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        if waiting >= others:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("no append waited for the head")
+
+
+async def test_a_lone_append_waiting_on_the_head_does_not_judge_by_what_it_saw_before(
+    store: EventStore, database_dsn: str
+) -> None:
+    # A transaction holds the head while it writes version 2 of "s" and idempotency key "k". The
+    # lone appends that queue behind it started with a snapshot that cannot see either.
+    await store.append("s", [ev(1)], expected_version=NO_STREAM)
+    holder = await asyncpg.connect(database_dsn)
+    try:
+        transaction = holder.transaction()
+        await transaction.start()
+        written = await write_batch(holder, [prepare([StreamAppend("s", [ev(2)], 1)], "k")])
+        assert written == [[AppendResult(2, 2)]]
+        after_it = asyncio.create_task(store.append("s", [ev(3)], expected_version=2))
+        await _wait_until_blocked_on_a_lock(store, 1)
+        retry = asyncio.create_task(store.append("s", [ev(2)], expected_version=1, idempotency_key="k"))
+        await transaction.commit()
+        # Judged by the stale snapshot, the first would be refused (it saw version 1) and the
+        # second written twice (it saw no key "k").
+        assert await after_it == AppendResult(3, 3)
+        assert await retry == AppendResult(2, 2)
+    finally:
+        await holder.close()
+    assert [e.version async for e in store.read_stream("s")] == [1, 2, 3]
+    assert (await store.verify()).ok

@@ -1,10 +1,10 @@
 """A lone append: one request written by one statement, in an implicit transaction.
 
 When the group-commit writer's batch holds a single request, a batch transaction costs BEGIN,
-the head lock, the insert and COMMIT: four round trips where a bare INSERT has one. Here the
-database does it all in `events_append_one` (sql/migrations/0007_lone_append_in_one_statement.sql):
-it locks the head, checks the conditions, chains the hashes with its own sha256 over the record
-`events.chain` defines, inserts, moves the head, keeps the idempotency key and notifies.
+the head lock, the insert and COMMIT: four round trips where a bare INSERT has one. Here one call
+of `events_append_one` (sql/migrations/0007_lone_append_in_one_statement.sql) locks the head,
+checks the conditions and the key, chains the hashes with the database's sha256 over the record
+`events.chain` defines, inserts, moves the head, keeps the key and notifies.
 """
 
 from __future__ import annotations
