@@ -271,7 +271,8 @@ async def test_a_read_model_built_before_the_role_existed_is_handed_to_it(
 
     conn = await asyncpg.connect(empty_database_dsn)
     try:
-        assert [m.name for m in await migrate(conn)] == ["application_role"]
+        applied = [m.name for m in await migrate(conn)]
+        assert applied[0] == "application_role"  # then the later ones (0007 on)
         owners = await conn.fetch(
             "SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class"
             " WHERE relnamespace = $1::regnamespace AND relkind = 'r'",
@@ -434,6 +435,18 @@ async def test_repeated_bad_tokens_from_one_address_get_429_until_the_window_pas
     # The window slides: one failure has left it, so one more attempt is allowed, then 429 again.
     assert (await client.get("/api/v1/units", headers=bearer_from("192.0.2.1", bad))).status_code == 401
     assert (await client.get("/api/v1/units", headers=bearer_from("192.0.2.1", bad))).status_code == 429
+
+
+async def test_bad_tokens_on_a_get_by_id_count_too(throttled: Throttled) -> None:
+    # A GET by id checks its token in the read's own statement: a failure there counts the same.
+    client, good = throttled.client, throttled.token
+    path = f"/api/v1/offers/{uuid.uuid4()}"
+    for _ in range(LIMIT):
+        assert (
+            await client.get(path, headers=bearer_from("192.0.2.9", "reg_" + "y" * 43))
+        ).status_code == 401
+    assert (await client.get(path, headers=bearer_from("192.0.2.9", good))).status_code == 429
+    assert (await client.get(path, headers=bearer_from("192.0.2.10", good))).status_code == 404
 
 
 async def test_repeated_bad_tokens_on_the_sign_in_form_get_429(throttled: Throttled) -> None:

@@ -96,9 +96,10 @@ AWKWARD = [
 
 async def test_the_database_hashes_the_bytes_events_chain_hashes(store: EventStore) -> None:
     await store.append("offer-共建", [NewEvent(type="t", data=d) for d in AWKWARD[:2]], NO_STREAM)
+    metadata = Metadata(actor="人", extra={"é": 1})
     await store.append_many([
         StreamAppend("a-" + "长" * 150, [NewEvent(type="类型", data=AWKWARD[2], schema_version=3)]),
-        StreamAppend("b", [NewEvent(type="t", data=AWKWARD[3], metadata=Metadata(actor="人", extra={"x": "é"}))]),
+        StreamAppend("b", [NewEvent(type="t", data=AWKWARD[3], metadata=metadata)]),
     ])  # fmt: skip
     rows = await store.pool.fetch("SELECT * FROM events ORDER BY position")
     assert len(rows) == 4
@@ -164,7 +165,8 @@ async def _wait_until_blocked_on_a_lock(store: EventStore, others: int) -> None:
     """Until `others` sessions of this database wait for a lock (the head's, here)."""
     for _ in range(1000):
         waiting = await store.pool.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
         )
         if waiting >= others:
             return

@@ -67,4 +67,3 @@ async def write_alone(conn: Connection, request: PreparedAppend) -> Outcome:
         AppendResult(position, version)
         for position, version in zip(row["stream_positions"], row["stream_versions"], strict=True)
     ]
-
