@@ -138,7 +138,7 @@ BEGIN
     )
     UPDATE events_head SET position = last_position, hash = last_hash
     WHERE (SELECT count(*) FROM inserted) = cardinality(event_ids)
-    RETURNING pg_notify('events', last_position::text) IS NULL INTO stale;
+    RETURNING pg_notify('events', last_position::text) IS NULL INTO STRICT stale;  -- no row: raise
     stream_positions := positions;
     stream_versions := versions;
 END
