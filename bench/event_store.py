@@ -76,6 +76,7 @@ STREAMS = 1000  # streams the replay log is spread over (versions 1..N/STREAMS i
 
 # Targets the event store is held to.
 TARGET_APPEND_VS_RAW = 1.5
+TARGET_LONE_APPEND_VS_RAW = 0.8  # one writer: every lone write pays what this measures
 TARGET_APPEND_VS_ES = 10.0
 TARGET_REPLAY_VS_RAW = 0.5
 TARGET_REPLAY_VS_ES = 3.0
@@ -377,7 +378,7 @@ def parse(argv: list[str] | None) -> Options:
     parser.add_argument(
         "--repeat",
         type=int,
-        help="runs of the concurrent append scenarios of ours and raw and of every replay read, "
+        help="runs of the append scenarios of ours and raw (COPY too) and of every replay read, "
         "taken in turns, each append run in a fresh database; the median is reported "
         "(default 3; quick 1)",
     )
@@ -451,7 +452,9 @@ async def run_appends(server: Server, options: Options) -> list[Result]:
     for writers in sorted({1, options.writers}):
         group = f"append x{writers}"
         warmup = max(writers, 32)
-        runs = options.repeat if writers > 1 else 1
+        # In turns and repeated at every writer count: the lone append's ratio to raw INSERT is
+        # a target too, and one run of each on a shared machine may land in different spells.
+        runs = options.repeat
         s = "s" if writers > 1 else ""
         keys = ", idempotency keys" if options.idempotency_keys else ""
         # Enough rows that every connection copies several batches; one batch each to warm up.
@@ -620,8 +623,11 @@ def report(results: list[Result], options: Options) -> list[tuple[str, float, fl
         ratio = ours / other
         targets.append((name, ratio, goal, ratio >= goal))
 
-    target(f"{group} vs raw INSERT", _rate(results, group, "ours"),
-           _rate(results, group, "raw"), TARGET_APPEND_VS_RAW)  # fmt: skip
+    target("append x1 vs raw INSERT", _rate(results, "append x1", "ours"),
+           _rate(results, "append x1", "raw"), TARGET_LONE_APPEND_VS_RAW)  # fmt: skip
+    if options.writers > 1:
+        target(f"{group} vs raw INSERT", _rate(results, group, "ours"),
+               _rate(results, group, "raw"), TARGET_APPEND_VS_RAW)  # fmt: skip
     target(f"{group} vs eventsourcing", _rate(results, group, "ours"),
            _rate(results, group, "eventsourcing"), TARGET_APPEND_VS_ES)  # fmt: skip
     target("replay vs raw paged read", _rate(results, "replay", "ours"),

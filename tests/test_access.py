@@ -436,6 +436,18 @@ async def test_repeated_bad_tokens_from_one_address_get_429_until_the_window_pas
     assert (await client.get("/api/v1/units", headers=bearer_from("192.0.2.1", bad))).status_code == 429
 
 
+async def test_bad_tokens_on_a_get_by_id_count_too(throttled: Throttled) -> None:
+    # A GET by id checks its token in the read's own statement: a failure there counts the same.
+    client, good = throttled.client, throttled.token
+    path = f"/api/v1/offers/{uuid.uuid4()}"
+    for _ in range(LIMIT):
+        assert (
+            await client.get(path, headers=bearer_from("192.0.2.9", "reg_" + "y" * 43))
+        ).status_code == 401
+    assert (await client.get(path, headers=bearer_from("192.0.2.9", good))).status_code == 429
+    assert (await client.get(path, headers=bearer_from("192.0.2.10", good))).status_code == 404
+
+
 async def test_repeated_bad_tokens_on_the_sign_in_form_get_429(throttled: Throttled) -> None:
     client, clock, good = throttled.client, throttled.clock, throttled.token
     here = {"X-Test-Client": "198.51.100.7"}

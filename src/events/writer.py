@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from events.append import Outcome, PreparedAppend, write_batch
+from events.lone import can_write_alone, write_alone
 
 log = logging.getLogger(__name__)
 
@@ -114,5 +115,9 @@ class GroupCommitWriter:
                 pending.future.set_result(outcome)
 
     async def _transaction(self, requests: list[PreparedAppend]) -> list[Outcome]:
-        async with self._pool.acquire() as conn, conn.transaction():
-            return await write_batch(conn, requests)
+        async with self._pool.acquire() as conn:
+            if len(requests) == 1 and can_write_alone(requests[0]):
+                # Nobody else is waiting: one statement (one round trip) instead of a transaction.
+                return [await write_alone(conn, requests[0])]
+            async with conn.transaction():
+                return await write_batch(conn, requests)

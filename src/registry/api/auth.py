@@ -1,16 +1,19 @@
 """Bearer tokens: looked up by hash, compared in constant time, checked on every request.
 
-Nothing is cached, so a revocation holds from the very next request. Failed attempts are
-counted per client address, and a client that fails too often is refused for a while (429,
-see registry.api.throttle) before its token is even looked up.
+Nothing is cached, so a revocation holds from the very next request. A GET by id (a route
+with `opt={READ_BY_ID: ReadById(...)}`) checks the token in the statement that reads the
+document: one round trip, not two. Failed attempts are counted per client address, and a client
+that fails too often is refused for a while (429, see registry.api.throttle) before its token is
+even looked up.
 """
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
+import msgspec
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
@@ -19,16 +22,37 @@ from events.sql import query
 from registry.api.throttle import AuthThrottle, client_key
 from registry.domain.errors import Forbidden, Unauthenticated
 from registry.domain.values import Role
+from registry.read.queries import Doc, Table, get_doc_checking_token
 from registry.service.commands import hash_secret
 from registry.service.context import Actor
 from registry.settings import Settings
 
+# The longest log position `as_of` takes (the AsOf parameter's pattern).
+MAX_AS_OF_DIGITS = 18
 PUBLIC_PATHS = ["^/health$", "^/ready$", "^/metrics$", "^/schema"]
 
 
 def auth_throttle(settings: Settings) -> AuthThrottle:
     """The failed-authentication counter of this process (kept in the app's state)."""
     return AuthThrottle(settings.auth_failure_limit, settings.auth_failure_window_seconds)
+
+
+class ReadById(msgspec.Struct, frozen=True):
+    """What a GET-by-id route reads (its `opt[READ_BY_ID]`): the table, and the path parameter
+    that holds the id. Authentication reads the document in the statement that checks the token:
+    one round trip instead of two, on the same current token row, so nothing is cached."""
+
+    table: Table
+    id_param: str
+
+
+READ_BY_ID = "read_by_id"
+# Where authentication leaves the document it read with the token, for the handler.
+DOC_READ = "doc_read_with_token"
+
+
+class DocRead(msgspec.Struct, frozen=True):
+    doc: Doc | None  # None: no such entity (then)
 
 
 class BearerTokenAuth(AbstractAuthenticationMiddleware):
@@ -44,12 +68,33 @@ class BearerTokenAuth(AbstractAuthenticationMiddleware):
             # No guess was made: a client that sent no token is told so, and not counted.
             raise Unauthenticated("an Authorization: Bearer <token> header is required")
         secret_hash = hash_secret(secret.strip())
-        row = await connection.app.state.store.pool.fetchrow(query("registry/token-by-secret"), secret_hash)
+        pool = connection.app.state.store.pool
+        read: ReadById | None = connection.route_handler.opt.get(READ_BY_ID)
+        position = _as_of_position(connection.query_params.get("as_of"))
+        if read is not None and position is not False:
+            entity_id = connection.path_params[read.id_param]
+            row = await get_doc_checking_token(pool, read.table, entity_id, position, secret_hash)
+            if row is not None and row["doc"] is not None:
+                connection.state[DOC_READ] = DocRead(Doc(row["doc"], row["version"]))
+            else:
+                connection.state[DOC_READ] = DocRead(None)
+        else:
+            row = await pool.fetchrow(query("registry/token-by-secret"), secret_hash)
         if row is None or row["revoked"] or not hmac.compare_digest(row["secret_hash"], secret_hash):
             throttle.failed(client)
             raise Unauthenticated("the token is unknown or revoked")
         actor = Actor(subject=f"token:{row['id']}", role=Role(row["role"]), unit_id=row["unit_id"])
         return AuthenticationResult(user=actor, auth=row["id"])
+
+
+def _as_of_position(as_of: str | None) -> int | None | Literal[False]:
+    """`as_of` as the position a read by id takes (None: current); False when it is not one (a
+    time needs a look-up first, and a bad value is the handler's to refuse, after this check)."""
+    if as_of is None:
+        return None
+    if as_of.isascii() and as_of.isdigit() and len(as_of) <= MAX_AS_OF_DIGITS:
+        return int(as_of)
+    return False
 
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]

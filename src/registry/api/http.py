@@ -17,6 +17,7 @@ from litestar import Request, Response
 from litestar.enums import MediaType
 
 from events import EventStore
+from registry.api.auth import DOC_READ, DocRead
 from registry.api.requests import category_problems, year_problems
 from registry.domain.errors import FieldError, InvalidInput, NotFound
 from registry.read.queries import Doc, Page, Table, get_doc
@@ -102,9 +103,16 @@ async def apply_change(
 
 
 async def read_doc(
-    store: EventStore, table: Table, entity_id: uuid.UUID, as_of: str | None
+    request: Request[Any, Any, Any], table: Table, entity_id: uuid.UUID, as_of: str | None
 ) -> Response[bytes]:
-    doc = await get_doc(store.pool, table, entity_id, await resolve_as_of(store, as_of))
+    """A GET by id: the document authentication read with the token (routes marked READ_BY_ID,
+    for a current or a position `as_of`), else read here."""
+    store: EventStore = request.app.state.store
+    read: DocRead | None = request.state.get(DOC_READ)
+    if read is not None:
+        doc = read.doc
+    else:
+        doc = await get_doc(store.pool, table, entity_id, await resolve_as_of(store, as_of))
     if doc is None:
         raise NotFound(table.rstrip("s"), entity_id)
     return doc_response(doc)

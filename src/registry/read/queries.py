@@ -73,6 +73,17 @@ async def get_doc(
     return Doc(row["doc"], row["version"]) if row is not None else None
 
 
+async def get_doc_checking_token(
+    pool: asyncpg.Pool[Any], table: Table, entity_id: uuid.UUID, as_of: int | None, secret_hash: str
+) -> asyncpg.Record | None:
+    """The current row of the token whose secret hashes to `secret_hash` (None: no such token)
+    with, unless it is revoked, the entity's `doc` and `version` (NULL: no such entity then)."""
+    row: asyncpg.Record | None = await pool.fetchrow(
+        query(f"registry/{table}-get-checking-token"), entity_id, as_of, secret_hash
+    )
+    return row
+
+
 def _category(code: str | None) -> tuple[str | None, str | None, str | None]:
     if code is None:
         return None, None, None

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipValidation
 
-from registry.api.auth import COORDINATOR, COORDINATOR_OR_LIAISON, allow
+from registry.api.auth import COORDINATOR, COORDINATOR_OR_LIAISON, READ_BY_ID, ReadById, allow
 from registry.api.body import decode_body, decode_optional_body
 from registry.api.edge import check_request
 from registry.api.http import command, list_page, read_doc, written_response
@@ -256,9 +256,14 @@ class CommitmentController(Controller):
         )
         return await list_page(request, list_commitments, where, as_of, cursor, limit)
 
-    @get("/{commitment_id:uuid}", operation_id="getCommitment", responses=one(CommitmentView))
+    @get(
+        "/{commitment_id:uuid}",
+        operation_id="getCommitment",
+        responses=one(CommitmentView),
+        opt={READ_BY_ID: ReadById("commitments", "commitment_id")},
+    )
     async def read(
         self, request: Request[Actor, Any, Any], commitment_id: FromPath[uuid.UUID], as_of: AsOf = None
     ) -> Response[bytes]:
         """One commitment."""
-        return await read_doc(request.app.state.store, "commitments", commitment_id, as_of)
+        return await read_doc(request, "commitments", commitment_id, as_of)

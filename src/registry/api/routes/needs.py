@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipValidation
 
-from registry.api.auth import COORDINATOR, COORDINATOR_OR_LIAISON
+from registry.api.auth import COORDINATOR, COORDINATOR_OR_LIAISON, READ_BY_ID, ReadById
 from registry.api.body import decode_body, decode_optional_body
 from registry.api.edge import check_request
 from registry.api.http import (
@@ -100,12 +100,17 @@ class NeedController(Controller):
         where = NeedFilter(category=category, unit_id=unit_id, status=status, q=q)
         return await list_page(request, list_needs, where, as_of, cursor, limit)
 
-    @get("/needs/{need_id:uuid}", operation_id="getNeed", responses=one(NeedView))
+    @get(
+        "/needs/{need_id:uuid}",
+        operation_id="getNeed",
+        responses=one(NeedView),
+        opt={READ_BY_ID: ReadById("needs", "need_id")},
+    )
     async def read(
         self, request: Request[Actor, Any, Any], need_id: FromPath[uuid.UUID], as_of: AsOf = None
     ) -> Response[bytes]:
         """One need."""
-        return await read_doc(request.app.state.store, "needs", need_id, as_of)
+        return await read_doc(request, "needs", need_id, as_of)
 
     @get(
         "/needs/{need_id:uuid}/matches",

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipValidation
 
-from registry.api.auth import COORDINATOR_OR_LIAISON
+from registry.api.auth import COORDINATOR_OR_LIAISON, READ_BY_ID, ReadById
 from registry.api.body import decode_body, decode_optional_body
 from registry.api.edge import check_request
 from registry.api.http import (
@@ -103,12 +103,17 @@ class OfferController(Controller):
         )
         return await list_page(request, list_offers, where, as_of, cursor, limit)
 
-    @get("/offers/{offer_id:uuid}", operation_id="getOffer", responses=one(OfferView))
+    @get(
+        "/offers/{offer_id:uuid}",
+        operation_id="getOffer",
+        responses=one(OfferView),
+        opt={READ_BY_ID: ReadById("offers", "offer_id")},
+    )
     async def read(
         self, request: Request[Actor, Any, Any], offer_id: FromPath[uuid.UUID], as_of: AsOf = None
     ) -> Response[bytes]:
         """One offer, with what remains of its capacity."""
-        return await read_doc(request.app.state.store, "offers", offer_id, as_of)
+        return await read_doc(request, "offers", offer_id, as_of)
 
     @patch(
         "/offers/{offer_id:uuid}",

@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.enums import MediaType
 from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
 
-from registry.api.auth import COORDINATOR
+from registry.api.auth import COORDINATOR, READ_BY_ID, ReadById
 from registry.api.body import decode_body, decode_optional_body
 from registry.api.edge import check_request
 from registry.api.http import (
@@ -272,9 +272,14 @@ class PlanController(Controller):
         where = PlanFilter(status=status, area=area, q=q)
         return await list_page(request, list_plans, where, as_of, cursor, limit)
 
-    @get("/{plan_id:uuid}", operation_id="getPlan", responses=one(PlanView))
+    @get(
+        "/{plan_id:uuid}",
+        operation_id="getPlan",
+        responses=one(PlanView),
+        opt={READ_BY_ID: ReadById("plans", "plan_id")},
+    )
     async def read(
         self, request: Request[Actor, Any, Any], plan_id: FromPath[uuid.UUID], as_of: AsOf = None
     ) -> Response[bytes]:
         """One plan with its slots and their committed and fulfilled quantities."""
-        return await read_doc(request.app.state.store, "plans", plan_id, as_of)
+        return await read_doc(request, "plans", plan_id, as_of)

@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, SkipValidation
 
-from registry.api.auth import COORDINATOR, COORDINATOR_OR_LIAISON
+from registry.api.auth import COORDINATOR, COORDINATOR_OR_LIAISON, READ_BY_ID, ReadById
 from registry.api.body import decode_body
 from registry.api.edge import check_request
 from registry.api.http import command, list_page, read_doc, read_pool, resolve_as_of, written_response
@@ -69,12 +69,17 @@ class UnitController(Controller):
         where = UnitFilter(kind=kind.value if kind else None, area=area, q=q)
         return await list_page(request, list_units, where, as_of, cursor, limit)
 
-    @get("/{unit_id:uuid}", operation_id="getUnit", responses=one(UnitView))
+    @get(
+        "/{unit_id:uuid}",
+        operation_id="getUnit",
+        responses=one(UnitView),
+        opt={READ_BY_ID: ReadById("units", "unit_id")},
+    )
     async def read(
         self, request: Request[Actor, Any, Any], unit_id: FromPath[uuid.UUID], as_of: AsOf = None
     ) -> Response[bytes]:
         """One unit."""
-        return await read_doc(request.app.state.store, "units", unit_id, as_of)
+        return await read_doc(request, "units", unit_id, as_of)
 
     @get("/{unit_id:uuid}/ledger", operation_id="unitLedger", responses=one(Ledger))
     async def ledger(

@@ -1,0 +1,200 @@
+"""A lone append is one statement: the database chains the hashes exactly as events.chain does,
+checks the conditions, keeps idempotency keys and notifies; concurrent appends still share
+transactions (group commit)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+
+from events import (
+    ANY,
+    NO_STREAM,
+    STREAM_EXISTS,
+    AppendResult,
+    EventStore,
+    IdempotencyKeyReused,
+    Metadata,
+    NewEvent,
+    StreamAppend,
+    WrongExpectedVersion,
+)
+from events.append import prepare, write_batch
+from events.chain import GENESIS_HASH, chain, record_bytes
+from events.lone import MAX_LONE_EVENTS
+from events.sql import query
+from events.store import create_pool
+from tests.helpers import ev
+
+
+class Statements:
+    """Every statement the store's pooled connections send, in order."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def attach(self, conn: asyncpg.Connection[Any]) -> None:
+        conn.add_query_logger(lambda logged: self.sent.append(logged.query))
+
+    def names(self) -> list[str]:
+        """The statements, each named by its first word or the function it calls."""
+        lone = query("events/append-one")
+        return ["append-one" if q == lone else q.split()[0].upper().rstrip(";") for q in self.sent]
+
+
+@pytest.fixture
+async def watched(database_dsn: str) -> AsyncIterator[tuple[EventStore, Statements]]:
+    statements = Statements()
+    pool = await create_pool(database_dsn, min_size=1, max_size=20, init=statements.attach)
+    store = EventStore(pool)
+    try:
+        yield store, statements
+    finally:
+        await store.close()
+        await pool.close()
+
+
+async def test_a_lone_append_is_one_statement(watched: tuple[EventStore, Statements]) -> None:
+    store, statements = watched
+    await store.append("warm-up", [ev()])  # asyncpg looks up the statement's types once
+    statements.sent.clear()
+    await store.append("s-1", [ev(1)], expected_version=NO_STREAM)
+    await store.append_many([StreamAppend("s-1", [ev(2), ev(3)], 1), StreamAppend("s-2", [ev(4)])])
+    assert statements.names() == ["append-one", "append-one"]
+
+
+async def test_concurrent_appends_still_share_transactions(watched: tuple[EventStore, Statements]) -> None:
+    store, statements = watched
+    results = await asyncio.gather(*(store.append(f"c-{i}", [ev(i)], NO_STREAM) for i in range(50)))
+    assert sorted(r.position for r in results) == list(range(1, 51))
+    transactions = statements.names().count("append-one") + statements.names().count("BEGIN")
+    assert transactions < 50
+    assert (await store.verify()).ok
+
+
+async def test_a_long_append_takes_the_batch_path(watched: tuple[EventStore, Statements]) -> None:
+    store, statements = watched
+    many = [ev(i) for i in range(MAX_LONE_EVENTS + 1)]
+    result = await store.append("long", many)
+    assert result == AppendResult(MAX_LONE_EVENTS + 1, MAX_LONE_EVENTS + 1)
+    assert statements.names()[0] == "BEGIN"
+    assert (await store.verify()).ok
+
+
+AWKWARD = [
+    {"title": "家庭 é 😀", "escaped": "\\u0000 and \u2028"},
+    {"long": "é" * 5000},
+    {},
+    [1, 2.5, None, True],
+]
+
+
+async def test_the_database_hashes_the_bytes_events_chain_hashes(store: EventStore) -> None:
+    await store.append("offer-共建", [NewEvent(type="t", data=d) for d in AWKWARD[:2]], NO_STREAM)
+    metadata = Metadata(actor="人", extra={"é": 1})
+    await store.append_many([
+        StreamAppend("a-" + "长" * 150, [NewEvent(type="类型", data=AWKWARD[2], schema_version=3)]),
+        StreamAppend("b", [NewEvent(type="t", data=AWKWARD[3], metadata=metadata)]),
+    ])  # fmt: skip
+    rows = await store.pool.fetch("SELECT * FROM events ORDER BY position")
+    assert len(rows) == 4
+    previous = GENESIS_HASH
+    for row in rows:
+        record = record_bytes(
+            row["position"], row["event_id"], row["stream_id"], row["version"], row["type"],
+            row["schema_version"], row["recorded_at"], row["data"], row["metadata"],
+        )  # fmt: skip
+        previous = chain(previous, record)
+        assert bytes(row["hash"]) == previous, row["position"]
+    head = await store.pool.fetchrow("SELECT position, hash FROM events_head")
+    assert (head["position"], bytes(head["hash"])) == (4, previous)
+    assert (await store.verify()).ok
+
+
+async def test_lone_conditions_are_judged_after_the_head_lock(store: EventStore) -> None:
+    await store.append("s", [ev(1)], expected_version=NO_STREAM)
+    for expected, actual in ((NO_STREAM, 1), (0, 1), (5, 1)):
+        with pytest.raises(WrongExpectedVersion) as caught:
+            await store.append("s", [ev()], expected_version=expected)
+        assert (caught.value.expected, caught.value.actual) == (expected, actual)
+    with pytest.raises(WrongExpectedVersion) as caught:
+        await store.append("new", [ev()], expected_version=STREAM_EXISTS)
+    assert caught.value.actual == 0
+    # A failing second stream writes nothing of the first.
+    with pytest.raises(WrongExpectedVersion) as caught:
+        await store.append_many([StreamAppend("t", [ev()], ANY), StreamAppend("s", [ev()], 7)])
+    assert (caught.value.stream_id, caught.value.actual) == ("s", 1)
+    assert await store.stream_version("t") == 0
+    # Nothing failed moved the head: the next position follows without a gap.
+    assert await store.append("s", [ev(2)], expected_version=1) == AppendResult(2, 2)
+
+
+async def test_a_lone_retry_replays_and_a_reused_key_is_refused(store: EventStore) -> None:
+    first = await store.append_many(
+        [StreamAppend("x", [ev(1)], NO_STREAM), StreamAppend("y", [ev(2), ev(3)], NO_STREAM)], "key-1"
+    )
+    assert first == [AppendResult(1, 1), AppendResult(3, 2)]
+    again = await store.append_many(
+        [StreamAppend("x", [ev(1)], NO_STREAM), StreamAppend("y", [ev(2), ev(3)], NO_STREAM)], "key-1"
+    )
+    assert again == first
+    with pytest.raises(IdempotencyKeyReused):
+        await store.append("x", [ev(9)], idempotency_key="key-1")
+    assert (await store.head())[0] == 3
+    stored = await store.idempotent_result("key-1")
+    assert stored is not None and [r for _, r in stored.streams] == first
+
+
+async def test_a_lone_append_notifies_after_it_commits(store: EventStore, database_dsn: str) -> None:
+    listener = await asyncpg.connect(database_dsn)
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    try:
+        await listener.add_listener("events", lambda *args: heard.put_nowait(args[-1]))
+        await store.append(str(uuid.uuid4()), [ev()])
+        assert await asyncio.wait_for(heard.get(), timeout=10) == "1"
+    finally:
+        await listener.close()
+
+
+async def _wait_until_blocked_on_a_lock(store: EventStore, others: int) -> None:
+    """Until `others` sessions of this database wait for a lock (the head's, here)."""
+    for _ in range(1000):
+        waiting = await store.pool.fetchval(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        if waiting >= others:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("no append waited for the head")
+
+
+async def test_a_lone_append_waiting_on_the_head_does_not_judge_by_what_it_saw_before(
+    store: EventStore, database_dsn: str
+) -> None:
+    # A transaction holds the head while it writes version 2 of "s" and idempotency key "k". The
+    # lone appends that queue behind it started with a snapshot that cannot see either.
+    await store.append("s", [ev(1)], expected_version=NO_STREAM)
+    holder = await asyncpg.connect(database_dsn)
+    try:
+        transaction = holder.transaction()
+        await transaction.start()
+        written = await write_batch(holder, [prepare([StreamAppend("s", [ev(2)], 1)], "k")])
+        assert written == [[AppendResult(2, 2)]]
+        after_it = asyncio.create_task(store.append("s", [ev(3)], expected_version=2))
+        await _wait_until_blocked_on_a_lock(store, 1)
+        retry = asyncio.create_task(store.append("s", [ev(2)], expected_version=1, idempotency_key="k"))
+        await transaction.commit()
+        # Judged by the stale snapshot, the first would be refused (it saw version 1) and the
+        # second written twice (it saw no key "k").
+        assert await after_it == AppendResult(3, 3)
+        assert await retry == AppendResult(2, 2)
+    finally:
+        await holder.close()
+    assert [e.version async for e in store.read_stream("s")] == [1, 2, 3]
+    assert (await store.verify()).ok
