@@ -25,6 +25,7 @@ STABLE_TAGS = {
     "CommitmentFulfilled": "commitment_fulfilled", "CommitmentNoShow": "commitment_no_show",
     "CapacityHeld": "capacity_held", "CapacityFreed": "capacity_freed", "DemandCovered": "demand_covered",
     "ContactAdded": "contact_added", "ContactErased": "contact_erased",
+    "UnitNameClaimed": "unit_name_claimed", "UnitNameReleased": "unit_name_released",
 }  # fmt: skip
 
 
