@@ -322,7 +322,7 @@ BAD = [
     case("plan without venue", "POST", PLANS, "venue", json=without(plan_body(), "venue")),
     case("slot without quantity", "POST", SLOTS, "quantity", json={"category": "repair"}),
     case("token without role", "POST", TOKENS, "role", json={"label": "x"}),
-    case("unit name null", "POST", UNITS, "name", json=unit_body(name=None)),
+    case("unit name null", "POST", UNITS, "name", json={**unit_body(), "name": None}),
     case("unit patch name null", "PATCH", UNIT, "name", json={"name": None}),
     case("offer patch title null", "PATCH", OFFER, "title", json={"title": None}),
     case("offer patch capacity null", "PATCH", OFFER, "capacity", json={"capacity": None}),

@@ -31,6 +31,7 @@ from registry.domain.values import (
     Urgency,
     WeeklyWindow,
     Window,
+    merge_windows,
 )
 from registry.matching.scoring import Weights
 
@@ -262,9 +263,15 @@ class AvailabilityIn(Body, frozen=True, kw_only=True):
         )  # fmt: skip
 
 
-Availability = Annotated[list[AvailabilityIn], msgspec.Meta(max_length=50)]
+# At least one window: an offer available at no time can never be matched, claimed or held.
+Availability = Annotated[list[AvailabilityIn], msgspec.Meta(min_length=1, max_length=50)]
 ServiceArea = Annotated[list[Area], msgspec.Meta(max_length=20)]
 Tags = Annotated[list[Tag], msgspec.Meta(max_length=20)]
+
+
+def windows(availability: list[AvailabilityIn]) -> list[Window]:
+    """The offer's windows, those that overlap or touch merged (`merge_windows`): no time twice."""
+    return merge_windows(w.to_value() for w in availability)
 
 
 def _availability_problems(availability: list[AvailabilityIn] | UnsetType) -> list[FieldError]:
@@ -278,7 +285,7 @@ class OfferIn(Body, frozen=True, kw_only=True):
     title: Name
     description: LongText | None = None
     capacity: CapacityIn
-    availability: Availability = []
+    availability: Availability
     service_area: ServiceArea = []
     valid_until: date | None = None
     tags: Tags = []
@@ -290,7 +297,7 @@ class OfferIn(Body, frozen=True, kw_only=True):
         return SubmitOffer(
             offer_id=offer_id, unit_id=unit_id, category=self.category, title=self.title,
             description=self.description, capacity=self.capacity.to_value(),
-            availability=[w.to_value() for w in self.availability], service_area=self.service_area,
+            availability=windows(self.availability), service_area=self.service_area,
             valid_until=self.valid_until, tags=self.tags,
         )  # fmt: skip
 
@@ -310,9 +317,7 @@ class OfferPatch(Body, frozen=True, kw_only=True):
 
     def to_command(self, offer_id: uuid.UUID) -> ReviseOffer:
         capacity = UNSET if isinstance(self.capacity, UnsetType) else self.capacity.to_value()
-        availability = (
-            UNSET if isinstance(self.availability, UnsetType) else [w.to_value() for w in self.availability]
-        )
+        availability = UNSET if isinstance(self.availability, UnsetType) else windows(self.availability)
         return ReviseOffer(
             offer_id=offer_id, category=self.category, title=self.title, description=self.description,
             capacity=capacity, availability=availability, service_area=self.service_area,
