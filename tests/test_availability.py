@@ -28,7 +28,9 @@ def one_off(day: int, start: int, end: int) -> OneOffWindow:
 
 
 def weekly(days: list[int], start: int, end: int, first: date, last: date) -> WeeklyWindow:
-    return WeeklyWindow(weekdays=days, start_time=time(start), end_time=time(end), from_date=first, to_date=last)
+    return WeeklyWindow(
+        weekdays=days, start_time=time(start), end_time=time(end), from_date=first, to_date=last
+    )
 
 
 DEC, JAN = date(2026, 12, 1), date(2027, 1, 31)
