@@ -168,6 +168,8 @@ BAD = [
     case("offer 21 service areas", "POST", OFFERS, "service_area",
          json=offer_body(service_area=[f"虹口区/街道{i}" for i in range(21)])),
     case("offer 51 windows", "POST", OFFERS, "availability", json=offer_body(availability=[one_off()] * 51)),
+    case("offer no windows", "POST", OFFERS, "availability", json=offer_body(availability=[])),
+    case("patch offer no windows", "PATCH", OFFER, "availability", json={"availability": []}),
     case("offer category 101", "POST", OFFERS, "category", json=offer_body(category="a" * 101)),
     case("need title 201", "POST", NEEDS, "title", json=need_body(title="x" * 201)),
     case("need description 4001", "POST", NEEDS, "description", json=need_body(description="x" * 4001)),
@@ -710,7 +712,8 @@ EDGES = [
     pytest.param("POST", OFFERS, offer_body(availability=[weekly(from_date="2026-09-01", to_date="2026-09-01")
                                                           ]), 201, id="weekly window of one day"),
     pytest.param("POST", OFFERS, offer_body(tags=[f"t{i}" for i in range(20)]), 201, id="20 tags"),
-    pytest.param("POST", OFFERS, offer_body(availability=[]), 201, id="no availability"),
+    pytest.param("POST", OFFERS, offer_body(availability=[offer_body()["availability"][0]] * 50), 201,
+                 id="50 windows (the same one, merged)"),
     pytest.param("POST", OFFERS, offer_body(category="repair"), 201, id="a top-level category"),
     pytest.param("POST", NEEDS, need_body(urgency="urgent", ends_at="2026-11-05T07:00:01+08:00"), 201,
                  id="need of one second"),

@@ -386,8 +386,9 @@ async def test_times_at_the_ends_of_the_years_are_accepted(shared: Api) -> None:
     window = {"starts_at": "2000-01-01T00:00:00+14:00", "ends_at": "2099-12-31T23:59:59-14:00"}
     response = await shared.post("/api/v1/plans", plan_body(**window))
     assert response.status_code == 201, response.text
+    # As of the first instant of the years: the past, answered (the last is the future: see test_as_of.py).
     assert (
-        await shared.get("/api/v1/needs", params={"as_of": "2099-12-31T23:59:59-14:00"})
+        await shared.get("/api/v1/needs", params={"as_of": "2000-01-01T00:00:00+14:00"})
     ).status_code == 200
 
 

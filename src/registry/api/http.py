@@ -8,7 +8,7 @@ import hashlib
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import asyncpg
@@ -118,12 +118,22 @@ async def read_pool(request: Request[Any, Any, Any], position: int | None) -> as
 
 
 async def resolve_as_of(store: EventStore, as_of: str | None) -> int | None:
-    """`as_of` as a log position: given as one, or the last position at an RFC 3339 time."""
+    """`as_of` as a log position: given as one, or the last position at an RFC 3339 time.
+
+    Only the past: a position beyond the log's head, or a time still to come, is a 400 naming
+    the head. Either would answer with what is there now, and answer otherwise once more is
+    written: an "as of" answer must never change.
+    """
     if as_of is None:
         return None
     if as_of.isdigit():
         if int(as_of) > MAX_POSITION:
             raise InvalidInput([FieldError("as_of", "a log position is at most 2^63 - 1")])
+        head, _ = await store.head()
+        if int(as_of) > head:
+            raise InvalidInput(
+                [FieldError("as_of", f"position {int(as_of)} is beyond the log's head, {head}")]
+            )
         return int(as_of)
     try:
         moment = datetime.fromisoformat(as_of)
@@ -134,6 +144,11 @@ async def resolve_as_of(store: EventStore, as_of: str | None) -> int | None:
     found = year_problems("as_of", moment)  # the pages pass `as_of` here unchecked by any pattern
     if found:
         raise InvalidInput(found)
+    if moment > datetime.now(UTC):
+        head, _ = await store.head()
+        raise InvalidInput(
+            [FieldError("as_of", f"{as_of} is in the future; the log's head is position {head}")]
+        )
     return await store.position_at(moment)
 
 
