@@ -12,11 +12,13 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipV
 from registry.api.auth import COORDINATOR, COORDINATOR_OR_LIAISON
 from registry.api.body import decode_body, decode_optional_body
 from registry.api.edge import check_request
-from registry.api.http import command, list_page, read_doc, written_response
+from registry.api.http import command, doc_response, list_page, resolve_as_of, written_response
 from registry.api.params import AsOf, CursorParam, IdempotencyKey, IfMatch, Limit, one, page_of
 from registry.api.requests import END, CommitmentIn, FulfilmentIn, ReasonIn
-from registry.read.queries import CommitmentFilter, list_commitments
-from registry.read.views import CommitmentView
+from registry.domain.errors import NotFound
+from registry.domain.values import Role
+from registry.read.queries import CommitmentFilter, Doc, Page, get_doc, list_commitments
+from registry.read.views import CommitmentView, commitment_seen_by
 from registry.service import commitments
 from registry.service.commitments import MakeCommitment, Step
 from registry.service.context import Actor
@@ -192,11 +194,27 @@ class CommitmentController(Controller):
         where = CommitmentFilter(
             unit_id=unit_id, offer_id=offer_id, plan_id=plan_id, need_id=need_id, status=status
         )
-        return await list_page(request, list_commitments, where, as_of, cursor, limit)
+        actor: Actor = request.user
+
+        async def seen(pool: Any, where: CommitmentFilter, position: int | None, after: int, n: int) -> Page:
+            page = await list_commitments(pool, where, position, after, n)
+            return Page([_seen_by(actor, doc) for doc in page.docs], page.last)
+
+        return await list_page(request, seen, where, as_of, cursor, limit)
 
     @get("/{commitment_id:uuid}", operation_id="getCommitment", responses=one(CommitmentView))
     async def read(
         self, request: Request[Actor, Any, Any], commitment_id: FromPath[uuid.UUID], as_of: AsOf = None
     ) -> Response[bytes]:
-        """One commitment."""
-        return await read_doc(request.app.state.store, "commitments", commitment_id, as_of)
+        """One commitment (another unit's liaison sees it without its notes and reason)."""
+        store = request.app.state.store
+        doc = await get_doc(store.pool, "commitments", commitment_id, await resolve_as_of(store, as_of))
+        if doc is None:
+            raise NotFound("commitment", commitment_id)
+        return doc_response(Doc(_seen_by(request.user, doc.json), doc.version))
+
+
+def _seen_by(actor: Actor, doc: str) -> str:
+    if actor.role != Role.LIAISON or actor.unit_id is None:
+        return doc
+    return commitment_seen_by(doc, actor.unit_id)
