@@ -39,6 +39,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     auth_failure_window_seconds: float = 60.0
     # Matching: the factors' weights and where the history factors saturate.
     matching: MatchConfig = MatchConfig()
+    # When set, /metrics answers only `Authorization: Bearer <this>` (unset: open, as /health is).
+    metrics_token: str | None = None
 
 
 class SettingsError(ValueError):
@@ -63,7 +65,17 @@ def settings_from_env(database_url: str | None = None) -> Settings:
         auth_failure_limit=int(_number("REGISTRY_AUTH_FAILURE_LIMIT", 10)),
         auth_failure_window_seconds=_number("REGISTRY_AUTH_FAILURE_WINDOW_SECONDS", 60.0),
         matching=MatchConfig(weights=_weights()),
+        metrics_token=_secret("REGISTRY_METRICS_TOKEN"),
     )
+
+
+def _secret(name: str) -> str | None:
+    """A token in the environment: unset or empty is none; spaces or control characters would
+    never survive an Authorization header, so they are refused at start rather than never matched."""
+    raw = os.environ.get(name) or None
+    if raw is not None and not re.fullmatch(r"[!-~]{16,}", raw):
+        raise SettingsError(f"{name} must be at least 16 printable ASCII characters without spaces")
+    return raw
 
 
 def _weights() -> Weights:

@@ -17,7 +17,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from events.sql import query
 from registry.api.throttle import AuthThrottle, client_key
-from registry.domain.errors import Forbidden, Unauthenticated
+from registry.domain.errors import Unauthenticated
 from registry.domain.values import Role
 from registry.service.commands import hash_secret
 from registry.service.context import Actor
@@ -60,8 +60,7 @@ def allow(*roles: Role) -> Guard:
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         actor: Actor = connection.user
-        if actor.role not in roles:
-            raise Forbidden(f"a {actor.role.value} may not do this")
+        actor.require(*roles)  # the service's own check and wording ("an auditor may not …")
 
     return guard
 
