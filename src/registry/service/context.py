@@ -14,7 +14,7 @@ _IDEMPOTENT_IDS = uuid.UUID("5b1c8c1e-3f4e-4d4a-9a53-2f6b0d1f7e01")
 
 
 def _with_article(role: Role) -> str:
-    """"an auditor", "a coordinator": the article as the role's name is said."""
+    """The role's name with its article as it is said: "an auditor", "a coordinator"."""
     return f"{'an' if role.value[0] in 'aeiou' else 'a'} {role.value}"
 
 
