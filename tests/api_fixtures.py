@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -71,7 +72,14 @@ class Api:
         return await self.request("PATCH", path, who, json=json, **kw)
 
 
-def unit_body(name: str = "和平眼科医院", area: str = "虹口区/欧阳路街道") -> dict[str, Any]:
+_UNIT_SERIAL = itertools.count(1)
+
+
+def unit_body(name: str | None = None, area: str = "虹口区/欧阳路街道") -> dict[str, Any]:
+    """A unit to register; by default a name no other unit of the test run has (names are unique
+    in an area)."""
+    if name is None:
+        name = f"和平眼科医院 {next(_UNIT_SERIAL)}号"
     return {"name": name, "kind": "public_institution", "area": area}
 
 

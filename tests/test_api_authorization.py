@@ -522,12 +522,18 @@ async def version_of(api: Api, path: str | None) -> int | None:
     return response.json()["version"]
 
 
+# Not "a auditor" (nor "an coordinator"): a detail reads as a sentence would. ("a unit" and "a
+# one-off" are said that way, so u and o are left alone.)
+_WRONG_ARTICLE = re.compile(r"\ba (?=[aei])|\ban (?=[bcdfgjklmnpqrstvwxz])", re.IGNORECASE)
+
+
 def assert_problem(response: Any, status: int) -> None:
     assert response.headers["content-type"].startswith(PROBLEM_JSON), response.headers
     body = response.json()
     assert body["status"] == status, body
     assert isinstance(body["title"], str) and body["title"], body
     assert body.get("type"), body
+    assert not _WRONG_ARTICLE.search(body.get("detail", "")), body["detail"]
 
 
 @pytest.mark.parametrize(("endpoint", "caller", "expected"), ROWS)
@@ -701,3 +707,23 @@ async def test_the_page_matrix_covers_every_form(shared: Api) -> None:
         if "POST" in getattr(route, "methods", ()) and route.path.startswith("/pages/")
     }
     assert posted - NOT_WRITES == set(PAGE_MATRIX) == set(PAGE_FORMS)
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "detail"),
+    [
+        ("auditor", "/api/v1/plans", "an auditor may not do this (only a coordinator)"),
+        ("liaison_own", "/api/v1/plans", "a liaison may not do this (only a coordinator)"),
+    ],
+)
+async def test_a_refusal_says_who_may(shared: Api, who: str, path: str, detail: str) -> None:
+    refused = await shared.post(path, {}, who=who)
+    assert refused.status_code == 403 and refused.json()["detail"] == detail, refused.text
+
+
+async def test_a_liaison_acting_for_another_unit_is_told_so(shared: Api) -> None:
+    refused = await shared.post(
+        f"/api/v1/units/{shared.units['own']}/offers", offer_body(), who="liaison_other"
+    )
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["detail"] == "a liaison acts only for its own unit, and this is another's"

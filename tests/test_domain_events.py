@@ -28,6 +28,7 @@ STABLE_TAGS = {
     "FulfilmentCorrected": "fulfilment_corrected",
     "FulfilmentCorrectionRequested": "fulfilment_correction_requested",
     "NeedPeopleLimitSet": "need_people_limit_set", "SlotPeopleLimitSet": "slot_people_limit_set",
+    "UnitNameClaimed": "unit_name_claimed", "UnitNameReleased": "unit_name_released",
 }  # fmt: skip
 
 

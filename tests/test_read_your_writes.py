@@ -129,17 +129,18 @@ async def test_a_failing_batch_answers_503_with_the_position_and_a_retry_replays
         first = await client.post("/api/v1/units", json=unit_body("poison 单位"), headers=key)
         assert first.status_code == 503, first.text
         assert first.headers["Retry-After"]
+        # A registration appends two events, the unit's and its name's (the position is the last).
         position = int(first.headers["X-Log-Position"])
         assert f"recorded at log position {position}" in first.json()["detail"]
         # Recorded once; the checkpoint stays just before it; /ready and the metrics say why.
         assert await admin.fetchval("SELECT position FROM events_head") == position
-        assert await admin.fetchval("SELECT position FROM projection_checkpoints") == position - 1
+        assert await admin.fetchval("SELECT position FROM projection_checkpoints") == position - 2
         ready = await client.get("/ready")
         assert ready.status_code == 503 and "a poisoned row" in ready.json()["detail"]
         assert await _counter(client, "registry_projection_failures") >= 1
         behind = await client.post("/api/v1/units", json=unit_body("后来的单位"))
         assert behind.status_code == 503
-        assert int(behind.headers["X-Log-Position"]) == position + 1
+        assert int(behind.headers["X-Log-Position"]) == position + 2
 
         await admin.execute("DROP TRIGGER refuse_poison ON registry_read.units")
 
@@ -149,7 +150,7 @@ async def test_a_failing_batch_answers_503_with_the_position_and_a_retry_replays
         await _until(is_ready)
         again = await client.post("/api/v1/units", json=unit_body("poison 单位"), headers=key)
         assert again.status_code == 201, again.text
-        assert await admin.fetchval("SELECT position FROM events_head") == position + 1
+        assert await admin.fetchval("SELECT position FROM events_head") == position + 2
         assert (await client.get(f"/api/v1/units/{again.json()['id']}")).json()["name"] == "poison 单位"
         assert await admin.fetchval("SELECT count(*) FROM events WHERE type = 'unit_registered'") == 2
     finally:

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from registry.domain.unit_name import name_id
 from tests.api_fixtures import need_body, offer_body, plan_body, unit_body
 
 DAY = {"starts_at": "2026-10-17T08:00:00+08:00", "ends_at": "2026-10-17T18:00:00+08:00"}
@@ -127,7 +128,10 @@ class Client:
         coordinator = self.cast.coordinator
         mark = f"c{self.index}r{round_}"
         if round_ % 3 == 1:
-            await self.create("register_unit", "/api/v1/units", coordinator, unit_body(f"单位{mark}"), "unit")
+            body = unit_body(f"单位{mark}")
+            # The unit's name is held in its area by a stream of its own, appended with it.
+            held = frozenset({f"unitname-{name_id(body['area'], body['name'])}"})
+            await self.create("register_unit", "/api/v1/units", coordinator, body, "unit", held)
         offer = await self.create(
             "submit_offer", f"/api/v1/units/{unit_id}/offers", liaison,
             offer_body(category="repair.umbrella", title=f"修伞{mark}", availability=[DAY],
@@ -159,11 +163,13 @@ class Client:
         ending = "release" if round_ % 2 else "decline"
         await self.answer(ending, claimed, coordinator, {offer_stream, need_stream})
 
-    async def create(self, op: str, path: str, token: str, body: Any, kind: str) -> dict[str, Any]:
-        """A POST that makes an entity: its own stream is the one written."""
+    async def create(
+        self, op: str, path: str, token: str, body: Any, kind: str, touched: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
+        """A POST that makes an entity: its own stream is written (with `touched`, in one append)."""
         response = await self.send(op, "POST", path, token, body, key=str(uuid.uuid4()))
         made: dict[str, Any] = response.json()
-        self.note(op, response, f"{kind}-{made['id']}", {f"{kind}-{made['id']}"})
+        self.note(op, response, f"{kind}-{made['id']}", {f"{kind}-{made['id']}", *touched})
         return made
 
     async def commit(self, op: str, token: str, body: Any, touched: set[str]) -> str:

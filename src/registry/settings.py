@@ -49,6 +49,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     session_max_hours: float = 12.0
     # What "now" is for the rules that depend on it; tests pass a clock they move.
     clock: Clock = wall_clock
+    # When set, /metrics answers only `Authorization: Bearer <this>` (unset: open, as /health is).
+    metrics_token: str | None = None
 
 
 MINIMUM_SECRET_LENGTH = 32
@@ -80,6 +82,7 @@ def settings_from_env(database_url: str | None = None) -> Settings:
         secret_file=os.environ.get("REGISTRY_SECRET_FILE") or None,
         session_idle_minutes=_number("REGISTRY_SESSION_IDLE_MINUTES", 120.0),
         session_max_hours=_number("REGISTRY_SESSION_MAX_HOURS", 12.0),
+        metrics_token=_token("REGISTRY_METRICS_TOKEN"),
     )
 
 
@@ -89,6 +92,15 @@ def _secret() -> str | None:
         return None
     if len(raw) < MINIMUM_SECRET_LENGTH:
         raise SettingsError(f"REGISTRY_SECRET must have at least {MINIMUM_SECRET_LENGTH} characters")
+    return raw
+
+
+def _token(name: str) -> str | None:
+    """A token in the environment: unset or empty is none; spaces or control characters would
+    never survive an Authorization header, so they are refused at start rather than never matched."""
+    raw = os.environ.get(name) or None
+    if raw is not None and not re.fullmatch(r"[!-~]{16,}", raw):
+        raise SettingsError(f"{name} must be at least 16 printable ASCII characters without spaces")
     return raw
 
 

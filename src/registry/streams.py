@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-Kind = Literal["unit", "offer", "need", "plan", "token", "commitment"]
+# `unitname`: the stream of a unit's name in its area (registry.domain.unit_name), for the write side.
+Kind = Literal["unit", "offer", "need", "plan", "token", "commitment", "unitname"]
 
 
 def stream_id(kind: Kind, entity_id: uuid.UUID) -> str:

@@ -20,7 +20,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from events.sql import query
 from registry.api.throttle import AuthThrottle, client_key
-from registry.domain.errors import Forbidden, Unauthenticated
+from registry.domain.errors import Unauthenticated
 from registry.domain.values import Role
 from registry.read.queries import Doc, Table, get_doc_checking_token
 from registry.service.commands import hash_secret
@@ -53,6 +53,7 @@ DOC_READ = "doc_read_with_token"
 
 class DocRead(msgspec.Struct, frozen=True):
     doc: Doc | None  # None: no such entity (then)
+    head: int  # the log's head, read in the same statement (an `as_of` past it is refused)
 
 
 class BearerTokenAuth(AbstractAuthenticationMiddleware):
@@ -74,10 +75,9 @@ class BearerTokenAuth(AbstractAuthenticationMiddleware):
         if read is not None and position is not False:
             entity_id = connection.path_params[read.id_param]
             row = await get_doc_checking_token(pool, read.table, entity_id, position, secret_hash)
-            if row is not None and row["doc"] is not None:
-                connection.state[DOC_READ] = DocRead(Doc(row["doc"], row["version"]))
-            else:
-                connection.state[DOC_READ] = DocRead(None)
+            if row is not None:
+                doc = Doc(row["doc"], row["version"]) if row["doc"] is not None else None
+                connection.state[DOC_READ] = DocRead(doc, row["head"])
         else:
             row = await pool.fetchrow(query("registry/token-by-secret"), secret_hash)
         if row is None or row["revoked"] or not hmac.compare_digest(row["secret_hash"], secret_hash):
@@ -105,8 +105,7 @@ def allow(*roles: Role) -> Guard:
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         actor: Actor = connection.user
-        if actor.role not in roles:
-            raise Forbidden(f"a {actor.role.value} may not do this")
+        actor.require(*roles)  # the service's own check and wording ("an auditor may not …")
 
     return guard
 

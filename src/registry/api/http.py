@@ -8,7 +8,7 @@ import hashlib
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import asyncpg
@@ -103,19 +103,31 @@ async def apply_change(
 
 
 async def read_doc(
-    request: Request[Any, Any, Any], table: Table, entity_id: uuid.UUID, as_of: str | None
+    request: Request[Any, Any, Any],
+    table: Table,
+    entity_id: uuid.UUID,
+    as_of: str | None,
+    seen: Callable[[str], str] | None = None,
 ) -> Response[bytes]:
     """A GET by id: the document authentication read with the token (routes marked READ_BY_ID,
-    for a current or a position `as_of`), else read here."""
+    for a current or a position `as_of`), else read here; `seen` is what the caller may see of it."""
     store: EventStore = request.app.state.store
     read: DocRead | None = request.state.get(DOC_READ)
     if read is not None:
+        if as_of is not None and int(as_of) > read.head:
+            raise beyond_head(int(as_of), read.head)
         doc = read.doc
     else:
         doc = await get_doc(store.pool, table, entity_id, await resolve_as_of(store, as_of))
     if doc is None:
         raise NotFound(table.rstrip("s"), entity_id)
+    if seen is not None:
+        doc = Doc(seen(doc.json), doc.version)
     return doc_response(doc)
+
+
+def beyond_head(position: int, head: int) -> InvalidInput:
+    return InvalidInput([FieldError("as_of", f"position {position} is beyond the log's head, {head}")])
 
 
 async def read_pool(request: Request[Any, Any, Any], position: int | None) -> asyncpg.Pool[Any]:
@@ -126,12 +138,20 @@ async def read_pool(request: Request[Any, Any, Any], position: int | None) -> as
 
 
 async def resolve_as_of(store: EventStore, as_of: str | None) -> int | None:
-    """`as_of` as a log position: given as one, or the last position at an RFC 3339 time."""
+    """`as_of` as a log position: given as one, or the last position at an RFC 3339 time.
+
+    Only the past: a position beyond the log's head, or a time still to come, is a 400 naming
+    the head. Either would answer with what is there now, and answer otherwise once more is
+    written: an "as of" answer must never change.
+    """
     if as_of is None:
         return None
     if as_of.isdigit():
         if int(as_of) > MAX_POSITION:
             raise InvalidInput([FieldError("as_of", "a log position is at most 2^63 - 1")])
+        head, _ = await store.head()
+        if int(as_of) > head:
+            raise beyond_head(int(as_of), head)
         return int(as_of)
     try:
         moment = datetime.fromisoformat(as_of)
@@ -142,6 +162,11 @@ async def resolve_as_of(store: EventStore, as_of: str | None) -> int | None:
     found = year_problems("as_of", moment)  # the pages pass `as_of` here unchecked by any pattern
     if found:
         raise InvalidInput(found)
+    if moment > datetime.now(UTC):
+        head, _ = await store.head()
+        raise InvalidInput(
+            [FieldError("as_of", f"{as_of} is in the future; the log's head is position {head}")]
+        )
     return await store.position_at(moment)
 
 

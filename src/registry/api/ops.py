@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import os
 from typing import Any
 
@@ -13,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Inf
 
 from events.outage import is_unavailable
 from events.watch import Failure
+from registry.domain.errors import Unauthenticated
 
 LOG_HEAD = Gauge("registry_log_head_position", "Position of the last event in the log")
 PROJECTION_LAG = Gauge("registry_projection_lag_events", "Events the read model has yet to apply")
@@ -97,8 +99,9 @@ async def ready(request: Request[Any, Any, Any]) -> Response[Readiness]:
 
 @get("/metrics", operation_id="metrics", tags=["ops"], media_type=CONTENT_TYPE_LATEST)
 async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
-    """Prometheus text format."""
+    """Prometheus text format; with REGISTRY_METRICS_TOKEN set, only for `Authorization: Bearer <it>`."""
     state = request.app.state
+    _require_metrics_token(state.settings.metrics_token, request.headers.get("authorization"))
     position, _ = await state.store.head()
     checkpoints = await state.runner.positions()
     LOG_HEAD.set(position)
@@ -106,3 +109,14 @@ async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     PROJECTION_LEADER.set(1 if state.runner.is_leader else 0)
     PROCESS.info({"pid": str(os.getpid())})
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+def _require_metrics_token(expected: str | None, authorization: str | None) -> None:
+    """Unset, the metrics are open (a scraper inside the network, as before); set, they answer only
+    a scraper that sends it. Compared in constant time: the answer tells nothing of how near a
+    guess came."""
+    if expected is None:
+        return
+    scheme, _, sent = (authorization or "").partition(" ")
+    if not (scheme.lower() == "bearer" and hmac.compare_digest(sent.strip().encode(), expected.encode())):
+        raise Unauthenticated("/metrics needs the metrics token (REGISTRY_METRICS_TOKEN) as a Bearer token")

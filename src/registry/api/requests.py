@@ -2,11 +2,14 @@
 
 Shape and ranges are msgspec's (a wrong type or length is a 400 naming the field); rules across
 fields (start before end, a known category, one kind of availability window) are checked by
-`problems()`, which names every offending field at once.
+`problems()`, which names every offending field at once. One-line text is normalised as it is
+decoded (`registry.domain.text`: NFC, trimmed) and refused by `check()` when blank, invisible or
+holding a bidirectional control; the pages' forms decode into the same bodies.
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
@@ -17,6 +20,7 @@ from msgspec import UNSET, UnsetType
 from registry.domain.errors import FieldError, InvalidInput
 from registry.domain.offer import ReviseOffer, SubmitOffer
 from registry.domain.taxonomy import is_known
+from registry.domain.text import line_problem, normalise_line
 from registry.domain.values import (
     MAX_RECURRENCE_DAYS,
     Capacity,
@@ -27,6 +31,7 @@ from registry.domain.values import (
     Urgency,
     WeeklyWindow,
     Window,
+    merge_windows,
 )
 from registry.matching.scoring import Weights
 
@@ -61,16 +66,78 @@ Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=LINE, ext
 
 
 class Body(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
-    """Base of request bodies: unknown fields are refused."""
+    """Base of request bodies: unknown fields are refused, one-line text is normalised."""
+
+    def __post_init__(self) -> None:
+        # Run by every decode and convert (API bodies and page forms alike), after msgspec's checks.
+        for name, is_area in one_line_fields(type(self)):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                msgspec.structs.force_setattr(self, name, _normalised(value, is_area))
+            elif isinstance(value, list):
+                msgspec.structs.force_setattr(self, name, [_normalised(v, is_area) for v in value])
 
     def problems(self) -> list[FieldError]:
         return []
 
     def check(self) -> None:
         # Years first: the other rules compare times, which can overflow far outside them.
-        found = year_problems("", self) or self.problems()
+        found = year_problems("", self) or text_problems("", self) + self.problems()
         if found:
             raise InvalidInput(found)
+
+
+@functools.cache
+def one_line_fields(cls: type[Body]) -> tuple[tuple[str, bool], ...]:
+    """The fields of `cls` holding one-line text (or a list of it), each with whether it is an area."""
+    info = msgspec.inspect.type_info(cls)
+    assert isinstance(info, msgspec.inspect.StructType)
+    found = []
+    for field in info.fields:
+        patterns = {str_type.pattern for str_type in _str_types(field.type)}
+        if patterns & {LINE, AREA_PATTERN}:
+            found.append((field.name, AREA_PATTERN in patterns))
+    return tuple(found)
+
+
+def _str_types(info: msgspec.inspect.Type) -> list[msgspec.inspect.StrType]:
+    if isinstance(info, msgspec.inspect.StrType):
+        return [info]
+    if isinstance(info, msgspec.inspect.Metadata):
+        return _str_types(info.type)
+    if isinstance(info, msgspec.inspect.UnionType):
+        return [s for t in info.types for s in _str_types(t)]
+    if isinstance(info, msgspec.inspect.ListType):
+        return _str_types(info.item_type)
+    return []
+
+
+def _normalised(text: str, is_area: bool) -> str:
+    # An area is a path: each of its places is a one-line name of its own.
+    return "/".join(map(normalise_line, text.split("/"))) if is_area else normalise_line(text)
+
+
+def _line_problems(field: str, value: object, is_area: bool) -> list[FieldError]:
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in _line_problems(f"{field}[{i}]", item, is_area)]
+    if not isinstance(value, str):
+        return []
+    problems = {line_problem(part) for part in (value.split("/") if is_area else [value])} - {None}
+    return [FieldError(field, problem) for problem in sorted(p for p in problems if p is not None)]
+
+
+def text_problems(field: str, body: Body) -> list[FieldError]:
+    """Each one-line text in `body` (and the bodies within it) that cannot be taken, by path."""
+    lines = dict(one_line_fields(type(body)))
+    found = []
+    for name in body.__struct_fields__:
+        path, value = f"{field}.{name}" if field else name, getattr(body, name)
+        if name in lines:
+            found.extend(_line_problems(path, value, lines[name]))
+        for i, item in enumerate(value if isinstance(value, list) else [value]):
+            if isinstance(item, Body):
+                found.extend(text_problems(f"{path}[{i}]" if isinstance(value, list) else path, item))
+    return found
 
 
 # Times and dates are of activities planned and recorded now: years 2000 to 2099. That also keeps
@@ -196,9 +263,15 @@ class AvailabilityIn(Body, frozen=True, kw_only=True):
         )  # fmt: skip
 
 
-Availability = Annotated[list[AvailabilityIn], msgspec.Meta(max_length=50)]
+# At least one window: an offer available at no time can never be matched, claimed or held.
+Availability = Annotated[list[AvailabilityIn], msgspec.Meta(min_length=1, max_length=50)]
 ServiceArea = Annotated[list[Area], msgspec.Meta(max_length=20)]
 Tags = Annotated[list[Tag], msgspec.Meta(max_length=20)]
+
+
+def windows(availability: list[AvailabilityIn]) -> list[Window]:
+    """The offer's windows, those that overlap or touch merged (`merge_windows`): no time twice."""
+    return merge_windows(w.to_value() for w in availability)
 
 
 def _availability_problems(availability: list[AvailabilityIn] | UnsetType) -> list[FieldError]:
@@ -212,7 +285,7 @@ class OfferIn(Body, frozen=True, kw_only=True):
     title: Name
     description: LongText | None = None
     capacity: CapacityIn
-    availability: Availability = []
+    availability: Availability
     service_area: ServiceArea = []
     valid_until: date | None = None
     tags: Tags = []
@@ -224,7 +297,7 @@ class OfferIn(Body, frozen=True, kw_only=True):
         return SubmitOffer(
             offer_id=offer_id, unit_id=unit_id, category=self.category, title=self.title,
             description=self.description, capacity=self.capacity.to_value(),
-            availability=[w.to_value() for w in self.availability], service_area=self.service_area,
+            availability=windows(self.availability), service_area=self.service_area,
             valid_until=self.valid_until, tags=self.tags,
         )  # fmt: skip
 
@@ -244,9 +317,7 @@ class OfferPatch(Body, frozen=True, kw_only=True):
 
     def to_command(self, offer_id: uuid.UUID) -> ReviseOffer:
         capacity = UNSET if isinstance(self.capacity, UnsetType) else self.capacity.to_value()
-        availability = (
-            UNSET if isinstance(self.availability, UnsetType) else [w.to_value() for w in self.availability]
-        )
+        availability = UNSET if isinstance(self.availability, UnsetType) else windows(self.availability)
         return ReviseOffer(
             offer_id=offer_id, category=self.category, title=self.title, description=self.description,
             capacity=capacity, availability=availability, service_area=self.service_area,

@@ -65,6 +65,20 @@ class ContactErased(Event, tag="contact_erased", frozen=True, kw_only=True):
     contact_id: uuid.UUID
 
 
+class UnitNameClaimed(Event, tag="unit_name_claimed", frozen=True, kw_only=True):
+    """A unit holds a name in an area (the stream of that area and name, see `domain/unit_name.py`)."""
+
+    unit_id: uuid.UUID
+    area: str
+    name: str
+
+
+class UnitNameReleased(Event, tag="unit_name_released", frozen=True, kw_only=True):
+    """The unit holding the name was renamed or moved: another unit may take it."""
+
+    unit_id: uuid.UUID
+
+
 # -- offers (the resource list) ------------------------------------------------------------------
 
 
@@ -352,6 +366,8 @@ RegistryEvent = (
     | UnitProfileUpdated
     | ContactAdded
     | ContactErased
+    | UnitNameClaimed
+    | UnitNameReleased
     | OfferSubmitted
     | OfferRevised
     | OfferPaused

@@ -111,6 +111,77 @@ def window_ranges(windows: Iterable[Window]) -> Iterator[tuple[datetime, datetim
             day += timedelta(days=1)
 
 
+def merge_windows(windows: Iterable[Window]) -> list[Window]:
+    """`windows` with every pair whose union is itself one window made that one window (until no
+    pair is left), so that no time is offered twice. One-off windows that overlap or touch become
+    one; a window inside another (a one-off inside one day's weekly hours, a weekly window inside
+    a wider one) is dropped; weekly windows merge when they differ in one dimension alone: the same
+    weekdays and dates with overlapping or touching hours, the same weekdays and hours with
+    overlapping or touching dates (within MAX_RECURRENCE_DAYS), or the same hours and dates on
+    other weekdays. Windows that overlap in a shape no one window can state (hours and dates both
+    different) stay as they are: availability is a set of instants, so that overlap is harmless."""
+    merged: list[Window] = []
+    for window in windows:
+        while True:
+            for i, kept in enumerate(merged):
+                union = _union(kept, window)
+                if union is not None:
+                    del merged[i]
+                    window = union
+                    break
+            else:
+                break
+        merged.append(window)
+    return merged
+
+
+def _union(a: Window, b: Window) -> Window | None:
+    """The one window covering exactly what `a` and `b` cover, if there is one."""
+    if isinstance(a, OneOffWindow) and isinstance(b, OneOffWindow):
+        if a.starts_at <= b.ends_at and b.starts_at <= a.ends_at:
+            return OneOffWindow(starts_at=min(a.starts_at, b.starts_at), ends_at=max(a.ends_at, b.ends_at))
+        return None
+    if isinstance(a, WeeklyWindow) and isinstance(b, WeeklyWindow):
+        return _weekly_union(a, b)
+    weekly, one_off = (a, b) if isinstance(a, WeeklyWindow) else (b, a)
+    assert isinstance(weekly, WeeklyWindow) and isinstance(one_off, OneOffWindow)
+    if _within(window_ranges([one_off]), weekly):
+        return weekly
+    if _within(window_ranges([weekly]), one_off):
+        return one_off
+    return None
+
+
+def _within(ranges: Iterable[tuple[datetime, datetime]], window: Window) -> bool:
+    return all(covers_window([window], start, end) for start, end in ranges)
+
+
+def _weekly_union(a: WeeklyWindow, b: WeeklyWindow) -> WeeklyWindow | None:
+    days_a, days_b = set(a.weekdays), set(b.weekdays)
+    hours_a, hours_b = (a.start_time, a.end_time), (b.start_time, b.end_time)
+    dates_a, dates_b = (a.from_date, a.to_date), (b.from_date, b.to_date)
+    for inner, outer in ((a, b), (b, a)):
+        if (
+            set(inner.weekdays) <= set(outer.weekdays)
+            and outer.start_time <= inner.start_time and inner.end_time <= outer.end_time
+            and outer.from_date <= inner.from_date and inner.to_date <= outer.to_date
+        ):  # fmt: skip
+            return outer
+    if days_a == days_b and dates_a == dates_b and a.start_time <= b.end_time and b.start_time <= a.end_time:
+        return msgspec.structs.replace(
+            a, start_time=min(a.start_time, b.start_time), end_time=max(a.end_time, b.end_time)
+        )
+    one_day = timedelta(days=1)
+    dates_meet = a.from_date <= b.to_date + one_day and b.from_date <= a.to_date + one_day
+    if days_a == days_b and hours_a == hours_b and dates_meet:
+        from_date, to_date = min(a.from_date, b.from_date), max(a.to_date, b.to_date)
+        if to_date - from_date <= timedelta(days=MAX_RECURRENCE_DAYS):
+            return msgspec.structs.replace(a, from_date=from_date, to_date=to_date)
+    if hours_a == hours_b and dates_a == dates_b:
+        return msgspec.structs.replace(a, weekdays=sorted(days_a | days_b))
+    return None
+
+
 def covering_range(
     windows: Iterable[Window], starts_at: datetime, ends_at: datetime
 ) -> tuple[datetime, datetime] | None:

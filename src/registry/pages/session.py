@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from litestar import Request, Response, get, post
 from litestar.connection import ASGIConnection
@@ -173,10 +173,22 @@ def error_page(request: Request[Any, Any, Any], error: Exception) -> Response[An
         status = getattr(error, "status_code", HTTP_500_INTERNAL_SERVER_ERROR)
     if status >= HTTP_500_INTERNAL_SERVER_ERROR:
         request.logger.exception("page request failed", exc_info=error)
-    response = page(request, "error.html", status_code=status, message=error_message(error, t))
+    message = error_message(error, t)
+    response = page(request, "error.html", status_code=status, message=message, back=back_link(request))
     if isinstance(error, HTTPException) and error.headers:
         response.headers.update(error.headers)  # Retry-After of a 429, Allow of a 405
     return _secured(response)
+
+
+def back_link(request: Request[Any, Any, Any]) -> str:
+    """The error page's way back, a plain link (the CSP runs no script): the page of ours the
+    browser came from (sent as Referer, same origin only), else the plans."""
+    came_from = urlsplit(request.headers.get("referer", ""))
+    if came_from.netloc == request.url.netloc and came_from.scheme == request.url.scheme:
+        target = safe_next(came_from.path + (f"?{came_from.query}" if came_from.query else ""))
+        if target is not None:
+            return target
+    return f"{PAGES}/plans"
 
 
 # Every kind the API maps is mapped here too: the most specific handler of any layer wins.

@@ -19,7 +19,7 @@ import msgspec
 from events.codec import Codec
 from events.read import PAGE_SIZE, read_stream_page, to_event
 from events.sql import Connection, query
-from registry.domain import commitment, need, offer, plan, token, unit
+from registry.domain import commitment, need, offer, plan, token, unit, unit_name
 from registry.domain.events import Event
 from registry.streams import Kind
 
@@ -147,6 +147,7 @@ _EVOLVE: dict[str, Callable[[Any, Event], Any]] = {
     "plan": plan.evolve,
     "token": token.evolve,
     "commitment": commitment.evolve,
+    "unitname": unit_name.evolve,
 }
 assert set(_EVOLVE) == set(get_args(Kind)), "every kind of stream needs its fold"
 

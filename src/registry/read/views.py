@@ -237,3 +237,29 @@ def token_view(state: Token, stamp: Stamp) -> TokenView:
     fields = _fields(state)
     del fields["secret_hash"]
     return TokenView(**fields, **_fields(stamp))  # type: ignore[arg-type]
+
+
+# -- what a liaison sees of other units' commitments ----------------------------------------------
+
+# Free text is the parties' own (the offering unit, the unit whose need it serves, the centre):
+# fulfilment notes and decline or release reasons may name people or tell a unit's troubles.
+# Another unit's liaison sees who gives what, when, how much and how it stands, not these.
+PARTIES_ONLY = ("notes", "reason")
+
+
+class _Parties(msgspec.Struct, frozen=True):
+    unit_id: uuid.UUID
+    need_unit_id: uuid.UUID | None
+
+
+_parties = msgspec.json.Decoder(_Parties)
+_encode = msgspec.json.Encoder().encode
+
+
+def commitment_seen_by(doc: str, unit_id: uuid.UUID) -> str:
+    """A stored commitment document as the liaison of `unit_id` may read it."""
+    parties = _parties.decode(doc)
+    if unit_id in (parties.unit_id, parties.need_unit_id):
+        return doc
+    fields = msgspec.json.decode(doc)
+    return _encode({**fields, **dict.fromkeys(PARTIES_ONLY)}).decode()

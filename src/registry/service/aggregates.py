@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from registry.domain import commitment, need, offer, plan, token, unit
+from registry.domain import commitment, need, offer, plan, token, unit, unit_name
 from registry.domain.events import Event
 from registry.service.execute import Aggregate
 
@@ -17,4 +17,5 @@ OFFERS: Aggregate[offer.Offer] = Aggregate("offer", offer.evolve, offer.decide)
 NEEDS: Aggregate[need.Need] = Aggregate("need", need.evolve, need.decide)
 PLANS: Aggregate[plan.Plan] = Aggregate("plan", plan.evolve, plan.decide)
 TOKENS: Aggregate[token.Token] = Aggregate("token", token.evolve, token.decide)
+UNIT_NAMES: Aggregate[unit_name.NameHold] = Aggregate("unitname", unit_name.evolve, unit_name.decide)
 COMMITMENTS: Aggregate[commitment.Commitment] = Aggregate("commitment", commitment.evolve, _no_decide)

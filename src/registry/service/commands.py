@@ -6,12 +6,14 @@ import hashlib
 import secrets
 import uuid
 
-from registry.domain import need, offer, plan, token, unit
+from registry.domain import need, offer, plan, token, unit, unit_name
 from registry.domain.errors import NotFound
 from registry.domain.values import Role
 from registry.service.aggregates import NEEDS, OFFERS, PLANS, TOKENS, UNITS
 from registry.service.context import Command
 from registry.service.execute import Registry, Written
+from registry.service.unit_names import hold_name
+from registry.service.work import UnitOfWork, run
 from registry.streams import stream_id
 
 TOKEN_PREFIX = "reg_"  # noqa: S105 — a prefix that makes leaked tokens recognisable, not a secret
@@ -29,14 +31,34 @@ async def require_unit_exists(registry: Registry, unit_id: uuid.UUID) -> None:
 # -- units ---------------------------------------------------------------------------------------
 
 
-async def register_unit(registry: Registry, ctx: Command, cmd: unit.RegisterUnit) -> Written[unit.Unit]:
+async def register_unit(registry: Registry, ctx: Command, cmd: unit.RegisterUnit) -> Written[None]:
+    """A new unit, and its name in its area held for it in the same append (409 if another has it)."""
     ctx.actor.require(Role.COORDINATOR)
-    return await registry.execute(UNITS, cmd.unit_id, cmd, ctx, creates=True)
+
+    async def work(uow: UnitOfWork) -> uuid.UUID:
+        existing = await uow.load(UNITS, cmd.unit_id)
+        uow.emit(UNITS, cmd.unit_id, unit.decide(existing, cmd))
+        await hold_name(uow, cmd.unit_id, None, (cmd.area, cmd.name))
+        return cmd.unit_id
+
+    name_stream = stream_id("unitname", unit_name.name_id(cmd.area, cmd.name))
+    return await run(registry, ctx, work, [stream_id("unit", cmd.unit_id), name_stream])
 
 
-async def update_unit(registry: Registry, ctx: Command, cmd: unit.UpdateUnitProfile) -> Written[unit.Unit]:
+async def update_unit(registry: Registry, ctx: Command, cmd: unit.UpdateUnitProfile) -> Written[None]:
+    """A unit's profile; a new name or area moves its name hold in the same append."""
     ctx.actor.require(Role.COORDINATOR, Role.LIAISON)
-    return await registry.execute(UNITS, cmd.unit_id, cmd, ctx, lambda s: ctx.actor.require_unit(s.id))
+
+    async def work(uow: UnitOfWork) -> uuid.UUID:
+        before = await uow.require(UNITS, cmd.unit_id, conditional=True)
+        ctx.actor.require_unit(before.id)
+        uow.emit(UNITS, cmd.unit_id, unit.decide(before, cmd))
+        after = uow.state_of(UNITS, cmd.unit_id)
+        assert after is not None
+        await hold_name(uow, cmd.unit_id, (before.area, before.name), (after.area, after.name))
+        return cmd.unit_id
+
+    return await run(registry, ctx, work, [stream_id("unit", cmd.unit_id)])
 
 
 # -- offers --------------------------------------------------------------------------------------

@@ -24,6 +24,11 @@ def wall_clock() -> datetime:
 _IDEMPOTENT_IDS = uuid.UUID("5b1c8c1e-3f4e-4d4a-9a53-2f6b0d1f7e01")
 
 
+def _with_article(role: Role) -> str:
+    """The role's name with its article as it is said: "an auditor", "a coordinator"."""
+    return f"{'an' if role.value[0] in 'aeiou' else 'a'} {role.value}"
+
+
 class Actor(msgspec.Struct, frozen=True, kw_only=True):
     """The authenticated caller: a token (or the CLI, with no token)."""
 
@@ -33,7 +38,8 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
 
     def require(self, *roles: Role) -> None:
         if self.role not in roles:
-            raise Forbidden(f"a {self.role.value} may not do this")
+            allowed = " or ".join(_with_article(role) for role in roles)
+            raise Forbidden(f"{_with_article(self.role)} may not do this (only {allowed})")
 
     def require_unit(self, unit_id: uuid.UUID) -> None:
         """Coordinators act for every unit; a liaison only for its own; an auditor never."""
@@ -41,7 +47,9 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
             return
         if self.role == Role.LIAISON and self.unit_id == unit_id:
             return
-        raise Forbidden("this token may not act for that unit")
+        if self.role == Role.LIAISON:
+            raise Forbidden("a liaison acts only for its own unit, and this is another's")
+        raise Forbidden(f"{_with_article(self.role)} may not act for a unit")
 
 
 class Command(msgspec.Struct, frozen=True, kw_only=True):

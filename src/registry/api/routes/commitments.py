@@ -24,8 +24,8 @@ from registry.api.requests import (
     ReasonIn,
 )
 from registry.domain.values import Role
-from registry.read.queries import CommitmentFilter, list_commitments
-from registry.read.views import CommitmentView
+from registry.read.queries import CommitmentFilter, Page, list_commitments
+from registry.read.views import CommitmentView, commitment_seen_by
 from registry.service import commitments
 from registry.service.commitments import MakeCommitment, Step
 from registry.service.context import Actor
@@ -254,7 +254,14 @@ class CommitmentController(Controller):
         where = CommitmentFilter(
             unit_id=unit_id, offer_id=offer_id, plan_id=plan_id, need_id=need_id, status=status
         )
-        return await list_page(request, list_commitments, where, as_of, cursor, limit)
+        actor: Actor = request.user
+
+        async def seen(pool: Any, where: CommitmentFilter, position: int | None, after: int, n: int) -> Page:
+            page = await list_commitments(pool, where, position, after, n)
+            shown = _seen_by(actor)
+            return page if shown is None else Page([shown(doc) for doc in page.docs], page.last)
+
+        return await list_page(request, seen, where, as_of, cursor, limit)
 
     @get(
         "/{commitment_id:uuid}",
@@ -265,5 +272,12 @@ class CommitmentController(Controller):
     async def read(
         self, request: Request[Actor, Any, Any], commitment_id: FromPath[uuid.UUID], as_of: AsOf = None
     ) -> Response[bytes]:
-        """One commitment."""
-        return await read_doc(request, "commitments", commitment_id, as_of)
+        """One commitment (another unit's liaison sees it without its notes and reason)."""
+        return await read_doc(request, "commitments", commitment_id, as_of, seen=_seen_by(request.user))
+
+
+def _seen_by(actor: Actor) -> Callable[[str], str] | None:
+    if actor.role != Role.LIAISON or actor.unit_id is None:
+        return None
+    unit_id = actor.unit_id
+    return lambda doc: commitment_seen_by(doc, unit_id)

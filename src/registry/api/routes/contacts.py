@@ -55,6 +55,7 @@ class ContactController(Controller):
     ) -> Response[bytes]:
         """Add a person to reach at the unit (its liaison, or a coordinator)."""
         data = await decode_body(request, ContactIn)
+        data.check()
         # The name and phone stay out of the retry's fingerprint (kept for good, and a phone
         # number's hash is easily reversed): a retry with another name replays the first.
         ctx = await command(
