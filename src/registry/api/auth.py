@@ -2,9 +2,9 @@
 
 Nothing is cached, so a revocation holds from the very next request. A GET by id (a route
 with `opt={READ_BY_ID: ReadById(...)}`) checks the token in the statement that reads the
-document: one round trip, not two. Failed attempts are counted per client address, and a client
-that fails too often is refused for a while (429, see registry.api.throttle) before its token is
-even looked up.
+document: one round trip, not two. Failed attempts are counted per client address; an address
+over its cap has its unknown tokens checked slowly and refused with 429 (registry.api.throttle),
+while a valid token is never refused.
 """
 
 from __future__ import annotations
@@ -62,13 +62,30 @@ class BearerTokenAuth(AbstractAuthenticationMiddleware):
     ) -> AuthenticationResult:
         throttle: AuthThrottle = connection.app.state.auth_throttle
         client = client_key(connection.scope)
-        throttle.check(client)
         header = connection.headers.get("authorization", "")
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             # No guess was made: a client that sent no token is told so, and not counted.
             raise Unauthenticated("an Authorization: Bearer <token> header is required")
         secret_hash = hash_secret(secret.strip())
+        over_cap = throttle.retry_after(client) is not None
+        if over_cap and not throttle.vouched(secret_hash):
+            async with throttle.slowly(client):
+                row = await self._look_up(connection, secret_hash)
+        else:
+            row = await self._look_up(connection, secret_hash)
+        if row is None or row["revoked"] or not hmac.compare_digest(row["secret_hash"], secret_hash):
+            throttle.failed(client)
+            if over_cap:
+                throttle.check(client)
+            raise Unauthenticated("the token is unknown or revoked")
+        throttle.vouch(secret_hash)
+        actor = Actor(subject=f"token:{row['id']}", role=Role(row["role"]), unit_id=row["unit_id"])
+        return AuthenticationResult(user=actor, auth=row["id"])
+
+    @staticmethod
+    async def _look_up(connection: ASGIConnection[Any, Any, Any, Any], secret_hash: str) -> Any:
+        """The token's current row; for a GET by id, with the document in the same statement."""
         pool = connection.app.state.store.pool
         read: ReadById | None = connection.route_handler.opt.get(READ_BY_ID)
         position = _as_of_position(connection.query_params.get("as_of"))
@@ -78,13 +95,8 @@ class BearerTokenAuth(AbstractAuthenticationMiddleware):
             if row is not None:
                 doc = Doc(row["doc"], row["version"]) if row["doc"] is not None else None
                 connection.state[DOC_READ] = DocRead(doc, row["head"])
-        else:
-            row = await pool.fetchrow(query("registry/token-by-secret"), secret_hash)
-        if row is None or row["revoked"] or not hmac.compare_digest(row["secret_hash"], secret_hash):
-            throttle.failed(client)
-            raise Unauthenticated("the token is unknown or revoked")
-        actor = Actor(subject=f"token:{row['id']}", role=Role(row["role"]), unit_id=row["unit_id"])
-        return AuthenticationResult(user=actor, auth=row["id"])
+            return row
+        return await pool.fetchrow(query("registry/token-by-secret"), secret_hash)
 
 
 def _as_of_position(as_of: str | None) -> int | None | Literal[False]:

@@ -1,9 +1,17 @@
-"""Slowing down token guessing: failed authentications are counted per client address.
+"""Slowing down token guessing without ever refusing a valid credential.
 
-After `limit` failures from one address within `window` seconds, every request from it that
-needs authentication gets 429 until the oldest of those failures leaves the window; a valid
-token is refused too, or the 429 would tell a guesser which guess was right. Successes never
-clear the count, or one valid token would let its holder guess on between them.
+Failed authentications are counted per client address. Once `limit` of them fall within
+`window` seconds, the address is over its cap until the oldest leaves the window, and then:
+
+- a token this process has seen authenticate before (its hash is vouched for) is checked at
+  once, as from any address: an office behind one NAT is never locked out by a guesser sharing
+  its address;
+- any other token is checked slowly: one at a time for that address, each after `slow_seconds`,
+  with at most `slow_queue` waiting (more get 429 at once). A guesser gets one guess a second at
+  most, a colleague's new token still gets in;
+- a token that fails gets 429 with Retry-After, not 401.
+
+Successes never clear the count, or one valid token would let its holder guess on between them.
 
 The counts live in this process's memory: each server process (uvicorn worker) counts on its
 own, so a client spread over N workers gets up to N times the limit, and a restart forgets.
@@ -14,16 +22,20 @@ forgotten first.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import math
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from litestar.exceptions import TooManyRequestsException
 
 CAPACITY = 10_000
+SLOW_SECONDS = 1.0
+SLOW_QUEUE = 3
 
 
 def client_key(scope: Any) -> str:
@@ -54,6 +66,8 @@ class AuthThrottle:
         *,
         capacity: int = CAPACITY,
         clock: Callable[[], float] = time.monotonic,
+        slow_seconds: float = SLOW_SECONDS,
+        slow_queue: int = SLOW_QUEUE,
     ) -> None:
         if limit < 1 or window <= 0 or capacity < 1:
             raise ValueError("a throttle needs a positive limit, window and capacity")
@@ -61,7 +75,37 @@ class AuthThrottle:
         self.window = window
         self.capacity = capacity
         self.clock = clock
+        self.slow_seconds = slow_seconds
+        self.slow_queue = slow_queue
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self._vouched: OrderedDict[str, None] = OrderedDict()
+        self._slow: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+
+    def vouch(self, secret_hash: str) -> None:
+        """A token authenticated: from now on it is checked at once, from any address."""
+        self._vouched[secret_hash] = None
+        self._vouched.move_to_end(secret_hash)
+        while len(self._vouched) > self.capacity:
+            self._vouched.popitem(last=False)
+
+    def vouched(self, secret_hash: str) -> bool:
+        return secret_hash in self._vouched
+
+    @contextlib.asynccontextmanager
+    async def slowly(self, client: str) -> AsyncIterator[None]:
+        """One check at a time for an address over its cap, each after `slow_seconds`."""
+        lock, waiting = self._slow.setdefault(client, (asyncio.Lock(), [0]))
+        if waiting[0] >= self.slow_queue:
+            self.check(client)  # over its cap: 429 with the time to wait
+        waiting[0] += 1
+        try:
+            async with lock:
+                await asyncio.sleep(self.slow_seconds)
+                yield
+        finally:
+            waiting[0] -= 1
+            if waiting[0] == 0:
+                del self._slow[client]
 
     def __len__(self) -> int:
         return len(self._failures)
