@@ -10,8 +10,8 @@ from typing import Any
 
 import asyncpg
 
-from events.migrate import migrate
 from registry.database import with_database
+from registry.schema import migrate
 
 ROOT = Path(__file__).resolve().parents[1]
 # The embedded server benchmarks use when DATABASE_URL is not set (kept apart from the tests').

@@ -304,12 +304,12 @@ def say(text: str) -> None:
 
 
 def _revision() -> str:
-    """The commit measured, marked dirty when src/ or sql/ differ from it."""
+    """The commit measured, marked dirty when src/ differs from it."""
 
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
-    dirty = git("status", "--porcelain", "src", "sql")
+    dirty = git("status", "--porcelain", "src")
     return git("rev-parse", "--short", "HEAD") + (" (dirty)" if dirty else "")
 
 

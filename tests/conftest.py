@@ -16,8 +16,8 @@ import asyncpg
 import pytest
 
 from events import EventStore
-from events.migrate import migrate
 from registry.database import embedded_dsn, with_database
+from registry.schema import migrate
 from tests.api_fixtures import api  # noqa: F401 — a fixture for every test module
 
 ROOT = Path(__file__).resolve().parents[1]

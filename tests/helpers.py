@@ -16,9 +16,9 @@ import asyncpg
 import httpx
 
 from events import NewEvent
-from events.migrate import migrate
 from registry.app import open_registry
 from registry.domain.values import Role
+from registry.schema import migrate
 from registry.service import commands
 from registry.settings import Settings
 from tests.api_fixtures import CLI

@@ -1,6 +1,6 @@
 """Access (docs/access.md): the database role, the throttle on token guessing, the pages' headers.
 
-Every connection the registry opens assumes `registry_app` (sql/migrations/0006), which may append
+Every connection the registry opens assumes `registry_app` (registry/migrations/0003), which may append
 to the log but never change it: the pools, the runner's leader connection, the listener, and the
 CLI's for everything but migrations. The tests log in as the owner (a superuser) like the rest of
 the suite, and also as a LOGIN role that is only a member of registry_app, as a deployment should,
@@ -30,8 +30,9 @@ from litestar.exceptions import TooManyRequestsException
 from litestar.testing import AsyncTestClient
 
 from events import EventStore
-from events.migrate import MIGRATIONS, migrate
+from events.migrate import migrate as store_migrate
 from events.runner import ProjectionRunner
+from registry import schema
 from registry.api.throttle import AuthThrottle, client_key
 from registry.app import create_app, open_registry
 from registry.cli import main
@@ -255,12 +256,13 @@ async def test_a_read_model_built_before_the_role_existed_is_handed_to_it(
     # did when it logged in as the owner).
     earlier = tmp_path / "migrations"
     earlier.mkdir()
-    for path in sorted(MIGRATIONS.glob("*.sql")):
-        if path.name < "0006":
+    for path in sorted(schema.MIGRATIONS.glob("*.sql")):
+        if path.name < "0003":  # the registry's before 0003_application_role
             shutil.copy(path, earlier / path.name)
     conn = await asyncpg.connect(empty_database_dsn)
     try:
-        await migrate(conn, earlier)
+        await store_migrate(conn)
+        await store_migrate(conn, earlier, schema.COMPONENT)
     finally:
         await conn.close()
     store = await EventStore.connect(empty_database_dsn, codec=registry_codec(), min_size=1, max_size=2)
@@ -272,7 +274,7 @@ async def test_a_read_model_built_before_the_role_existed_is_handed_to_it(
 
     conn = await asyncpg.connect(empty_database_dsn)
     try:
-        assert next(m.name for m in await migrate(conn)) == "application_role"  # and any after it
+        assert next(m.name for m in await schema.migrate(conn)) == "application_role"  # and any after it
         owners = await conn.fetch(
             "SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class"
             " WHERE relnamespace = $1::regnamespace AND relkind = 'r'",
@@ -312,7 +314,7 @@ async def test_an_owner_that_is_no_superuser_migrates_and_serves(server_dsn: str
     try:
         conn = await asyncpg.connect(dsn)
         try:
-            assert len(await migrate(conn)) == len(list(MIGRATIONS.glob("*.sql")))
+            assert len(await schema.migrate(conn)) == schema.count()
             assert not await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
             assert (
                 await conn.fetchval("SELECT tableowner FROM pg_tables WHERE tablename = 'contacts'")
@@ -349,7 +351,7 @@ def test_migrations_run_as_the_login_not_as_the_application(
     monkeypatch.setenv("REGISTRY_DATABASE_ROLE", "registry_nobody")
     result = CliRunner().invoke(main, ["db", "migrate"])
     assert result.exit_code == 0, result.output
-    assert f"{len(list(MIGRATIONS.glob('*.sql')))} migration(s) applied" in result.output
+    assert f"{schema.count()} migration(s) applied" in result.output
 
 
 # -- failed authentications are slowed ----------------------------------------------------------------

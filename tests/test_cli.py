@@ -21,10 +21,12 @@ def cli(empty_database_dsn: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 def test_db_migrate_then_status_shows_everything_applied(cli: CliRunner) -> None:
     before = cli.invoke(main, ["db", "status"])
     assert before.exit_code == 0
-    assert "0001_event_store" in before.output and "pending" in before.output
+    assert "events/0001_event_store" in before.output and "registry/0001_btree_gist" in before.output
+    assert "pending" in before.output
     migrated = cli.invoke(main, ["db", "migrate"])
     assert migrated.exit_code == 0, migrated.output
-    assert "applied 0001_event_store" in migrated.output
+    assert "applied events/0001_event_store" in migrated.output
+    assert "applied registry/0001_btree_gist" in migrated.output
     after = cli.invoke(main, ["db", "status"])
     assert "pending" not in after.output and "applied" in after.output
     again = cli.invoke(main, ["db", "migrate"])
@@ -73,7 +75,7 @@ def test_embedded_postgres_is_stopped_on_exit_and_its_data_reused(tmp_path) -> N
     command = [sys.executable, "-m", "registry.cli", "db", "migrate", "--data-dir", str(tmp_path / "data")]
     first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert first.returncode == 0, first.stderr
-    assert "2 migration(s) applied" in first.stdout or "applied 0001_event_store" in first.stdout
+    assert "applied events/0001_event_store" in first.stdout
     pgdata = tmp_path / "data" / "pg"
     assert (pgdata / "PG_VERSION").exists()
     assert not (pgdata / "postmaster.pid").exists(), "the embedded server was left running"

@@ -2,7 +2,9 @@
 
 A migration that has been applied is never edited: its checksum is recorded, and a changed file
 is refused rather than silently skipped, since the databases it already ran on would differ
-from the ones it runs on next.
+from the ones it runs on next. Each component numbers its own: the event store's are in
+`events/migrations/` (component "events"); an application passes its own folder and name, and
+runs them after the store's.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import asyncpg
 import msgspec
 
 from events.errors import MigrationError
-from events.sql import SQL_ROOT, Connection, query
+from events.sql import Connection, query
 
-MIGRATIONS = SQL_ROOT / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+COMPONENT = "events"
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
@@ -51,13 +54,20 @@ def discover(directory: Path = MIGRATIONS) -> list[Migration]:
     return migrations
 
 
-async def migrate(conn: Connection, directory: Path = MIGRATIONS) -> list[Migration]:
-    """Apply every pending migration; returns those applied now."""
+async def prepare_record(conn: Connection) -> None:
+    """Make (or bring up to date) the table that records applied migrations."""
+    await conn.execute(query("events/migrations-table"))
+
+
+async def migrate(
+    conn: Connection, directory: Path = MIGRATIONS, component: str = COMPONENT
+) -> list[Migration]:
+    """Apply every pending migration of `component`; returns those applied now."""
     migrations = discover(directory)
     await conn.execute(query("events/migration-lock"))
     try:
-        await conn.execute(query("events/migrations-table"))
-        applied = {row["version"]: row for row in await conn.fetch(query("events/migrations-applied"))}
+        await prepare_record(conn)
+        applied = await _applied(conn, component)
         _refuse_changed(migrations, applied)
         done = []
         for migration in migrations:
@@ -70,6 +80,7 @@ async def migrate(conn: Connection, directory: Path = MIGRATIONS) -> list[Migrat
                     migration.version,
                     migration.name,
                     migration.checksum,
+                    component,
                 )
             done.append(migration)
         return done
@@ -77,10 +88,12 @@ async def migrate(conn: Connection, directory: Path = MIGRATIONS) -> list[Migrat
         await conn.execute(query("events/migration-unlock"))
 
 
-async def status(conn: Connection, directory: Path = MIGRATIONS) -> list[MigrationStatus]:
-    """Each migration known to the files or the database, with its state."""
-    await conn.execute(query("events/migrations-table"))
-    applied = {row["version"]: row for row in await conn.fetch(query("events/migrations-applied"))}
+async def status(
+    conn: Connection, directory: Path = MIGRATIONS, component: str = COMPONENT
+) -> list[MigrationStatus]:
+    """Each migration of `component` known to the files or the database, with its state."""
+    await prepare_record(conn)
+    applied = await _applied(conn, component)
     files = {m.version: m for m in discover(directory)}
     report = []
     for version in sorted(files.keys() | applied.keys()):
@@ -94,6 +107,10 @@ async def status(conn: Connection, directory: Path = MIGRATIONS) -> list[Migrati
             state = "applied" if row["checksum"] == file.checksum else "changed"
             report.append(MigrationStatus(version, file.name, row["applied_at"], state))
     return report
+
+
+async def _applied(conn: Connection, component: str) -> dict[int, asyncpg.Record]:
+    return {row["version"]: row for row in await conn.fetch(query("events/migrations-applied"), component)}
 
 
 def _refuse_changed(migrations: list[Migration], applied: dict[int, asyncpg.Record]) -> None:

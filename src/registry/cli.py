@@ -21,12 +21,11 @@ import click
 import msgspec
 
 from events import EventStore, IdempotencyKeyReused, MigrationError, ProjectionError
-from events.migrate import migrate, status
 from events.projection import Difference, Projection
 from events.runner import ProjectionRunner
 from events.store import create_pool
 from events.transfer import ImportReport, TransferError, export_log, import_log
-from registry import database
+from registry import database, schema
 from registry.app import open_registry, session_settings
 from registry.database import resolve_dsn
 from registry.demo.board import Summary, print_summary, read_summary
@@ -82,7 +81,7 @@ def _as_application(dsn: str) -> dict[str, Any]:
 async def _migrate(dsn: str) -> list[str]:
     conn: asyncpg.Connection[Any] = await asyncpg.connect(dsn)
     try:
-        return [f"{m.version:04d}_{m.name}" for m in await migrate(conn)]
+        return [f"{m.path.parent.parent.name}/{m.version:04d}_{m.name}" for m in await schema.migrate(conn)]
     finally:
         await conn.close()
 
@@ -146,16 +145,16 @@ def db_migrate(data_dir: Path | None) -> None:
 def db_status(data_dir: Path | None) -> None:
     """List migrations and whether each is applied, pending or changed."""
 
-    async def work(dsn: str) -> list[tuple[int, str, str]]:
+    async def work(dsn: str) -> list[tuple[str, str, str]]:
         conn: asyncpg.Connection[Any] = await asyncpg.connect(dsn)
         try:
-            return [(s.version, s.name, s.state) for s in await status(conn)]
+            return [(f"{c}/{s.version:04d}", s.name, s.state) for c, s in await schema.status(conn)]
         finally:
             await conn.close()
 
     rows = _run(work, data_dir)
     for version, name, state in rows:
-        click.echo(f"{version:04d}_{name:<40} {state}")
+        click.echo(f"{version}_{name:<40} {state}")
     if any(state in ("changed", "missing") for _, _, state in rows):
         sys.exit(1)
 

@@ -30,7 +30,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     connect_timeout_seconds: float = 5.0
     command_timeout_seconds: float = 30.0
     acquire_timeout_seconds: float = 10.0
-    # The database role every connection of the application assumes (sql/migrations/0006): it may
+    # The database role every connection of the application assumes (registry/migrations/0003): it may
     # append to the log but never change it. The login role of DATABASE_URL must be able to
     # become it: the owner that migrates can, and so can a LOGIN role granted membership in it.
     database_role: str = "registry_app"

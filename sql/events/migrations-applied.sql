@@ -1,2 +1,0 @@
--- Migrations applied so far.
-SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version
