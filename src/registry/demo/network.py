@@ -472,8 +472,13 @@ TRAINING = DemoPlan(
     ends_at=at(TRAINING_DAY, 16, 30),
     expected_attendance=90,
     slots=(
-        DemoSlot(key="lecture", category="training.lecture", quantity=1, notes="社区治理案例与思考专题课",
-                 measure=Measure.SESSIONS),
+        DemoSlot(
+            key="lecture",
+            category="training.lecture",
+            quantity=1,
+            notes="社区治理案例与思考专题课",
+            measure=Measure.SESSIONS,
+        ),
     ),
 )
 
