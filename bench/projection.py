@@ -157,6 +157,7 @@ def _claim(log: _Log, planned: Any, offered: Any, slot_id: uuid.UUID) -> tuple[A
         target=target,
         quantity=rng.randint(1, 2),
         origin=Origin.CLAIM,
+        now=target.starts_at,
     )
     state: Any = None
     steps = [effects]

@@ -156,7 +156,8 @@ async def test_an_allocation_recomputed_as_of_its_recorded_position_is_the_same(
 
 
 async def test_infeasible_demand_comes_back_as_unmet(api: Api) -> None:
-    plan = await fair_with_slots(api, {"category": "legal.consultation", "quantity": 3, **MORNING})
+    slot = {"category": "legal.consultation", "quantity": 3, "measure": "sessions", **MORNING}
+    plan = await fair_with_slots(api, slot)
     await offer(api, category="legal.consultation", capacity={"quantity": 1, "measure": "sessions"})
     out = await ok(await api.post(f"/api/v1/plans/{plan['id']}/allocate"))
     assert out["unmet"] == [{"slot_id": plan["slots"][0]["id"], "quantity": 2}]

@@ -658,3 +658,30 @@ async def test_commitment_reasons_and_notes_are_stored_verbatim(shared: Api, val
     fulfilled = await resolve(shared, COMMITMENT + "/fulfil")
     fields = {"notes": value}
     await kept(shared, "POST", fulfilled, {**FULFILMENT, **fields}, fields, fields, "liaison_own")
+
+
+# fmt: off
+MEASURE_FIELDS = [
+    ("POST", PLAN + "/slots", {"category": "medical", "quantity": 1}),
+    ("POST", NEEDS, need_body()),
+]
+# fmt: on
+NOT_MEASURES = ["furlongs", "", "PEOPLE", " people", 7, None, ["people"], {"measure": "people"}]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"), [pytest.param(*f, id=f"{f[0]} {f[1]}") for f in MEASURE_FIELDS]
+)
+async def test_a_slots_or_needs_measure_that_is_not_one_is_400_naming_it(
+    shared: Api, method: str, path: str, body: dict[str, Any]
+) -> None:
+    resolved = await resolve(shared, path)
+    for value in NOT_MEASURES:
+        await refused(shared, method, resolved, "measure", json={**body, "measure": value})
+
+
+async def test_an_offer_status_filter_that_is_not_a_status_is_400(shared: Api) -> None:
+    for value in ("expire", "EXPIRED", "expired,active", "expired "):
+        response = await shared.get("/api/v1/offers", params={"status": value})
+        assert "status" in [e["field"] for e in problem(response, 400)["errors"]], value
+    assert (await shared.get("/api/v1/offers", params={"status": "expired"})).status_code == 200

@@ -295,7 +295,7 @@ async def hostile_network(client: Client, demo: Demo) -> tuple[str, str]:
     when = {"starts_at": "2027-03-03T03:00:00+08:00", "ends_at": "2027-03-03T04:00:00+08:00"}
     offer = await post(f"/api/v1/units/{unit['id']}/offers", {
         "category": "repair.umbrella", "title": HOSTILE, "description": HOSTILE,
-        "capacity": {"quantity": 5, "measure": "items"}, "availability": [when]})  # fmt: skip
+        "capacity": {"quantity": 5, "measure": "people"}, "availability": [when]})  # fmt: skip
     await post(
         f"/api/v1/units/{unit['id']}/needs", {"category": "repair", "title": HOSTILE, "quantity": 1, **when}
     )

@@ -341,6 +341,8 @@ class NeedIn(Body, frozen=True, kw_only=True):
     location: Name | None = None
     urgency: Urgency = Urgency.NORMAL
     description: LongText | None = None
+    # What the quantity counts; only offers of the same measure meet the need.
+    measure: Measure = Measure.PEOPLE
 
     def problems(self) -> list[FieldError]:
         return category_problems("category", self.category) + _window("ends_at", self.starts_at, self.ends_at)
@@ -371,6 +373,8 @@ class SlotIn(Body, frozen=True, kw_only=True):
     # The most people one commitment to the slot may report serving (unset: the plan's expected
     # attendance, else 100 per unit of the slot's quantity).
     people_served_limit: People | None = None
+    # What the quantity counts (2 booths are not 2 people); only offers of the same measure fill it.
+    measure: Measure = Measure.PEOPLE
 
     def problems(self) -> list[FieldError]:
         found = category_problems("category", self.category) + _window(

@@ -68,7 +68,7 @@ async def load_demo(registry: Registry, config: MatchConfig) -> AllocationOut:
         raised = need.RaiseNeed(
             need_id=demo_id("need", n.key), unit_id=demo_id("unit", n.unit), category=n.category,
             title=n.title, quantity=n.quantity, starts_at=n.starts_at, ends_at=n.ends_at,
-            location=n.location, urgency=n.urgency, description=n.description,
+            location=n.location, urgency=n.urgency, description=n.description, measure=n.measure,
         )  # fmt: skip
         await commands.raise_need(registry, _as(liaison(n.unit), f"need/{n.key}", raised), raised)
     for p in PLANS:
@@ -119,7 +119,7 @@ async def _publish(registry: Registry, p: DemoPlan) -> None:
     for s in p.slots:
         add = plan.AddSlot(
             plan_id=plan_id, slot_id=demo_id("slot", f"{p.key}/{s.key}"), category=s.category,
-            quantity=s.quantity, notes=s.notes,
+            quantity=s.quantity, notes=s.notes, measure=s.measure,
         )  # fmt: skip
         await commands.change_plan(registry, _as(COORDINATOR, f"slot/{p.key}/{s.key}", add), add)
     publish = plan.PublishPlan(plan_id=plan_id)

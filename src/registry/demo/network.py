@@ -71,6 +71,7 @@ class DemoNeed(msgspec.Struct, frozen=True, kw_only=True):
     location: str | None = None
     urgency: Urgency = Urgency.NORMAL
     description: str | None = None
+    measure: Measure = Measure.PEOPLE
 
 
 class DemoSlot(msgspec.Struct, frozen=True, kw_only=True):
@@ -81,6 +82,8 @@ class DemoSlot(msgspec.Struct, frozen=True, kw_only=True):
     # The outcome recorded when the slot's commitments are fulfilled.
     people_served: int = 0
     volunteers: int = 0
+    # What the quantity counts: matched only by offers measured the same way.
+    measure: Measure = Measure.BOOTHS
 
 
 class DemoPlan(msgspec.Struct, frozen=True, kw_only=True):
@@ -391,6 +394,7 @@ NEEDS: tuple[DemoNeed, ...] = (
         ends_at=at(ELEVATOR_MEETING_DAY, 16),
         location="欧阳路351弄8号、317号、319号",
         description="就设计、材料、施工听取业主意见，协调分歧",
+        measure=Measure.SESSIONS,
     ),
     DemoNeed(
         key="hongyi/elevator-property-liaison",
@@ -402,6 +406,7 @@ NEEDS: tuple[DemoNeed, ...] = (
         ends_at=at(ELEVATOR_MEETING_DAY, 16),
         location="欧阳路351弄8号、317号、319号",
         description="加装后的使用与维保，业委会、物业与居委会共同跟进",
+        measure=Measure.SESSIONS,
     ),
 )
 
@@ -467,7 +472,13 @@ TRAINING = DemoPlan(
     ends_at=at(TRAINING_DAY, 16, 30),
     expected_attendance=90,
     slots=(
-        DemoSlot(key="lecture", category="training.lecture", quantity=1, notes="社区治理案例与思考专题课"),
+        DemoSlot(
+            key="lecture",
+            category="training.lecture",
+            quantity=1,
+            notes="社区治理案例与思考专题课",
+            measure=Measure.SESSIONS,
+        ),
     ),
 )
 

@@ -129,6 +129,8 @@ class Target(msgspec.Struct, frozen=True, kw_only=True):
     category: str
     starts_at: datetime
     ends_at: datetime
+    # What the quantity counts: only an offer of the same measure can meet it.
+    measure: Measure = Measure.PEOPLE
     # The place served (the plan's area, or the needing unit's), for the offer's service area.
     place: str | None
     uncovered: int
@@ -140,7 +142,7 @@ class Target(msgspec.Struct, frozen=True, kw_only=True):
 def slot_target(plan: Plan, slot: Slot) -> Target:
     return Target(
         plan_id=plan.id, slot_id=slot.id, category=slot.category, starts_at=slot.starts_at,
-        ends_at=slot.ends_at, place=plan.area, uncovered=slot.uncovered,
+        ends_at=slot.ends_at, measure=slot.measure, place=plan.area, uncovered=slot.uncovered,
         accepting=plan.status in ("draft", *LIVE_STATES), open_for_claims=plan.status in LIVE_STATES,
     )  # fmt: skip
 
@@ -150,7 +152,8 @@ def need_target(need: Need, place: str | None) -> Target:
     live = need.status in OPEN_STATES
     return Target(
         need_id=need.id, need_unit_id=need.unit_id, category=need.category, starts_at=need.starts_at,
-        ends_at=need.ends_at, place=place, uncovered=need.uncovered, accepting=live, open_for_claims=live,
+        ends_at=need.ends_at, measure=need.measure, place=place, uncovered=need.uncovered,
+        accepting=live, open_for_claims=live,
     )  # fmt: skip
 
 
@@ -169,12 +172,14 @@ def make(
     target: Target,
     quantity: int,
     origin: Origin,
+    now: datetime,
     allocation_id: uuid.UUID | None = None,
 ) -> Effects:
-    """Propose or claim `quantity` of `offer` for `target`, if every rule of matching allows it."""
+    """Propose or claim `quantity` of `offer` for `target` at `now`, if every rule of matching
+    allows it."""
     if not target.accepting:
         raise Conflict("the plan or need is closed to new commitments")
-    _check_fit(offer, target)
+    _check_fit(offer, target, now)
     if origin == Origin.CLAIM and not target.open_for_claims:
         raise Conflict("only a published plan's slots and open needs can be claimed")
     left = remaining_in(offer.capacity.quantity, offer.holds, target.starts_at, target.ends_at)
@@ -197,9 +202,17 @@ def make(
     return Effects(commitment=[made], offer=[held], target=[_covered(evolve_made(made, origin), status)])
 
 
-def _check_fit(offer: Offer, target: Target) -> None:
+def _check_fit(offer: Offer, target: Target, now: datetime) -> None:
     if offer.status != "active":
         raise Conflict(f"the offer is {offer.status}; only an active offer can be committed")
+    if offer.expired(now):
+        raise Conflict(f"the offer expired: it was valid until {offer.valid_until}")
+    if offer.capacity.measure != target.measure:
+        what = "slot" if target.slot_id is not None else "need"
+        raise Conflict(
+            f"the offer is measured in {offer.capacity.measure} and the {what} in {target.measure}: "
+            "only equal measures pair"
+        )
     if not covers(target.category, offer.category):
         raise Conflict(f"the offer's category {offer.category} does not fit {target.category}")
     if not covers_window(offer.availability, target.starts_at, target.ends_at):

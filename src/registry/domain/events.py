@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from registry.domain.values import Capacity, CommitmentStatus, Role, UnitKind, Urgency, Window
+from registry.domain.values import Capacity, CommitmentStatus, Measure, Role, UnitKind, Urgency, Window
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -134,6 +134,8 @@ class NeedRaised(Event, tag="need_raised", frozen=True, kw_only=True):
     location: str | None = None
     urgency: Urgency = Urgency.NORMAL
     description: str | None = None
+    # What the quantity counts; only offers measured the same way meet it.
+    measure: Measure = Measure.PEOPLE
 
 
 class NeedPeopleLimitSet(Event, tag="need_people_limit_set", frozen=True, kw_only=True):
@@ -175,6 +177,8 @@ class SlotAdded(Event, tag="slot_added", frozen=True, kw_only=True):
     starts_at: datetime
     ends_at: datetime
     notes: str | None = None
+    # What the quantity counts; only offers measured the same way fill it.
+    measure: Measure = Measure.PEOPLE
 
 
 class SlotPeopleLimitSet(Event, tag="slot_people_limit_set", frozen=True, kw_only=True):

@@ -22,7 +22,7 @@ from registry.domain.events import (
     NeedPeopleLimitSet,
     NeedRaised,
 )
-from registry.domain.values import Urgency
+from registry.domain.values import Measure, Urgency
 
 OPEN_STATES = ("open", "partially_met", "met")
 # Without a bound set, one commitment may report serving at most this many people per unit of
@@ -41,6 +41,7 @@ class Need(msgspec.Struct, frozen=True, kw_only=True):
     location: str | None
     urgency: Urgency
     description: str | None
+    measure: Measure = Measure.PEOPLE
     status: str = "open"
     covers: list[Cover] = []
     # The coordinator's bound on people one commitment may report serving (None: the default).
@@ -77,6 +78,7 @@ class RaiseNeed(msgspec.Struct, frozen=True, kw_only=True):
     location: str | None = None
     urgency: Urgency = Urgency.NORMAL
     description: str | None = None
+    measure: Measure = Measure.PEOPLE
 
 
 class CloseNeed(msgspec.Struct, frozen=True, kw_only=True):

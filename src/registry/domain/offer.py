@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -21,7 +21,7 @@ from registry.domain.events import (
     OfferWithdrawn,
 )
 from registry.domain.revision import changed_fields
-from registry.domain.values import Capacity, Window
+from registry.domain.values import Capacity, Window, expiry
 
 
 class Offer(msgspec.Struct, frozen=True, kw_only=True):
@@ -38,6 +38,19 @@ class Offer(msgspec.Struct, frozen=True, kw_only=True):
     status: str = "active"
     # What commitments take, each in its own window; never more than the capacity at any moment.
     holds: list[Hold] = []
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """When the offer expires (the end of `valid_until`, Asia/Shanghai); None: it does not."""
+        return expiry(self.valid_until) if self.valid_until is not None else None
+
+    def expired(self, at: datetime) -> bool:
+        """Whether the offer has expired at `at`: derived from the time asked, never an event."""
+        return self.status != "withdrawn" and self.expires_at is not None and at >= self.expires_at
+
+    def status_at(self, at: datetime) -> str:
+        """The status shown at `at`: `expired` once valid_until has passed, unless withdrawn."""
+        return "expired" if self.expired(at) else self.status
 
     @property
     def remaining(self) -> int:
@@ -98,9 +111,8 @@ def decide(state: Offer | None, command: OfferCommand) -> list[Event]:
     if isinstance(command, ReviseOffer):
         changes = changed_fields(state, command)
         capacity = changes.get("capacity")
-        held = peak_load(state.holds)
-        if capacity is not None and capacity.quantity < held:
-            raise Conflict(f"capacity {capacity.quantity} is below the {held} already committed at one time")
+        if capacity is not None:
+            _check_capacity(state, capacity)
         return [OfferRevised(offer_id=state.id, **changes)] if changes else []
     if isinstance(command, PauseOffer):
         if state.status != "active":
@@ -111,6 +123,22 @@ def decide(state: Offer | None, command: OfferCommand) -> list[Event]:
             raise Conflict(f"only a paused offer can be resumed (it is {state.status})")
         return [OfferResumed(offer_id=state.id)]
     return [OfferWithdrawn(offer_id=state.id, reason=command.reason)]
+
+
+def _check_capacity(state: Offer, capacity: Capacity) -> None:
+    """A new capacity keeps what commitments hold: the same measure, and at least the peak load.
+
+    Holds stay on the offer while their commitments are open and once fulfilled (the window was
+    spent, and the figures reported were checked against this measure).
+    """
+    if capacity.measure != state.capacity.measure and state.holds:
+        raise Conflict(
+            f"the offer is measured in {state.capacity.measure} and {len(state.holds)} commitments "
+            f"hold it; its measure cannot become {capacity.measure} (withdraw it and submit a new offer)"
+        )
+    held = peak_load(state.holds)
+    if capacity.quantity < held:
+        raise Conflict(f"capacity {capacity.quantity} is below the {held} already committed at one time")
 
 
 def evolve(state: Offer | None, event: Event) -> Offer | None:

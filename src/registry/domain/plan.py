@@ -23,7 +23,7 @@ from registry.domain.events import (
     SlotAdded,
     SlotPeopleLimitSet,
 )
-from registry.domain.values import CommitmentStatus
+from registry.domain.values import CommitmentStatus, Measure
 
 EDITABLE_STATES = ("draft", "published", "staffed")
 LIVE_STATES = ("published", "staffed")
@@ -41,6 +41,8 @@ class Slot(msgspec.Struct, frozen=True, kw_only=True):
     starts_at: datetime
     ends_at: datetime
     notes: str | None
+    # What the quantity counts (2 booths, 2 people); only offers measured the same way fill it.
+    measure: Measure = Measure.PEOPLE
     covers: list[Cover] = []
     # The coordinator's bound on people one commitment may report serving (None: the default).
     people_served_limit: int | None = None
@@ -114,6 +116,7 @@ class AddSlot(msgspec.Struct, frozen=True, kw_only=True):
     ends_at: datetime | None = None
     notes: str | None = None
     people_served_limit: int | None = None
+    measure: Measure = Measure.PEOPLE
 
 
 class SetSlotPeopleLimit(msgspec.Struct, frozen=True, kw_only=True):
@@ -215,6 +218,7 @@ def _slot_added(state: Plan, command: AddSlot) -> SlotAdded:
     return SlotAdded(
         plan_id=state.id, slot_id=command.slot_id, category=command.category,
         quantity=command.quantity, starts_at=starts_at, ends_at=ends_at, notes=command.notes,
+        measure=command.measure,
     )  # fmt: skip
 
 
@@ -233,7 +237,7 @@ def evolve(state: Plan | None, event: Event) -> Plan | None:
     if isinstance(event, SlotAdded):
         slot = Slot(
             id=event.slot_id, category=event.category, quantity=event.quantity,
-            starts_at=event.starts_at, ends_at=event.ends_at, notes=event.notes,
+            starts_at=event.starts_at, ends_at=event.ends_at, notes=event.notes, measure=event.measure,
         )  # fmt: skip
         return _staffing(msgspec.structs.replace(state, slots=[*state.slots, slot]))
     if isinstance(event, SlotPeopleLimitSet):

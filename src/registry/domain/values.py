@@ -96,6 +96,12 @@ class WeeklyWindow(msgspec.Struct, frozen=True, kw_only=True, tag="weekly"):
 Window = OneOffWindow | WeeklyWindow
 
 
+def expiry(valid_until: date) -> datetime:
+    """When an offer valid until `valid_until` expires: the end of that day, Asia/Shanghai (an
+    offer is valid through its last day)."""
+    return datetime.combine(valid_until + timedelta(days=1), time(), LOCAL_ZONE).astimezone(UTC)
+
+
 def window_ranges(windows: Iterable[Window]) -> Iterator[tuple[datetime, datetime]]:
     """Concrete (start, end) instants covered by `windows`, weekly ones expanded day by day."""
     for window in windows:

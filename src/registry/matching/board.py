@@ -34,6 +34,7 @@ from registry.matching.scoring import (
     explain,
     ranked,
 )
+from registry.read.asked import asked_time
 from registry.read.snapshot import snapshot
 from registry.read.windows import week_span
 
@@ -69,9 +70,15 @@ _need_decoder = msgspec.json.Decoder(Need)
 
 
 async def read_plan_board(
-    pool: asyncpg.Pool[Any], plan_id: uuid.UUID, as_of: int | None, config: MatchConfig, keep: int = ALL
+    pool: asyncpg.Pool[Any],
+    plan_id: uuid.UUID,
+    as_of: int | None,
+    config: MatchConfig,
+    keep: int = ALL,
+    now: datetime | None = None,
 ) -> tuple[Plan, Board]:
-    """The plan's board: each slot's best `keep` candidates, ranked."""
+    """The plan's board: each slot's best `keep` candidates, ranked. `now` (the wall clock if
+    None) is the time a current board asks about; one `as_of` a position asks about its time."""
     async with snapshot(pool, as_of) as (conn, position):
         row = await conn.fetchrow(query("registry/plan-state"), plan_id, as_of)
         if row is None:
@@ -84,17 +91,24 @@ async def read_plan_board(
                 ends_at=s.ends_at,
                 quantity=s.uncovered,
                 place=plan.area,
+                measure=s.measure,
             )
             for s in plan.slots
         ]
-        board = await _board(conn, position, as_of, demands, None, plan.starts_at, config, keep)
+        asked = await asked_time(conn, as_of, now)
+        board = await _board(conn, position, as_of, asked, demands, None, plan.starts_at, config, keep)
     return plan, msgspec.structs.replace(board, version=row["version"])
 
 
 async def read_need_board(
-    pool: asyncpg.Pool[Any], need_id: uuid.UUID, as_of: int | None, config: MatchConfig, keep: int = ALL
+    pool: asyncpg.Pool[Any],
+    need_id: uuid.UUID,
+    as_of: int | None,
+    config: MatchConfig,
+    keep: int = ALL,
+    now: datetime | None = None,
 ) -> tuple[Need, Board]:
-    """The need's board: its best `keep` candidates, ranked."""
+    """The need's board: its best `keep` candidates, ranked (`now` as for a plan's)."""
     async with snapshot(pool, as_of) as (conn, position):
         row = await conn.fetchrow(query("registry/need-state"), need_id, as_of)
         if row is None:
@@ -102,9 +116,12 @@ async def read_need_board(
         need = _need_decoder.decode(row["state"])
         demand = Demand(
             category=need.category, starts_at=need.starts_at, ends_at=need.ends_at,
-            quantity=need.uncovered, place=row["area"],
+            quantity=need.uncovered, place=row["area"], measure=need.measure,
         )  # fmt: skip
-        board = await _board(conn, position, as_of, [demand], need.unit_id, need.starts_at, config, keep)
+        asked = await asked_time(conn, as_of, now)
+        board = await _board(
+            conn, position, as_of, asked, [demand], need.unit_id, need.starts_at, config, keep
+        )
     return need, msgspec.structs.replace(board, version=row["version"])
 
 
@@ -112,6 +129,7 @@ async def _board(
     conn: Connection,
     position: int,
     as_of: int | None,
+    asked: datetime,
     demands: Sequence[Demand],
     excluded_unit: uuid.UUID | None,
     moment: datetime,
@@ -122,6 +140,7 @@ async def _board(
         query("registry/match-candidates"), as_of, *_demand_arrays(demands, excluded_unit),
         *_history_bounds(moment, config), list(msgspec.structs.astuple(config.weights)),
         [config.tuning.busy_commitments, config.tuning.received_for_full_nudge], keep,
+        [d.measure.value for d in demands], asked,
     )  # fmt: skip
     offers: dict[uuid.UUID, OfferFacts] = {}
     history: dict[uuid.UUID, UnitHistory] = {}

@@ -15,6 +15,7 @@ from typing import Annotated, NamedTuple
 import msgspec
 
 from registry.domain.capacity import Hold, remaining_in
+from registry.domain.values import Measure
 
 Weight = Annotated[float, msgspec.Meta(ge=0, le=100)]
 
@@ -58,6 +59,8 @@ class Demand(msgspec.Struct, frozen=True, kw_only=True):
     quantity: int
     # The place served (an area path), or None for anywhere.
     place: str | None
+    # What the quantity counts: only offers measured the same way are candidates.
+    measure: Measure = Measure.PEOPLE
 
 
 class OfferFacts(msgspec.Struct, frozen=True, kw_only=True):

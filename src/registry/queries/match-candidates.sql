@@ -7,7 +7,9 @@
 -- in byte order), the window and its bounds in week positions, the place served, a unit to leave
 -- out (the needing unit) and the quantity still wanted. $13..$16 bound the month and the recent
 -- days the units' records count; $17 holds the weights in factor order, $18 the tuning
--- (busy_commitments, received_for_full_nudge).
+-- (busy_commitments, received_for_full_nudge). $20 holds each demand's measure (by index + 1);
+-- $21 is the time asked (now, or the recorded time of position $1): an offer expired by then is
+-- no candidate.
 --
 -- The planner cannot estimate how many offers cover a window (it guesses a handful; the answer
 -- is hundreds a demand), so nothing after the index scan is a join it could choose badly: units'
@@ -48,6 +50,8 @@ WITH demand AS MATERIALIZED (
     FROM covering AS w JOIN demand AS d USING (demand)
     WHERE (w.category = d.category OR w.category >= d.low)
       AND w.status = 'active'
+      AND w.measure = ($20::text[])[d.demand + 1]
+      AND (w.expires_at IS NULL OR w.expires_at > $21::timestamptz)
       AND (d.excluded IS NULL OR w.unit_id <> d.excluded)
       AND (d.place IS NULL OR cardinality(w.service_area) = 0 OR w.service_area && d.served_from)
 ), unit_ids AS MATERIALIZED (

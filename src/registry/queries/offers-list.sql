@@ -2,13 +2,20 @@
 -- category takes descendants ($3 exactly, or within [$4, $5) in byte order); area means the
 -- offer serves that place (a service area at or above it, or none at all); the window means
 -- availability covers it entirely ($9, $10; $13, $14 are its bounds in week positions).
-SELECT doc, created_position FROM registry_read.offers
+-- $15 is the time asked (now, or when position $1 was recorded): an offer whose expires_at has
+-- passed by then is `expired` (unless withdrawn), whatever its stored status; `expired` says so.
+SELECT doc, created_position,
+       status <> 'withdrawn' AND expires_at IS NOT NULL AND expires_at <= $15::timestamptz AS expired
+FROM registry_read.offers
 WHERE ((($1::bigint IS NULL AND valid_to IS NULL)
        OR ($1::bigint IS NOT NULL AND int8range(valid_from, valid_to) @> $1::bigint)))
   AND created_position > $2
   AND ($3::text IS NULL OR category = $3 OR (category >= $4 AND category < $5))
   AND ($6::uuid IS NULL OR unit_id = $6)
-  AND ($7::text IS NULL OR status = $7)
+  AND ($7::text IS NULL
+       OR ($7 = 'expired' AND status <> 'withdrawn' AND expires_at <= $15::timestamptz)
+       OR ($7 <> 'expired' AND status = $7
+           AND (status = 'withdrawn' OR expires_at IS NULL OR expires_at > $15::timestamptz)))
   AND ($8::text IS NULL OR cardinality(service_area) = 0
        OR EXISTS (SELECT 1 FROM unnest(service_area) AS a (area) WHERE $8 = a.area OR starts_with($8, a.area || '/')))
   -- The window through matching's exact availability index (read-model.sql, offer_windows):
@@ -21,14 +28,14 @@ WHERE ((($1::bigint IS NULL AND valid_to IS NULL)
         WHERE (($1::bigint IS NULL AND w.valid_to IS NULL)
                OR ($1::bigint IS NOT NULL AND int8range(w.valid_from, w.valid_to) @> $1::bigint))
           AND ($3::text IS NULL OR (w.category >= $3 AND w.category < $5 AND (w.category = $3 OR w.category >= $4)))
-          AND ($7::text IS NULL OR w.status = $7) AND w.term @> tstzrange($9, $10)
+          AND ($7::text IS NULL OR $7 = 'expired' OR w.status = $7) AND w.term @> tstzrange($9, $10)
           AND lower_inf(w.week)
         UNION ALL
         SELECT w.offer_id FROM registry_read.offer_windows AS w
         WHERE (($1::bigint IS NULL AND w.valid_to IS NULL)
                OR ($1::bigint IS NOT NULL AND int8range(w.valid_from, w.valid_to) @> $1::bigint))
           AND ($3::text IS NULL OR (w.category >= $3 AND w.category < $5 AND (w.category = $3 OR w.category >= $4)))
-          AND ($7::text IS NULL OR w.status = $7) AND w.term @> tstzrange($9, $10)
+          AND ($7::text IS NULL OR $7 = 'expired' OR w.status = $7) AND w.term @> tstzrange($9, $10)
           AND NOT lower_inf(w.week) AND w.week @> int8range($13, $14))))
   AND ($11::text IS NULL OR strpos(search, $11) > 0)
 ORDER BY created_position

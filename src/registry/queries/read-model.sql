@@ -38,6 +38,9 @@ CREATE TABLE offers (
     -- Availability is indexed in offer_windows (below); the document carries the windows.
     -- Capacity and the commitments' holds on it (parallel arrays), for matching in one read.
     capacity         integer     NOT NULL,
+    -- When it expires (the end of valid_until, Asia/Shanghai; NULL: never). Expiry is derived
+    -- from the time a read asks about, so it is never written as a status.
+    expires_at       timestamptz,
     hold_quantities  integer[]   NOT NULL,
     hold_starts      timestamptz[] NOT NULL,
     hold_ends        timestamptz[] NOT NULL,
@@ -69,6 +72,10 @@ CREATE TABLE offer_windows (
     status           text        NOT NULL,
     service_area     text[]      NOT NULL,
     capacity         integer     NOT NULL,
+    -- What the capacity counts (people, booths …): a demand pairs only with its own measure.
+    measure          text        NOT NULL,
+    -- When the offer expires (NULL: never): a read compares it with the time it asks about.
+    expires_at       timestamptz,
     -- The union of the holds' windows: a window it does not touch has the whole capacity left.
     held             tstzmultirange NOT NULL,
     -- From the run's first range's start to its last one's end.
@@ -86,10 +93,10 @@ CREATE INDEX offer_windows_current ON offer_windows (offer_id) WHERE valid_to IS
 -- They carry what matching reads of a row, so the scan needs no heap (where the page is
 -- all-visible).
 CREATE INDEX offer_windows_current_lone ON offer_windows USING gist (category, term)
-    INCLUDE (offer_id, unit_id, status, service_area, capacity, held, week, span_seconds)
+    INCLUDE (offer_id, unit_id, status, service_area, capacity, measure, expires_at, held, week, span_seconds)
     WHERE valid_to IS NULL AND lower_inf(week);
 CREATE INDEX offer_windows_current_weekly ON offer_windows USING gist (category, week, term)
-    INCLUDE (offer_id, unit_id, status, service_area, capacity, held, span_seconds)
+    INCLUDE (offer_id, unit_id, status, service_area, capacity, measure, expires_at, held, span_seconds)
     WHERE valid_to IS NULL AND NOT lower_inf(week);
 CREATE INDEX offer_windows_as_of_match ON offer_windows
     USING gist (category, term, week, int8range(valid_from, valid_to));

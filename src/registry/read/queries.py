@@ -11,6 +11,8 @@ import msgspec
 
 from events.sql import query
 from registry.domain.taxonomy import subtree_bounds
+from registry.read.asked import asked_time
+from registry.read.views import expired_offer_doc
 from registry.read.windows import week_span
 
 Table = Literal["units", "offers", "needs", "plans", "commitments"]
@@ -43,6 +45,8 @@ class OfferFilter(msgspec.Struct, frozen=True, kw_only=True):
     available_from: datetime | None = None
     available_to: datetime | None = None
     q: str | None = None
+    # The time a current list asks about (expiry is derived from it; None: the wall clock).
+    now: datetime | None = None
 
 
 class NeedFilter(msgspec.Struct, frozen=True, kw_only=True):
@@ -114,12 +118,19 @@ async def list_offers(
 ) -> Page:
     start, end = where.available_from, where.available_to
     week = week_span(start, end) if start is not None and end is not None else (None, None)
+    asked = await asked_time(pool, as_of, where.now)
     rows = await pool.fetch(
         query("registry/offers-list"),
         as_of, after, *_category(where.category), where.unit_id, where.status, where.area,
-        start, end, _q(where.q), limit, *week,
+        start, end, _q(where.q), limit, *week, asked,
     )  # fmt: skip
-    return _page(rows, limit)
+    page = _page(rows, limit)
+    # The stored document keeps the lifecycle status; the few expired by the time asked say so.
+    docs = [
+        (expired_offer_doc(doc, asked) or doc) if row["expired"] else doc
+        for doc, row in zip(page.docs, rows, strict=True)
+    ]
+    return Page(docs, page.last)
 
 
 async def list_needs(

@@ -70,7 +70,7 @@ def _offer_columns(state: offer.Offer) -> tuple[Any, ...]:
     holds = state.holds
     return (
         state.unit_id, state.category, state.title, state.status, state.service_area,
-        state.capacity.quantity,
+        state.capacity.quantity, state.expires_at,
         [h.quantity for h in holds], [h.starts_at for h in holds], [h.ends_at for h in holds],
         _search(state.title, state.description, *state.tags),
     )  # fmt: skip
@@ -98,7 +98,7 @@ TABLES: tuple[Table[Any], ...] = (
     ),
     Table(
         "offers", "offer", offer.Offer, offer.evolve, views.offer_view,
-        ("unit_id", "category", "title", "status", "service_area", "capacity",
+        ("unit_id", "category", "title", "status", "service_area", "capacity", "expires_at",
          "hold_quantities", "hold_starts", "hold_ends", "search"),
         _offer_columns,
         ["offer_submitted", "offer_revised", "offer_paused", "offer_resumed", "offer_withdrawn",

@@ -19,7 +19,16 @@ from registry.domain.offer import Offer
 from registry.domain.plan import Plan, Slot
 from registry.domain.token import Token
 from registry.domain.unit import ContactRef, Unit
-from registry.domain.values import Capacity, CommitmentStatus, Role, UnitKind, Urgency, Window
+from registry.domain.values import (
+    Capacity,
+    CommitmentStatus,
+    Measure,
+    Role,
+    UnitKind,
+    Urgency,
+    Window,
+    expiry,
+)
 
 
 class Stamp(msgspec.Struct, frozen=True):
@@ -61,6 +70,8 @@ class OfferView(msgspec.Struct, frozen=True, kw_only=True):
     service_area: list[str]
     valid_until: date | None
     tags: list[str]
+    # active, paused or withdrawn as the offer's events left it; `expired` once valid_until has
+    # passed at the time the read asks about (the stored document keeps the lifecycle status).
     status: str
     created_at: datetime
     updated_at: datetime
@@ -81,6 +92,8 @@ class NeedView(msgspec.Struct, frozen=True, kw_only=True):
     location: str | None
     urgency: Urgency
     description: str | None
+    # What the quantity counts; only offers of the same measure meet it.
+    measure: Measure
     status: str
     # The coordinator's bound on people one commitment may report serving; null: the default
     # (100 per unit of quantity).
@@ -97,6 +110,8 @@ class SlotView(msgspec.Struct, frozen=True, kw_only=True):
     starts_at: datetime
     ends_at: datetime
     notes: str | None
+    # What the quantity counts; only offers of the same measure fill it.
+    measure: Measure
     committed: int
     fulfilled: int
     # The coordinator's bound on people one commitment may report serving; null: the default
@@ -186,6 +201,27 @@ def offer_view(state: Offer, stamp: Stamp) -> OfferView:
     return OfferView(**fields, remaining=state.remaining, **_fields(stamp))  # type: ignore[arg-type]
 
 
+class _Lifecycle(msgspec.Struct):
+    """What an offer's document says of its expiry: its lifecycle status and its last valid day."""
+
+    status: str
+    valid_until: date | None = None
+
+
+_lifecycle = msgspec.json.Decoder(_Lifecycle)
+
+
+def expired_offer_doc(doc: str | bytes, at: datetime) -> str | None:
+    """An offer's stored document with `status: "expired"` when its valid_until has passed at
+    `at` (unless withdrawn); None when the time shows it as stored."""
+    found = _lifecycle.decode(doc)
+    if found.status == "withdrawn" or found.valid_until is None or at < expiry(found.valid_until):
+        return None
+    fields = msgspec.json.decode(doc)
+    fields["status"] = "expired"  # the rest in the stored order
+    return msgspec.json.encode(fields).decode()
+
+
 def need_view(state: Need, stamp: Stamp) -> NeedView:
     fields = _fields(state)
     del fields["covers"]
@@ -210,7 +246,7 @@ def _slot_view(plan: Plan, slot: Slot) -> SlotView:
     return view
 
 
-_SLOT_MEMO_SIZE = 20_000
+_SLOT_MEMO_SIZE = 2_000
 _SLOT_VIEWS: dict[int, tuple[Slot, SlotView]] = {}
 
 

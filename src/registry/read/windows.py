@@ -45,6 +45,10 @@ class WindowRow(NamedTuple):
     status: str
     service_area: list[str]
     capacity: int
+    # What the capacity counts: a demand pairs only with its own measure.
+    measure: str
+    # When the offer expires (None: never); whether it has is a question of the time asked.
+    expires_at: datetime | None
     # The union of the holds' windows.
     held: list[asyncpg.Range[datetime]]
     term: asyncpg.Range[datetime]
@@ -110,7 +114,7 @@ def _runs(availability: list[Window]) -> list[tuple[datetime, datetime, int]]:
     return runs
 
 
-_RUNS_MEMO_SIZE = 20_000
+_RUNS_MEMO_SIZE = 2_000
 _RUNS: dict[int, tuple[list[Window], list[tuple[datetime, datetime, int]]]] = {}
 
 
@@ -118,7 +122,10 @@ def offer_window_rows(state: Offer) -> list[WindowRow]:
     """The `offer_windows` rows an offer's state gives (the projection writes them as they are)."""
     rows: list[WindowRow] = []
     held = [asyncpg.Range(s, e) for s, e in merged_ranges((h.starts_at, h.ends_at) for h in state.holds)]
-    common = (state.unit_id, state.category, state.status, state.service_area, state.capacity.quantity, held)
+    common = (
+        state.unit_id, state.category, state.status, state.service_area, state.capacity.quantity,
+        state.capacity.measure.value, state.expires_at, held,
+    )  # fmt: skip
     for first, last, count in _runs(state.availability):
         span = (last - first) if count == 1 else (last - first - (count - 1) * WEEK)
         term = asyncpg.Range(first, last)

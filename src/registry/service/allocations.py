@@ -105,7 +105,9 @@ async def preview(
     registry: Registry, plan_id: uuid.UUID, as_of: int | None, config: MatchConfig
 ) -> AllocationOut:
     """A dry run: what the solver would dispatch, as of now or of a past position."""
-    plan, board = await read_plan_board(registry.list_pool, plan_id, as_of, config, CANDIDATES_PER_SLOT)
+    plan, board = await read_plan_board(
+        registry.list_pool, plan_id, as_of, config, CANDIDATES_PER_SLOT, now=registry.clock()
+    )
     return _out(plan, board, solve(plan, board), config, None)
 
 
@@ -160,7 +162,10 @@ async def _recorded(registry: Registry, plan_id: uuid.UUID, allocation_id: uuid.
 async def _dispatch_once(
     registry: Registry, unit: UnitOfWork, plan_id: uuid.UUID, allocation_id: uuid.UUID, config: MatchConfig
 ) -> AllocationOut:
-    plan, board = await read_plan_board(registry.list_pool, plan_id, None, config, CANDIDATES_PER_SLOT)
+    now = registry.clock()
+    plan, board = await read_plan_board(
+        registry.list_pool, plan_id, None, config, CANDIDATES_PER_SLOT, now=now
+    )
     if plan.status not in ("draft", "published", "staffed"):
         raise Conflict(f"the plan is {plan.status}; only a draft or published plan is allocated")
     await unit.require(PLANS, plan_id)
@@ -192,7 +197,7 @@ async def _dispatch_once(
         await unit.load(COMMITMENTS, a.commitment_id)
         effects = commitment.make(
             commitment_id=a.commitment_id, offer=offered, target=commitment.slot_target(current, slot),
-            quantity=a.quantity, origin=Origin.DISPATCH, allocation_id=allocation_id,
+            quantity=a.quantity, origin=Origin.DISPATCH, now=now, allocation_id=allocation_id,
         )  # fmt: skip
         emit(unit, a.commitment_id, effects, a.offer_id, plan_id, None)
     return out

@@ -50,6 +50,7 @@ async def make_commitment(registry: Registry, ctx: Command, cmd: MakeCommitment)
             target=target,
             quantity=cmd.quantity,
             origin=origin,
+            now=registry.clock(),
         )
         emit(unit, cmd.commitment_id, effects, cmd.offer_id, target.plan_id, target.need_id)
         return cmd.commitment_id

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
 
-CAPACITY = 10_000
+CAPACITY = 1_000
 
 
 class StateCache:

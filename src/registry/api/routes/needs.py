@@ -79,6 +79,7 @@ class NeedController(Controller):
             location=data.location,
             urgency=data.urgency,
             description=data.description,
+            measure=data.measure,
         )
         written = await commands.raise_need(request.app.state.registry, ctx, cmd)
         return await written_response(request.app.state.store, "needs", written, 201)
@@ -129,7 +130,9 @@ class NeedController(Controller):
         config: MatchConfig = request.app.state.settings.matching
         position = await resolve_as_of(request.app.state.store, as_of)
         pool = await read_pool(request, position)
-        need, board = await read_need_board(pool, need_id, position, config, keep=limit)
+        need, board = await read_need_board(
+            pool, need_id, position, config, keep=limit, now=request.app.state.registry.clock()
+        )
         request.user.require_unit(need.unit_id)
         return need_matches(need, board, config.weights, limit)
 

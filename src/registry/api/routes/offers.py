@@ -19,6 +19,7 @@ from registry.api.http import (
     command,
     list_page,
     read_doc,
+    resolve_as_of,
     written_response,
 )
 from registry.api.params import (
@@ -36,12 +37,21 @@ from registry.api.params import (
 from registry.api.requests import END, OfferIn, OfferPatch, ReasonIn, year_problems
 from registry.domain.errors import InvalidInput
 from registry.domain.offer import PauseOffer, ResumeOffer, WithdrawOffer
+from registry.read.asked import asked_time
 from registry.read.queries import OfferFilter, list_offers
-from registry.read.views import OfferView
+from registry.read.views import OfferView, expired_offer_doc
 from registry.service import commands, commitments
 from registry.service.context import Actor
 
-OfferStatus = Annotated[str | None, QueryParameter(pattern=rf"^(active|paused|withdrawn){END}")]
+OfferStatus = Annotated[str | None, QueryParameter(pattern=rf"^(active|paused|withdrawn|expired){END}")]
+
+
+def as_shown_at(response: Response[bytes], at: datetime) -> Response[bytes]:
+    """The offer's document as the time asked shows it (`expired` once valid_until has passed)."""
+    expired = expired_offer_doc(response.content, at)
+    if expired is not None:
+        response.content = expired.encode()
+    return response
 
 
 class OfferController(Controller):
@@ -68,7 +78,8 @@ class OfferController(Controller):
         ctx = await command(request, idempotency_key=idempotency_key)
         cmd = data.to_command(ctx.new_id(), unit_id)
         written = await commands.submit_offer(request.app.state.registry, ctx, cmd)
-        return await written_response(request.app.state.store, "offers", written, 201)
+        response = await written_response(request.app.state.store, "offers", written, 201)
+        return as_shown_at(response, request.app.state.registry.clock())
 
     @get("/offers", operation_id="listOffers", responses=page_of(OfferView))
     async def list(
@@ -86,7 +97,8 @@ class OfferController(Controller):
         cursor: CursorParam = None,
     ) -> Response[bytes]:
         """Offers in submission order. `category` includes its descendants; `available_from` and
-        `available_to` keep offers whose availability covers that whole window."""
+        `available_to` keep offers whose availability covers that whole window; `status=expired`
+        the offers whose `valid_until` has passed at the time asked (now, or `as_of`'s)."""
         years = year_problems("available_from", available_from) + year_problems("available_to", available_to)
         if years:
             raise InvalidInput(years)
@@ -100,6 +112,7 @@ class OfferController(Controller):
             available_from=available_from,
             available_to=available_to,
             q=q,
+            now=request.app.state.registry.clock(),
         )
         return await list_page(request, list_offers, where, as_of, cursor, limit)
 
@@ -112,8 +125,13 @@ class OfferController(Controller):
     async def read(
         self, request: Request[Actor, Any, Any], offer_id: FromPath[uuid.UUID], as_of: AsOf = None
     ) -> Response[bytes]:
-        """One offer, with what remains of its capacity."""
-        return await read_doc(request, "offers", offer_id, as_of)
+        """One offer, with what remains of its capacity; `status` is `expired` once its
+        `valid_until` has passed at the time asked (now, or `as_of`'s)."""
+        response = await read_doc(request, "offers", offer_id, as_of)
+        store = request.app.state.store
+        position = await resolve_as_of(store, as_of)
+        asked = await asked_time(store.pool, position, request.app.state.registry.clock())
+        return as_shown_at(response, asked)
 
     @patch(
         "/offers/{offer_id:uuid}",
@@ -132,7 +150,8 @@ class OfferController(Controller):
         data = await decode_body(request, OfferPatch)
         data.check()
         cmd = data.to_command(offer_id)
-        return await apply_change(request, commands.change_offer, cmd, "offers", if_match)
+        response = await apply_change(request, commands.change_offer, cmd, "offers", if_match)
+        return as_shown_at(response, request.app.state.registry.clock())
 
     @post(
         "/offers/{offer_id:uuid}/withdraw",
@@ -171,9 +190,10 @@ class OfferController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Pause an active offer: it is not matched until resumed."""
-        return await apply_change(
+        response = await apply_change(
             request, commands.change_offer, PauseOffer(offer_id=offer_id), "offers", if_match, idempotency_key
         )
+        return as_shown_at(response, request.app.state.registry.clock())
 
     @post(
         "/offers/{offer_id:uuid}/resume",
@@ -190,7 +210,7 @@ class OfferController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Resume a paused offer."""
-        return await apply_change(
+        response = await apply_change(
             request,
             commands.change_offer,
             ResumeOffer(offer_id=offer_id),
@@ -198,3 +218,4 @@ class OfferController(Controller):
             if_match,
             idempotency_key,
         )
+        return as_shown_at(response, request.app.state.registry.clock())

@@ -185,7 +185,9 @@ class PlanController(Controller):
         config: MatchConfig = request.app.state.settings.matching
         position = await resolve_as_of(request.app.state.store, as_of)
         pool = await read_pool(request, position)
-        plan, board = await read_plan_board(pool, plan_id, position, config, keep=limit)
+        plan, board = await read_plan_board(
+            pool, plan_id, position, config, keep=limit, now=request.app.state.registry.clock()
+        )
         return plan_matches(plan, board, config.weights, limit)
 
     @post(
