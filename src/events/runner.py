@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -407,12 +408,16 @@ class ProjectionRunner:
                     build.add(events[start : start + FOLD_SLICE])
                     await asyncio.sleep(0)
                 writes = build.take()
+                # What the build remembers lives until it ends: keep the cycle collector from
+                # walking it again at every page (a third of a million-event rebuild's time).
+                gc.freeze()
                 if writing is not None:
                     await writing
                 writing = asyncio.ensure_future(self._write_page(conn, shadow, writes))
             if writing is not None:
                 await writing
         finally:
+            gc.unfreeze()
             if writing is not None and not writing.done():
                 with contextlib.suppress(Exception):
                     await writing
