@@ -60,7 +60,7 @@ async def test_the_leader_in_this_process_wakes_waiters_at_once_in_position_orde
     assert sorted(done) == [3, 6, 9]
 
 
-async def test_a_failure_answers_the_waiters_past_it_at_once_and_the_next_ones_until_it_passes(
+async def test_a_failure_answers_the_waiters_past_it_at_once_and_later_ones_at_the_next_try(
     watch: CheckpointWatch,
 ) -> None:
     await watch.wait(0, timeout=1)
@@ -72,10 +72,19 @@ async def test_a_failure_answers_the_waiters_past_it_at_once_and_the_next_ones_u
         await asyncio.wait_for(stuck, 1)
     assert raised.value.position == 4
     await watch.wait(2, timeout=1)  # applied before the failure: answered
+    assert "offers" in watch.failures  # on record for /ready
+    # A later waiter waits for the runner's next try: failing again answers it at once ...
+    again = asyncio.create_task(watch.wait(3, timeout=30))
+    await asyncio.sleep(0.01)
+    watch.failed(Failure("offers", 2, "a poisoned row"))
     with pytest.raises(ProjectionBehind):
-        await watch.wait(3, timeout=30)  # at once, not after 30 s
-    watch.advance("offers", 3)  # the runner got past it
-    await watch.wait(3, timeout=1)
+        await asyncio.wait_for(again, 1)
+    # ... and getting past it answers the next one, and clears the record.
+    later = asyncio.create_task(watch.wait(3, timeout=30))
+    await asyncio.sleep(0.01)
+    watch.advance("offers", 3)
+    await asyncio.wait_for(later, 1)
+    assert watch.failures == {}
 
 
 async def test_a_wait_that_times_out_names_its_position(watch: CheckpointWatch) -> None:

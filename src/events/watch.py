@@ -87,7 +87,10 @@ class CheckpointWatch:
         self._known = None
 
     def failed(self, failure: Failure) -> None:
-        """A batch failed: whoever waits past its checkpoint is told so now, not at a timeout."""
+        """A batch failed: whoever waits past its checkpoint is told so now, not at a timeout.
+
+        The failure stays on record (for /ready) until the checkpoint passes it.
+        """
         self.failures[failure.name] = failure
         reached = self.reached
         kept = []
@@ -116,8 +119,8 @@ class CheckpointWatch:
         reached = self.reached
         if reached is not None and reached >= position:
             return
-        for failure in self.failures.values():
-            raise ProjectionBehind(position, failure.reason)
+        # Even with a failure on record, a new waiter waits: the runner tries again at every
+        # append (this write's own among them), and a failure then answers it at once.
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiters, (position, next(self._order), future))
         self._ensure_polling()

@@ -20,7 +20,7 @@ import msgspec
 
 from events import RecordedEvent
 from events.sql import Connection, query
-from registry.read import views
+from registry.read import views, windows
 from registry.read.tables import TABLES, TABLES_BY_NAME, Table
 from registry.streams import entity_id
 
@@ -179,6 +179,13 @@ async def apply_page(conn: Connection, events: Sequence[RecordedEvent]) -> None:
         for key, recorded in page:
             batch.fold(key, recorded)
         await batch.write(conn)
+    _forget_memos()
+
+
+def _forget_memos() -> None:
+    # Remembered by identity for one page's sake; kept longer they would only hold memory.
+    views.forget_slot_views()
+    windows.forget_runs()
 
 
 class Build:
@@ -204,6 +211,7 @@ class Build:
         for batch in batches:
             batch.settle()
         self._page = {}
+        _forget_memos()
         return PageWrites(batches)
 
 

@@ -233,7 +233,8 @@ def _slot_view(plan: Plan, slot: Slot) -> SlotView:
     # A plan's event changes one slot at most, and its evolve keeps the others as they were (the
     # same objects): their views are remembered by identity, so a page of a plan's events renders
     # each slot once per change rather than every slot at every event. The memo holds the slot
-    # itself, so an id is never reused while remembered; it is emptied when it grows large.
+    # itself, so an id is never reused while remembered; it is emptied at the end of each page
+    # (a busy plan's slots hold long lists of covers) and whenever it grows large.
     memo = _SLOT_VIEWS.get(id(slot))
     if memo is not None and memo[0] is slot and memo[1].plan_id == plan.id:
         return memo[1]
@@ -248,6 +249,11 @@ def _slot_view(plan: Plan, slot: Slot) -> SlotView:
 
 _SLOT_MEMO_SIZE = 2_000
 _SLOT_VIEWS: dict[int, tuple[Slot, SlotView]] = {}
+
+
+def forget_slot_views() -> None:
+    """Empty the memo (at the end of a projection page: what it holds is of use within one)."""
+    _SLOT_VIEWS.clear()
 
 
 def _outcome(done: PlanCompleted | None) -> Outcome | None:

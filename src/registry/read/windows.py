@@ -118,6 +118,11 @@ _RUNS_MEMO_SIZE = 2_000
 _RUNS: dict[int, tuple[list[Window], list[tuple[datetime, datetime, int]]]] = {}
 
 
+def forget_runs() -> None:
+    """Empty the memo (at the end of a projection page: what it holds is of use within one)."""
+    _RUNS.clear()
+
+
 def offer_window_rows(state: Offer) -> list[WindowRow]:
     """The `offer_windows` rows an offer's state gives (the projection writes them as they are)."""
     rows: list[WindowRow] = []
