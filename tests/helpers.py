@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, Any, TypeVar
 
 import asyncpg
 import httpx
@@ -103,3 +103,17 @@ def uvicorn_registry(
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+async def refuse_rows(conn: Any, table: str, word: str, message: str) -> None:
+    """Fault injection: `registry_read.<table>` refuses new rows whose search text holds `word`,
+    as a handler bug would (`DROP TRIGGER refuse_<word> ON registry_read.<table>` ends it)."""
+    await conn.execute(f"""
+        CREATE FUNCTION registry_read.refuse_{word}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.search LIKE '%{word}%' THEN RAISE EXCEPTION '{message}'; END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER refuse_{word} BEFORE INSERT ON registry_read.{table}
+            FOR EACH ROW EXECUTE FUNCTION registry_read.refuse_{word}();
+    """)

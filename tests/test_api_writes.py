@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from tests.api_fixtures import Api, offer_body
+from tests.helpers import refuse_rows
 
 
 async def _offer(api: Api, **overrides: object) -> dict[str, object]:
@@ -178,18 +179,7 @@ async def test_tokens_are_stored_only_as_hashes(api: Api) -> None:
 
 
 async def test_a_write_whose_projection_fails_is_a_503_that_names_its_recorded_position(api: Api) -> None:
-    # Fault injection: the read model refuses one offer's row, as a handler bug would.
-    await api.registry.store.pool.execute(
-        """
-        CREATE FUNCTION registry_read.refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF NEW.search LIKE '%boom%' THEN RAISE EXCEPTION 'read model refuses boom'; END IF;
-            RETURN NEW;
-        END $$;
-        CREATE TRIGGER refuse_boom BEFORE INSERT ON registry_read.offers
-            FOR EACH ROW EXECUTE FUNCTION registry_read.refuse_boom();
-        """
-    )
+    await refuse_rows(api.registry.store.pool, "offers", "boom", "read model refuses boom")
     response = await api.post(f"/api/v1/units/{api.units['own']}/offers", offer_body(title="boom"))
     assert response.status_code == 503 and response.headers["Retry-After"]
     position = response.headers["X-Log-Position"]

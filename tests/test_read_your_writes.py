@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from tests.api_fixtures import unit_body
-from tests.helpers import coordinator_token
+from tests.helpers import coordinator_token, refuse_rows
 from tests.registry_server import RegistryServer, registry_server
 
 WRITERS = 32
@@ -116,15 +116,7 @@ async def test_a_failing_batch_answers_503_with_the_position_and_a_retry_replays
 ) -> None:
     admin = await asyncpg.connect(database_dsn)
     try:
-        await admin.execute("""
-            CREATE FUNCTION public.refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                IF NEW.search LIKE '%poison%' THEN RAISE EXCEPTION 'a poisoned row'; END IF;
-                RETURN NEW;
-            END $$;
-            CREATE TRIGGER refuse_poison BEFORE INSERT ON registry_read.units
-                FOR EACH ROW EXECUTE FUNCTION public.refuse_poison();
-        """)
+        await refuse_rows(admin, "units", "poison", "a poisoned row")
         key = {"Idempotency-Key": str(uuid.uuid4())}
         first = await client.post("/api/v1/units", json=unit_body("poison 单位"), headers=key)
         assert first.status_code == 503, first.text
