@@ -53,7 +53,8 @@ from registry.app import open_registry
 from registry.database import embedded_dsn
 from registry.domain.plan import Plan
 from registry.domain.values import LOCAL_ZONE
-from registry.matching.board import ALL, MatchConfig, read_plan_board
+from registry.matching.config import MatchConfig
+from registry.read.board import ALL, read_plan_board
 from registry.service.allocations import CANDIDATES_PER_SLOT, solve
 from registry.settings import Settings
 

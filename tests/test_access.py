@@ -33,11 +33,11 @@ from events import EventStore
 from events.migrate import migrate as store_migrate
 from events.runner import ProjectionRunner
 from registry import schema
-from registry.api.throttle import AuthThrottle, client_key
 from registry.app import create_app, open_registry
 from registry.cli import main
 from registry.database import with_database
 from registry.domain.values import Role
+from registry.edge.throttle import AuthThrottle, client_key
 from registry.read.projection import SCHEMA, read_model_projection, registry_codec
 from registry.service import commands
 from registry.settings import Settings, SettingsError, settings_from_env

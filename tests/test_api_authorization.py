@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from registry.api.throttle import AuthThrottle
+from registry.edge.throttle import AuthThrottle
 from tests.api_fixtures import Api, cloned_database, need_body, offer_body, plan_body, serving_api, unit_body
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -23,7 +23,7 @@ from registry.cli import main
 from registry.demo.load import load_demo
 from registry.domain.unit import RegisterUnit
 from registry.domain.values import UnitKind
-from registry.matching.board import MatchConfig
+from registry.matching.config import MatchConfig
 from registry.service import commands
 from registry.settings import Settings
 from tests.api_fixtures import CLI

@@ -35,7 +35,7 @@ from registry.demo.network import (
 from registry.domain import unit
 from registry.domain.taxonomy import is_known
 from registry.domain.values import Role, UnitKind
-from registry.matching.board import MatchConfig
+from registry.matching.config import MatchConfig
 from registry.read.projection import read_model_projection
 from registry.read.reports import plan_report
 from registry.service import commands

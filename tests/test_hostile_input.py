@@ -31,7 +31,7 @@ import msgspec
 import pytest
 import pytest_asyncio
 
-from registry.api import requests
+from registry.edge import requests
 from tests.api_fixtures import Api, cloned_database, need_body, offer_body, plan_body, serving_api, unit_body
 from tests.test_api_validation import dispatched_commitment, problem, resolve
 

@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 from registry.domain.capacity import remaining_in
 from registry.domain.offer import Offer
 from registry.domain.values import LOCAL_ZONE, covers_window, serves
-from registry.matching.board import ALL, Board, MatchConfig, read_plan_board
+from registry.matching.config import MatchConfig
 from registry.matching.scoring import Weights
+from registry.read.board import ALL, Board, read_plan_board
 from tests.api_fixtures import Api, plan_body, unit_body
 from tests.test_api_commitments import ok
 

@@ -19,7 +19,8 @@ from registry.demo.load import FAIR_ID, demo_id, load_demo
 from registry.demo.network import TRAINING
 from registry.domain import plan
 from registry.domain.values import Role
-from registry.matching.board import MatchConfig, read_plan_board
+from registry.matching.config import MatchConfig
+from registry.read.board import read_plan_board
 from registry.read.queries import CommitmentFilter, list_commitments
 from registry.service import commands
 from registry.service.aggregates import UNITS

@@ -15,7 +15,7 @@ import pytest
 from events.runner import ProjectionRunner
 from registry.app import open_registry
 from registry.demo.load import load_demo
-from registry.matching.board import MatchConfig
+from registry.matching.config import MatchConfig
 from registry.read.projection import read_model_projection
 from registry.settings import Settings
 

@@ -20,10 +20,8 @@ from events.runner import ProjectionRunner
 from events.store import create_pool
 from registry import secret as registry_secret
 from registry.api import ops
-from registry.api.auth import PUBLIC_PATHS, BearerTokenAuth, auth_throttle
 from registry.api.metrics import request_metrics
 from registry.api.ops import health, metrics, ready
-from registry.api.problems import EXCEPTION_HANDLERS
 from registry.api.routes.audit import AuditController
 from registry.api.routes.categories import list_categories
 from registry.api.routes.commitments import CommitmentController
@@ -33,6 +31,8 @@ from registry.api.routes.offers import OfferController
 from registry.api.routes.plans import PlanController
 from registry.api.routes.tokens import TokenController
 from registry.api.routes.units import UnitController
+from registry.edge.auth import PUBLIC_PATHS, BearerTokenAuth, auth_throttle
+from registry.edge.problems import EXCEPTION_HANDLERS
 from registry.matching import allocation
 from registry.pages import PAGE_PATHS, csrf_config, pages_router, static_router, template_config
 from registry.pages.sessions import PageSessions

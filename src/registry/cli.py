@@ -32,7 +32,7 @@ from registry.demo.board import Summary, print_summary, read_summary
 from registry.demo.load import load_demo, load_if_empty
 from registry.domain.errors import RegistryError
 from registry.domain.values import Role
-from registry.matching.board import MatchConfig
+from registry.matching.config import MatchConfig
 from registry.progress import Advance, counting_bytes, progress, tracking
 from registry.read.projection import SCHEMA, read_model_projection, registry_codec
 from registry.service import commands

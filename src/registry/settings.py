@@ -8,7 +8,7 @@ import re
 
 import msgspec
 
-from registry.matching.board import MatchConfig
+from registry.matching.config import MatchConfig
 from registry.matching.scoring import Weights
 from registry.service.context import Clock, wall_clock
 

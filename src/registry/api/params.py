@@ -8,8 +8,8 @@ import msgspec
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, QueryParameter
 
-from registry.api.problems import PROBLEM_JSON, Problem
-from registry.api.requests import AREA_PATTERN, CATEGORY_PATTERN, END, LINE
+from registry.edge.problems import PROBLEM_JSON, Problem
+from registry.edge.requests import AREA_PATTERN, CATEGORY_PATTERN, END, LINE
 
 IfMatch = Annotated[
     str | None,
@@ -20,7 +20,7 @@ IfMatch = Annotated[
     ),
 ]
 # Header values the log keeps (the key, and X-Request-Id / X-Correlation-Id, which no route declares):
-# printable ASCII, as HTTP fields are meant to be. `registry.api.edge` enforces it before anything
+# printable ASCII, as HTTP fields are meant to be. `registry.api.request_checks` enforces it before anything
 # else reads the request, naming the header; the patterns here document it.
 HEADER_TEXT = rf"^[ -~]+{END}"
 MAX_IDEMPOTENCY_KEY = 100

@@ -13,8 +13,10 @@ from rich.table import Table
 from registry.demo.load import FAIR_ID, demo_id
 from registry.demo.network import NEEDS, TRAINING
 from registry.domain.taxonomy import CATEGORIES
-from registry.matching.board import MatchConfig, need_matches, plan_matches, read_need_board, read_plan_board
+from registry.matching.board import need_matches, plan_matches
+from registry.matching.config import MatchConfig
 from registry.matching.scoring import Candidate
+from registry.read.board import read_need_board, read_plan_board
 from registry.read.reports import PlanReport, plan_report
 from registry.service.aggregates import UNITS
 from registry.service.allocations import AllocationOut

@@ -18,7 +18,7 @@ from events import EventStore
 from registry.demo.network import FAIR, FAIR_HOURS, NEEDS, OFFERS, PLANS, PLEDGES, UNITS, DemoPlan
 from registry.domain import need, offer, plan, unit
 from registry.domain.values import Capacity, Role
-from registry.matching.board import MatchConfig
+from registry.matching.config import MatchConfig
 from registry.service import allocations, commands, commitments
 from registry.service.allocations import AllocationOut, AssignmentOut
 from registry.service.commitments import MakeCommitment

@@ -11,8 +11,8 @@ from litestar import Request, get
 from litestar.response import Template
 
 from events.sql import query
-from registry.api.http import read_pool
 from registry.domain.values import Role
+from registry.edge.http import read_pool
 from registry.pages.plans import MANY, all_units, offers_of
 from registry.pages.render import PAGES, as_of_position, page
 from registry.read.queries import NeedFilter, list_needs

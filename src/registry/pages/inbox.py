@@ -11,11 +11,11 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
-from registry.api.body import field_error
-from registry.api.http import command, read_pool
-from registry.api.requests import Body, FulfilmentIn, ReasonIn
 from registry.domain.errors import InvalidInput
 from registry.domain.values import Role
+from registry.edge.body import field_error
+from registry.edge.http import command, read_pool
+from registry.edge.requests import Body, FulfilmentIn, ReasonIn
 from registry.pages.plans import Form, all_plans, ident, number, offers_of
 from registry.pages.render import PAGES, as_of_position, page
 from registry.read.queries import CommitmentFilter, list_commitments

@@ -12,11 +12,13 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
-from registry.api.http import command, read_pool
 from registry.domain.errors import FieldError, InvalidInput
 from registry.domain.values import Role
-from registry.matching.board import MatchConfig, plan_matches, read_plan_board
+from registry.edge.http import command, read_pool
+from registry.matching.board import plan_matches
+from registry.matching.config import MatchConfig
 from registry.pages.render import PAGES, as_of_position, page
+from registry.read.board import read_plan_board
 from registry.read.queries import OfferFilter, PlanFilter, UnitFilter, list_offers, list_plans, list_units
 from registry.read.views import OfferView, PlanView, UnitView
 from registry.service import allocations

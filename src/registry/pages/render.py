@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from litestar import Request
 from litestar.response import Template
 
-from registry.api.http import resolve_as_of
+from registry.edge.http import resolve_as_of
 from registry.pages.i18n import lang_of, translator
 from registry.service.context import Actor
 

@@ -19,8 +19,6 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import Scope
 
-from registry.api.auth import BearerTokenAuth
-from registry.api.problems import EXCEPTION_HANDLERS
 from registry.domain.errors import (
     Forbidden,
     InvalidInput,
@@ -29,6 +27,8 @@ from registry.domain.errors import (
     RegistryError,
     Unauthenticated,
 )
+from registry.edge.auth import BearerTokenAuth
+from registry.edge.problems import EXCEPTION_HANDLERS
 from registry.pages.i18n import error_message, lang_of, translator
 from registry.pages.render import PAGES, page, safe_next
 from registry.pages.sessions import PageSessions

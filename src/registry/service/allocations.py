@@ -14,8 +14,9 @@ from registry.domain.events import AllocatedQuantity, PlanAllocated, UnmetQuanti
 from registry.domain.plan import Plan
 from registry.domain.values import Role
 from registry.matching.allocation import Allocation, Edge, OfferSupply, SlotDemand, allocate
-from registry.matching.board import Board, MatchConfig, read_plan_board
+from registry.matching.config import MatchConfig
 from registry.matching.scoring import Weights
+from registry.read.board import Board, read_plan_board
 from registry.service.aggregates import COMMITMENTS, OFFERS, PLANS
 from registry.service.commitments import emit
 from registry.service.context import Command

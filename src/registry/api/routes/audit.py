@@ -19,13 +19,13 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 
 from events import VerifyReport
-from registry.api.auth import allow
-from registry.api.edge import check_request
-from registry.api.http import MAX_POSITION
 from registry.api.params import one
-from registry.api.requests import LINE, year_problems
+from registry.api.request_checks import check_request
 from registry.domain.errors import FieldError, InvalidInput, NotFound
 from registry.domain.values import Role
+from registry.edge.auth import allow
+from registry.edge.http import MAX_POSITION
+from registry.edge.requests import LINE, year_problems
 from registry.read.history import AuditFilter, LogPage, StreamHistory, log_lines, log_page, stream_history
 from registry.service.context import Actor
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import msgspec
 from litestar import get
 
-from registry.api.edge import check_request
 from registry.api.params import PROBLEMS
+from registry.api.request_checks import check_request
 from registry.domain.taxonomy import CATEGORIES
 
 

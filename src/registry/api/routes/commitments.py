@@ -10,12 +10,13 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipValidation
 
-from registry.api.auth import COORDINATOR, COORDINATOR_OR_LIAISON, READ_BY_ID, ReadById, allow
-from registry.api.body import decode_body, decode_optional_body
-from registry.api.edge import check_request
-from registry.api.http import command, list_page, read_doc, written_response
 from registry.api.params import AsOf, CursorParam, IdempotencyKey, IfMatch, Limit, one, page_of
-from registry.api.requests import (
+from registry.api.request_checks import check_request
+from registry.domain.values import Role
+from registry.edge.auth import COORDINATOR, COORDINATOR_OR_LIAISON, READ_BY_ID, ReadById, allow
+from registry.edge.body import decode_body, decode_optional_body
+from registry.edge.http import command, list_page, read_doc, written_response
+from registry.edge.requests import (
     END,
     CommitmentIn,
     CorrectionIn,
@@ -23,7 +24,6 @@ from registry.api.requests import (
     FulfilmentIn,
     ReasonIn,
 )
-from registry.domain.values import Role
 from registry.read.queries import CommitmentFilter, Page, list_commitments
 from registry.read.views import CommitmentView, commitment_seen_by
 from registry.service import commitments

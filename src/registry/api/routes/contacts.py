@@ -11,13 +11,13 @@ from litestar.enums import MediaType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, SkipValidation
 
-from registry.api.auth import COORDINATOR, COORDINATOR_OR_LIAISON
-from registry.api.body import decode_body
-from registry.api.edge import check_request
-from registry.api.http import command
 from registry.api.params import PROBLEMS, IdempotencyKey, one
-from registry.api.requests import ContactIn
+from registry.api.request_checks import check_request
 from registry.domain.errors import NotFound
+from registry.edge.auth import COORDINATOR, COORDINATOR_OR_LIAISON
+from registry.edge.body import decode_body
+from registry.edge.http import command
+from registry.edge.requests import ContactIn
 from registry.service import contacts
 from registry.service.aggregates import UNITS
 from registry.service.contacts import Contact

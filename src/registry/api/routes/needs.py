@@ -8,19 +8,6 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipValidation
 
-from registry.api.auth import COORDINATOR, COORDINATOR_OR_LIAISON, READ_BY_ID, ReadById
-from registry.api.body import decode_body, decode_optional_body
-from registry.api.edge import check_request
-from registry.api.http import (
-    apply_change,
-    check_category,
-    command,
-    list_page,
-    read_doc,
-    read_pool,
-    resolve_as_of,
-    written_response,
-)
 from registry.api.params import (
     AsOf,
     CandidateLimit,
@@ -33,9 +20,24 @@ from registry.api.params import (
     one,
     page_of,
 )
-from registry.api.requests import END, NeedIn, PeopleLimitIn, ReasonIn
+from registry.api.request_checks import check_request
 from registry.domain.need import CancelNeed, CloseNeed, RaiseNeed, SetNeedPeopleLimit
-from registry.matching.board import MatchConfig, NeedMatches, need_matches, read_need_board
+from registry.edge.auth import COORDINATOR, COORDINATOR_OR_LIAISON, READ_BY_ID, ReadById
+from registry.edge.body import decode_body, decode_optional_body
+from registry.edge.http import (
+    apply_change,
+    check_category,
+    command,
+    list_page,
+    read_doc,
+    read_pool,
+    resolve_as_of,
+    written_response,
+)
+from registry.edge.requests import END, NeedIn, PeopleLimitIn, ReasonIn
+from registry.matching.board import NeedMatches, need_matches
+from registry.matching.config import MatchConfig
+from registry.read.board import read_need_board
 from registry.read.queries import NeedFilter, list_needs
 from registry.read.views import NeedView
 from registry.service import commands, commitments

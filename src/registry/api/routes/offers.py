@@ -9,19 +9,6 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipValidation
 
-from registry.api.auth import COORDINATOR_OR_LIAISON, READ_BY_ID, ReadById
-from registry.api.body import decode_body, decode_optional_body
-from registry.api.edge import check_request
-from registry.api.http import (
-    apply_change,
-    check_category,
-    check_window,
-    command,
-    list_page,
-    read_doc,
-    resolve_as_of,
-    written_response,
-)
 from registry.api.params import (
     AreaParam,
     AsOf,
@@ -34,9 +21,22 @@ from registry.api.params import (
     one,
     page_of,
 )
-from registry.api.requests import END, OfferIn, OfferPatch, ReasonIn, year_problems
+from registry.api.request_checks import check_request
 from registry.domain.errors import InvalidInput
 from registry.domain.offer import PauseOffer, ResumeOffer, WithdrawOffer
+from registry.edge.auth import COORDINATOR_OR_LIAISON, READ_BY_ID, ReadById
+from registry.edge.body import decode_body, decode_optional_body
+from registry.edge.http import (
+    apply_change,
+    check_category,
+    check_window,
+    command,
+    list_page,
+    read_doc,
+    resolve_as_of,
+    written_response,
+)
+from registry.edge.requests import END, OfferIn, OfferPatch, ReasonIn, year_problems
 from registry.read.asked import asked_time
 from registry.read.queries import OfferFilter, list_offers
 from registry.read.views import OfferView, expired_offer_doc

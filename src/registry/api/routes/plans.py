@@ -10,18 +10,6 @@ from litestar import Controller, Request, Response, get, post
 from litestar.enums import MediaType
 from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
 
-from registry.api.auth import COORDINATOR, READ_BY_ID, ReadById
-from registry.api.body import decode_body, decode_optional_body
-from registry.api.edge import check_request
-from registry.api.http import (
-    apply_change,
-    command,
-    list_page,
-    read_doc,
-    read_pool,
-    resolve_as_of,
-    written_response,
-)
 from registry.api.params import (
     AreaParam,
     AsOf,
@@ -34,7 +22,7 @@ from registry.api.params import (
     one,
     page_of,
 )
-from registry.api.requests import END, AllocateIn, CompleteIn, PeopleLimitIn, PlanIn, ReasonIn, SlotIn
+from registry.api.request_checks import check_request
 from registry.domain.errors import NotFound
 from registry.domain.plan import (
     AddSlot,
@@ -44,7 +32,21 @@ from registry.domain.plan import (
     PublishPlan,
     SetSlotPeopleLimit,
 )
-from registry.matching.board import MatchConfig, PlanMatches, plan_matches, read_plan_board
+from registry.edge.auth import COORDINATOR, READ_BY_ID, ReadById
+from registry.edge.body import decode_body, decode_optional_body
+from registry.edge.http import (
+    apply_change,
+    command,
+    list_page,
+    read_doc,
+    read_pool,
+    resolve_as_of,
+    written_response,
+)
+from registry.edge.requests import END, AllocateIn, CompleteIn, PeopleLimitIn, PlanIn, ReasonIn, SlotIn
+from registry.matching.board import PlanMatches, plan_matches
+from registry.matching.config import MatchConfig
+from registry.read.board import read_plan_board
 from registry.read.queries import PlanFilter, get_doc, list_plans
 from registry.read.reports import PlanReport, plan_report
 from registry.read.views import PlanView, SlotView

@@ -8,12 +8,12 @@ from typing import Any
 from litestar import Controller, Request, Response, delete, post
 from litestar.params import FromPath, JSONBody, SkipValidation
 
-from registry.api.auth import COORDINATOR
-from registry.api.body import decode_body
-from registry.api.edge import check_request
-from registry.api.http import command
 from registry.api.params import PROBLEMS, IdempotencyKey, one
-from registry.api.requests import TokenIn, TokenOut
+from registry.api.request_checks import check_request
+from registry.edge.auth import COORDINATOR
+from registry.edge.body import decode_body
+from registry.edge.http import command
+from registry.edge.requests import TokenIn, TokenOut
 from registry.service import commands
 from registry.service.context import Actor
 

@@ -9,10 +9,6 @@ import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, SkipValidation
 
-from registry.api.auth import COORDINATOR, COORDINATOR_OR_LIAISON, READ_BY_ID, ReadById
-from registry.api.body import decode_body
-from registry.api.edge import check_request
-from registry.api.http import command, list_page, read_doc, read_pool, resolve_as_of, written_response
 from registry.api.params import (
     AreaParam,
     AsOf,
@@ -24,9 +20,13 @@ from registry.api.params import (
     one,
     page_of,
 )
-from registry.api.requests import UnitIn, UnitPatch
+from registry.api.request_checks import check_request
 from registry.domain.unit import RegisterUnit, UpdateUnitProfile
 from registry.domain.values import UnitKind
+from registry.edge.auth import COORDINATOR, COORDINATOR_OR_LIAISON, READ_BY_ID, ReadById
+from registry.edge.body import decode_body
+from registry.edge.http import command, list_page, read_doc, read_pool, resolve_as_of, written_response
+from registry.edge.requests import UnitIn, UnitPatch
 from registry.read.queries import UnitFilter, list_units
 from registry.read.reports import Ledger, unit_ledger
 from registry.read.views import UnitView

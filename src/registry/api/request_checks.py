@@ -11,9 +11,9 @@ from urllib.parse import unquote_to_bytes
 from litestar import Request
 from litestar.utils.scope.state import ScopeState
 
-from registry.api.http import if_match_version
 from registry.api.params import HEADER_TEXT, MAX_IDEMPOTENCY_KEY
 from registry.domain.errors import FieldError, InvalidInput
+from registry.edge.http import if_match_version
 
 MAX_TRACE_ID = 200
 # Headers written into the idempotency table or into events' metadata, where a NUL is refused by
@@ -61,7 +61,7 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
     if found:
         raise InvalidInput(found)
     # Litestar parses a JSON body for a handler's `data` parameter, untyped and recursively, before
-    # the handler decodes it strictly by its type (`registry.api.body`): a body nested some
+    # the handler decodes it strictly by its type (`registry.edge.body`): a body nested some
     # thousands deep overflows that first parse (a 500), and a number like 1e400 fails it naming
     # no field. Marking the body as parsed leaves the strict decode the only one: it stops at the
     # first value of a wrong type, whatever the depth, and names the field. (The `data` parameters

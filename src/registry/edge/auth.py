@@ -3,7 +3,7 @@
 Nothing is cached, so a revocation holds from the very next request. A GET by id (a route
 with `opt={READ_BY_ID: ReadById(...)}`) checks the token in the statement that reads the
 document: one round trip, not two. Failed attempts are counted per client address; an address
-over its cap has its unknown tokens checked slowly and refused with 429 (registry.api.throttle),
+over its cap has its unknown tokens checked slowly and refused with 429 (registry.edge.throttle),
 while a valid token is never refused.
 """
 
@@ -19,9 +19,9 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from events.sql import query
-from registry.api.throttle import AuthThrottle, client_key
 from registry.domain.errors import Unauthenticated
 from registry.domain.values import Role
+from registry.edge.throttle import AuthThrottle, client_key
 from registry.read.queries import Doc, Table, get_doc_checking_token
 from registry.service.commands import hash_secret
 from registry.service.context import Actor

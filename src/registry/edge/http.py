@@ -17,9 +17,9 @@ from litestar import Request, Response
 from litestar.enums import MediaType
 
 from events import EventStore
-from registry.api.auth import DOC_READ, DocRead
-from registry.api.requests import category_problems, year_problems
 from registry.domain.errors import FieldError, InvalidInput, NotFound
+from registry.edge.auth import DOC_READ, DocRead
+from registry.edge.requests import category_problems, year_problems
 from registry.read.queries import Doc, Page, Table, get_doc
 from registry.read.replica import ReadSide
 from registry.service.context import Actor, Command
