@@ -16,7 +16,6 @@ from litestar.middleware import DefineMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
-from litestar.types import ControllerRouterHandler
 
 from registry.pages import audit, inbox, plans, session
 from registry.pages.render import PAGES
@@ -27,12 +26,7 @@ PAGE_PATHS = ["^/$", f"^{PAGES}(/|$)", "^/static/"]
 
 
 def pages_router() -> Router:
-    handlers: list[ControllerRouterHandler] = [
-        session.sign_in_page, session.sign_in, session.sign_out, session.switch_language, session.home,
-        plans.plans_page, plans.board_page, plans.dispatch, plans.allocate,
-        inbox.inbox_page, inbox.accept, inbox.decline, inbox.fulfil, inbox.claim,
-        audit.timeline_page, audit.units_page,
-    ]  # fmt: skip
+    handlers = [*session.HANDLERS, *plans.HANDLERS, *inbox.HANDLERS, *audit.HANDLERS]
     return Router(
         path="/",
         route_handlers=handlers,

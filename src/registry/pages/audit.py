@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 from litestar import Request, get
 from litestar.response import Template
+from litestar.types import ControllerRouterHandler
 
 from events.sql import query
 from registry.domain.values import Role
@@ -75,3 +76,7 @@ async def units_page(request: Request[Actor, Any, Any]) -> Template:
             for u in units
         ],
     )  # fmt: skip
+
+
+# This area's routes, in the order the pages' router takes them.
+HANDLERS: list[ControllerRouterHandler] = [timeline_page, units_page]

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
+from litestar.types import ControllerRouterHandler
 
-from registry.domain.errors import InvalidInput
 from registry.domain.values import Role
-from registry.edge.body import field_error
 from registry.edge.http import command, read_pool
-from registry.edge.requests import Body, FulfilmentIn, ReasonIn
-from registry.pages.plans import Form, all_plans, ident, number, offers_of
+from registry.edge.requests import FulfilmentIn, ReasonIn
+from registry.pages.forms import Form, checked, ident, number
+from registry.pages.plans import all_plans, offers_of
 from registry.pages.render import PAGES, as_of_position, page
 from registry.read.queries import CommitmentFilter, list_commitments
 from registry.read.views import CommitmentView
@@ -25,7 +25,6 @@ from registry.service.commitments import MakeCommitment, make_commitment
 from registry.service.context import Actor
 
 _commitments = msgspec.json.Decoder(CommitmentView)
-B = TypeVar("B", bound=Body)
 INBOX = f"{PAGES}/inbox"
 
 
@@ -55,16 +54,6 @@ async def inbox_page(request: Request[Actor, Any, Any]) -> Template:
     )  # fmt: skip
 
 
-def _checked(type_: type[B], **fields: object) -> B:
-    """A form's fields under the API's own rules (lengths, control characters), or a 422 naming one."""
-    try:
-        body = msgspec.convert(fields, type_)
-    except msgspec.ValidationError as error:
-        raise InvalidInput([field_error(error)]) from None
-    body.check()
-    return body
-
-
 def _back() -> Redirect:
     return Redirect(INBOX, status_code=HTTP_303_SEE_OTHER)
 
@@ -82,7 +71,7 @@ async def accept(request: Request[Actor, Any, Any], commitment_id: FromPath[uuid
 async def decline(
     request: Request[Actor, Any, Any], commitment_id: FromPath[uuid.UUID], data: Form
 ) -> Redirect:
-    reason = _checked(ReasonIn, reason=data.get("reason", "").strip() or None).reason
+    reason = checked(ReasonIn, reason=data.get("reason", "").strip() or None).reason
     step = commitments.declining(reason)
     await commitments.step(request.app.state.registry, await command(request), commitment_id, step)
     return _back()
@@ -93,7 +82,7 @@ async def fulfil(
     request: Request[Actor, Any, Any], commitment_id: FromPath[uuid.UUID], data: Form
 ) -> Redirect:
     """晒单: what was delivered."""
-    done = _checked(
+    done = checked(
         FulfilmentIn, people_served=int(number(data, "people_served")),
         volunteer_hours=number(data, "volunteer_hours"), notes=data.get("notes", "").strip() or None,
     )  # fmt: skip
@@ -112,3 +101,7 @@ async def claim(request: Request[Actor, Any, Any], data: Form) -> Redirect:
     )  # fmt: skip
     await make_commitment(request.app.state.registry, ctx, cmd)
     return _back()
+
+
+# This area's routes, in the order the pages' router takes them.
+HANDLERS: list[ControllerRouterHandler] = [inbox_page, accept, decline, fulfil, claim]

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
+from litestar.types import ControllerRouterHandler
 
-from registry.domain.errors import FieldError, InvalidInput
 from registry.domain.values import Role
 from registry.edge.http import command, read_pool
 from registry.matching.board import plan_matches
 from registry.matching.config import MatchConfig
+from registry.pages.forms import Form, ident, number
 from registry.pages.render import PAGES, as_of_position, page
 from registry.read.board import read_plan_board
 from registry.read.queries import OfferFilter, PlanFilter, UnitFilter, list_offers, list_plans, list_units
@@ -25,7 +25,6 @@ from registry.service import allocations
 from registry.service.commitments import MakeCommitment, make_commitment
 from registry.service.context import Actor
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 # Enough for the registry of one subdistrict; the pages show no cursor.
 MANY = 1000
 CANDIDATES_SHOWN = 5
@@ -51,24 +50,6 @@ async def offers_of(
     where = OfferFilter(unit_id=unit_id)
     found = await list_offers(await read_pool(request, as_of), where, as_of, 0, MANY)
     return [_offers.decode(doc) for doc in found.docs]
-
-
-def number(form: dict[str, str], field: str, low: float = 0) -> float:
-    """A number from a form, or InvalidInput naming the field."""
-    try:
-        value = float(form.get(field, ""))
-    except ValueError:
-        raise InvalidInput([FieldError(field, "a number is required")]) from None
-    if not low <= value < 1e9:
-        raise InvalidInput([FieldError(field, f"at least {low}")])
-    return value
-
-
-def ident(form: dict[str, str], field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(form.get(field, ""))
-    except ValueError:
-        raise InvalidInput([FieldError(field, "an id is required")]) from None
 
 
 @get(f"{PAGES}/plans", include_in_schema=False)
@@ -115,3 +96,7 @@ async def allocate(request: Request[Actor, Any, Any], plan_id: FromPath[uuid.UUI
     config: MatchConfig = request.app.state.settings.matching
     await allocations.dispatch(request.app.state.registry, ctx, plan_id, config)
     return Redirect(f"{PAGES}/plans/{plan_id}", status_code=HTTP_303_SEE_OTHER)
+
+
+# This area's routes, in the order the pages' router takes them.
+HANDLERS: list[ControllerRouterHandler] = [plans_page, board_page, dispatch, allocate]

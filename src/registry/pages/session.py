@@ -17,7 +17,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_500_INTERNAL_SERVER_ERROR
-from litestar.types import Scope
+from litestar.types import ControllerRouterHandler, Scope
 
 from registry.domain.errors import (
     Forbidden,
@@ -196,3 +196,7 @@ PAGE_ERROR_HANDLERS: dict[type[Exception] | int, Any] = {
     **dict.fromkeys(EXCEPTION_HANDLERS, error_page),
     Unauthenticated: to_sign_in,
 }
+
+
+# This area's routes, in the order the pages' router takes them.
+HANDLERS: list[ControllerRouterHandler] = [sign_in_page, sign_in, sign_out, switch_language, home]
