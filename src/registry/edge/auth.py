@@ -112,15 +112,19 @@ def _as_of_position(as_of: str | None) -> int | None | Literal[False]:
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
 
 
-def allow(*roles: Role) -> Guard:
-    """A guard that lets only these roles through (403 for the others)."""
+class allow:  # lower case: used as a guard, like a function — `guards=[allow(Role.COORDINATOR)]`
+    """A guard that lets only these roles through (403 for the others); `roles` says which, so a
+    test can read every route's from the app (the pages' authorization matrix does)."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    def __init__(self, *roles: Role) -> None:
+        self.roles = roles
+
+    def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         actor: Actor = connection.user
-        actor.require(*roles)  # the service's own check and wording ("an auditor may not …")
-
-    return guard
+        actor.require(*self.roles)  # the service's own check and wording ("an auditor may not …")
 
 
 COORDINATOR = allow(Role.COORDINATOR)
 COORDINATOR_OR_LIAISON = allow(Role.COORDINATOR, Role.LIAISON)
+COORDINATOR_OR_AUDITOR = allow(Role.COORDINATOR, Role.AUDITOR)
+EVERYONE = allow(Role.COORDINATOR, Role.LIAISON, Role.AUDITOR)

@@ -13,6 +13,7 @@ from litestar.types import ControllerRouterHandler
 
 from events.sql import query
 from registry.domain.values import Role
+from registry.edge.auth import COORDINATOR_OR_AUDITOR, EVERYONE
 from registry.edge.http import read_pool
 from registry.pages.plans import MANY, all_units, offers_of
 from registry.pages.render import PAGES, as_of_position, page
@@ -42,7 +43,7 @@ def _line(row: Any) -> Line:
     )  # fmt: skip
 
 
-@get(f"{PAGES}/timeline", include_in_schema=False)
+@get(f"{PAGES}/timeline", include_in_schema=False, guards=[COORDINATOR_OR_AUDITOR])
 async def timeline_page(request: Request[Actor, Any, Any]) -> Template:
     actor: Actor = request.user
     actor.require(Role.AUDITOR, Role.COORDINATOR)
@@ -62,7 +63,7 @@ async def timeline_page(request: Request[Actor, Any, Any]) -> Template:
     )  # fmt: skip
 
 
-@get(f"{PAGES}/units", include_in_schema=False)
+@get(f"{PAGES}/units", include_in_schema=False, guards=[EVERYONE])
 async def units_page(request: Request[Actor, Any, Any]) -> Template:
     as_of = await as_of_position(request)
     units = await all_units(request, as_of)

@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from litestar.types import ControllerRouterHandler
 
 from registry.domain.values import Role
+from registry.edge.auth import COORDINATOR_OR_LIAISON
 from registry.edge.http import command, read_pool
 from registry.edge.requests import FulfilmentIn, ReasonIn
 from registry.pages.forms import Form, checked, ident, number
@@ -28,7 +29,7 @@ _commitments = msgspec.json.Decoder(CommitmentView)
 INBOX = f"{PAGES}/inbox"
 
 
-@get(INBOX, include_in_schema=False)
+@get(INBOX, include_in_schema=False, guards=[COORDINATOR_OR_LIAISON])
 async def inbox_page(request: Request[Actor, Any, Any]) -> Template:
     actor: Actor = request.user
     actor.require(Role.LIAISON, Role.COORDINATOR)
@@ -58,7 +59,12 @@ def _back() -> Redirect:
     return Redirect(INBOX, status_code=HTTP_303_SEE_OTHER)
 
 
-@post(f"{INBOX}/{{commitment_id:uuid}}/accept", include_in_schema=False, status_code=HTTP_303_SEE_OTHER)
+@post(
+    f"{INBOX}/{{commitment_id:uuid}}/accept",
+    include_in_schema=False,
+    guards=[COORDINATOR_OR_LIAISON],
+    status_code=HTTP_303_SEE_OTHER,
+)
 async def accept(request: Request[Actor, Any, Any], commitment_id: FromPath[uuid.UUID]) -> Redirect:
     """接单 (or, by the centre, confirming a unit's claim)."""
     await commitments.step(
@@ -67,7 +73,12 @@ async def accept(request: Request[Actor, Any, Any], commitment_id: FromPath[uuid
     return _back()
 
 
-@post(f"{INBOX}/{{commitment_id:uuid}}/decline", include_in_schema=False, status_code=HTTP_303_SEE_OTHER)
+@post(
+    f"{INBOX}/{{commitment_id:uuid}}/decline",
+    include_in_schema=False,
+    guards=[COORDINATOR_OR_LIAISON],
+    status_code=HTTP_303_SEE_OTHER,
+)
 async def decline(
     request: Request[Actor, Any, Any], commitment_id: FromPath[uuid.UUID], data: Form
 ) -> Redirect:
@@ -77,7 +88,12 @@ async def decline(
     return _back()
 
 
-@post(f"{INBOX}/{{commitment_id:uuid}}/fulfil", include_in_schema=False, status_code=HTTP_303_SEE_OTHER)
+@post(
+    f"{INBOX}/{{commitment_id:uuid}}/fulfil",
+    include_in_schema=False,
+    guards=[COORDINATOR_OR_LIAISON],
+    status_code=HTTP_303_SEE_OTHER,
+)
 async def fulfil(
     request: Request[Actor, Any, Any], commitment_id: FromPath[uuid.UUID], data: Form
 ) -> Redirect:
@@ -91,7 +107,9 @@ async def fulfil(
     return _back()
 
 
-@post(f"{INBOX}/claim", include_in_schema=False, status_code=HTTP_303_SEE_OTHER)
+@post(
+    f"{INBOX}/claim", include_in_schema=False, guards=[COORDINATOR_OR_LIAISON], status_code=HTTP_303_SEE_OTHER
+)
 async def claim(request: Request[Actor, Any, Any], data: Form) -> Redirect:
     """认领: the unit offers one of its resources for an open slot."""
     ctx = await command(request)

@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from litestar.types import ControllerRouterHandler
 
 from registry.domain.values import Role
+from registry.edge.auth import COORDINATOR, EVERYONE
 from registry.edge.http import command, read_pool
 from registry.matching.board import plan_matches
 from registry.matching.config import MatchConfig
@@ -52,13 +53,13 @@ async def offers_of(
     return [_offers.decode(doc) for doc in found.docs]
 
 
-@get(f"{PAGES}/plans", include_in_schema=False)
+@get(f"{PAGES}/plans", include_in_schema=False, guards=[EVERYONE])
 async def plans_page(request: Request[Actor, Any, Any]) -> Template:
     as_of = await as_of_position(request)
     return page(request, "plans.html", plans=await all_plans(request, as_of))
 
 
-@get(f"{PAGES}/plans/{{plan_id:uuid}}", include_in_schema=False)
+@get(f"{PAGES}/plans/{{plan_id:uuid}}", include_in_schema=False, guards=[EVERYONE])
 async def board_page(request: Request[Actor, Any, Any], plan_id: FromPath[uuid.UUID]) -> Template:
     as_of = await as_of_position(request)
     config: MatchConfig = request.app.state.settings.matching
@@ -77,7 +78,12 @@ async def board_page(request: Request[Actor, Any, Any], plan_id: FromPath[uuid.U
     )  # fmt: skip
 
 
-@post(f"{PAGES}/plans/{{plan_id:uuid}}/dispatch", include_in_schema=False, status_code=HTTP_303_SEE_OTHER)
+@post(
+    f"{PAGES}/plans/{{plan_id:uuid}}/dispatch",
+    include_in_schema=False,
+    guards=[COORDINATOR],
+    status_code=HTTP_303_SEE_OTHER,
+)
 async def dispatch(request: Request[Actor, Any, Any], plan_id: FromPath[uuid.UUID], data: Form) -> Redirect:
     """派单: one candidate offer to one slot, as the signed-in coordinator."""
     ctx = await command(request)
@@ -89,7 +95,12 @@ async def dispatch(request: Request[Actor, Any, Any], plan_id: FromPath[uuid.UUI
     return Redirect(f"{PAGES}/plans/{plan_id}", status_code=HTTP_303_SEE_OTHER)
 
 
-@post(f"{PAGES}/plans/{{plan_id:uuid}}/allocate", include_in_schema=False, status_code=HTTP_303_SEE_OTHER)
+@post(
+    f"{PAGES}/plans/{{plan_id:uuid}}/allocate",
+    include_in_schema=False,
+    guards=[COORDINATOR],
+    status_code=HTTP_303_SEE_OTHER,
+)
 async def allocate(request: Request[Actor, Any, Any], plan_id: FromPath[uuid.UUID]) -> Redirect:
     """Every slot at once, by the solver; each assignment dispatched as a proposed commitment."""
     ctx = await command(request)
