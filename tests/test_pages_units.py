@@ -50,8 +50,9 @@ async def test_the_list_searches_by_name_and_filters_by_kind_and_area(client: Cl
     under_youdian = listed((await client.get(f"/pages/units?area={YOUDIAN}")).text)
     assert str(demo_id("unit", "youdian")) in under_youdian and str(HEPING) not in under_youdian
     assert listed((await client.get(f"/pages/units?area={HONGYI}&kind=enterprise")).text) == []
-    bad = await client.get("/pages/units?kind=castle")
-    assert bad.status_code == 422 and "Traceback" not in bad.text
+    for bad in ("kind=castle", "q=%00", "q=" + "长" * 101, "area=a//b", "area=%00", "after=-1", "after=x"):
+        refused = await client.get(f"/pages/units?{bad}")
+        assert refused.status_code == 422 and "Traceback" not in refused.text, bad
 
 
 async def test_the_list_pages_with_a_more_link(

@@ -4,6 +4,7 @@ liaison) a unit — through the API's request types and the same service code.""
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 from urllib.parse import urlencode
@@ -19,7 +20,7 @@ from registry.domain.unit import RegisterUnit, UpdateUnitProfile
 from registry.domain.values import Role, UnitKind
 from registry.edge.auth import COORDINATOR, COORDINATOR_OR_LIAISON, EVERYONE
 from registry.edge.http import command, read_pool
-from registry.edge.requests import UnitIn, UnitPatch
+from registry.edge.requests import AREA_PATTERN, LINE, UnitIn, UnitPatch
 from registry.pages.forms import Form, checked, submitted, text
 from registry.pages.i18n import lang_of, translator
 from registry.pages.render import PAGES, as_of_position, page
@@ -66,7 +67,12 @@ def _filter(request: Request[Any, Any, Any]) -> tuple[UnitFilter, int]:
     if not after.isdigit() or int(after) > 2**63 - 1:
         raise InvalidInput([FieldError("after", "a log position is required")])
     area = (params.get("area") or "").strip().strip("/") or None
-    q = (params.get("q") or "").strip()[:200] or None
+    q = (params.get("q") or "").strip() or None
+    # The API's rules for the same parameters: one line of text, an area path.
+    if q is not None and (len(q) > 100 or not re.search(LINE, q)):
+        raise InvalidInput([FieldError("q", "one line of at most 100 characters")])
+    if area is not None and (len(area) > 200 or not re.search(AREA_PATTERN, area)):
+        raise InvalidInput([FieldError("area", "an area path such as 虹口区/欧阳路街道")])
     return UnitFilter(kind=kind, area=area, q=q), int(after)
 
 
