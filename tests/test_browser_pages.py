@@ -22,12 +22,12 @@ from playwright.sync_api import Browser, Page
 
 from registry.app import create_app
 from registry.demo.load import FAIR_ID, demo_id
-from registry.demo.network import TRAINING
+from registry.demo.network import FAIR, TRAINING
 from registry.domain.values import Role
 from registry.settings import Settings
 from tests.browser import DESKTOP, PHONE, SCREENSHOTS, assert_fits, chromium, needs_browser, sign_in
 from tests.helpers import uvicorn_registry
-from tests.test_pages import TRAINING_ID, Demo, demo_database
+from tests.test_pages import Demo, demo_database
 from tests.test_pages_authorization import declared_roles, page_routes
 
 pytestmark = needs_browser
@@ -95,13 +95,16 @@ def ids_for(base: str, demo: Demo, role: Role) -> dict[str, str]:
             headers={"Authorization": f"Bearer {demo.liaison}"},
         )
         unit_id = response.json()["items"][0]["id"]
+    plan = TRAINING if role == Role.LIAISON else FAIR
     # Playwright's sync API keeps an event loop running on this thread: the reads run on another.
     with ThreadPoolExecutor(1) as pool:
         ids = pool.submit(asyncio.run, _ids(demo.dsn, unit_id)).result()
     return {
         **ids,
-        "plan_id": str(TRAINING_ID if role == Role.LIAISON else FAIR_ID),
-        "slot_id": str(demo_id("slot", f"{TRAINING.key}/lecture")),
+        # The fair (closed, with its history) for those who see its board; the open training for a
+        # liaison, whose pages act on open slots.
+        "plan_id": str(demo_id("plan", plan.key)),
+        "slot_id": str(demo_id("slot", f"{plan.key}/{plan.slots[0].key}")),
     }
 
 
