@@ -211,7 +211,9 @@ async def test_the_liaison_sees_no_timeline_and_the_auditor_sees_the_verified_ch
     # As of position 1: one event, and the fair not yet drafted.
     assert (await client.get("/pages/plans?as_of=1")).text.count("先锋上海") == 0
     units = await client.get("/pages/units")
-    assert "和平眼科医院" in units.text and "资源清单" in units.text
+    assert "和平眼科医院" in units.text
+    unit = await client.get(f"/pages/units/{demo_id('unit', 'heping-eye')}")
+    assert "和平眼科医院" in unit.text and "资源清单" in unit.text
 
 
 async def test_allocate_accept_and_fulfil_through_the_forms(client: Client, demo: Demo) -> None:
@@ -326,8 +328,13 @@ async def test_hostile_text_shows_escaped_on_every_page(client: Client, demo: De
     assert board.status_code == 200
     shows_escaped(board.text, times=4)
     assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in board.text
-    # The units page: the unit (name, description) with its offer and need.
-    shows_escaped((await client.get("/pages/units")).text, times=4)
+    # The units list (the unit's name), and the unit's page: name, description, its offer and need.
+    units = (await client.get("/pages/units")).text
+    shows_escaped(units, times=1)
+    unit_id = next(
+        u for u, card in re.findall(r'id="unit-([0-9a-f-]+)">(.*?)</li>', units, re.S) if ESCAPED in card
+    )
+    shows_escaped((await client.get(f"/pages/units/{unit_id}")).text, times=4)
     # The liaison's inbox: the dispatch (offer → plan), the open slot (plan, notes), its offer to claim with.
     await sign_in(client, liaison)
     shows_escaped((await client.get("/pages/inbox")).text, times=4)

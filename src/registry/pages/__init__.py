@@ -17,7 +17,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from registry.pages import audit, inbox, plans, session
+from registry.pages import audit, inbox, plans, session, units
 from registry.pages.render import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,7 +26,7 @@ PAGE_PATHS = ["^/$", f"^{PAGES}(/|$)", "^/static/"]
 
 
 def pages_router() -> Router:
-    handlers = [*session.HANDLERS, *plans.HANDLERS, *inbox.HANDLERS, *audit.HANDLERS]
+    handlers = [*session.HANDLERS, *plans.HANDLERS, *inbox.HANDLERS, *audit.HANDLERS, *units.HANDLERS]
     return Router(
         path="/",
         route_handlers=handlers,

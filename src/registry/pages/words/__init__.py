@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from registry.pages.words import common
+from registry.pages.words import common, timeline, units
 
-AREAS = (common,)
+AREAS = (common, timeline, units)
 
 
 def _gathered() -> dict[str, tuple[str, str]]:

@@ -12,6 +12,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav.units": ("共建单位", "Units"),
     "nav.inbox": ("接单箱", "Inbox"),
     "nav.timeline": ("审计时间线", "Audit timeline"),
+    "nav.menu": ("菜单", "Menu"),
     "nav.sign_out": ("退出", "Sign out"),
     "nav.switch": ("English", "中文"),
     "as_of.label": ("查看截至", "As of"),
