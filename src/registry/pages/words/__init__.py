@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from registry.pages.words import common
+from registry.pages.words import offers as offer_words
 
-AREAS = (common,)
+AREAS = (common, offer_words)
 
 
 def _gathered() -> dict[str, tuple[str, str]]:
