@@ -149,7 +149,7 @@ def _listed(value: str) -> list[str]:
     return [part.strip() for part in value.replace("，", ",").split(",") if part.strip()]
 
 
-def _whole(value: str) -> object:
+def whole(value: str) -> object:
     """A count typed in a form: an int when it is one, else the text (for the rules to name)."""
     return int(value) if value.strip().isdigit() and len(value.strip()) < 10 else (value.strip() or None)
 
@@ -161,7 +161,7 @@ def offer_body(type_: type[B], form: Mapping[str, str], rows: editor.Rows) -> B:
         return checked(
             type_, category=text(form, "category"), title=text(form, "title"),
             description=text(form, "description"),
-            capacity={"quantity": _whole(form.get("capacity.quantity", "")),
+            capacity={"quantity": whole(form.get("capacity.quantity", "")),
                       "measure": form.get("capacity.measure", "")},
             availability=windows, service_area=_listed(form.get("service_area", "")),
             valid_until=text(form, "valid_until"), tags=_listed(form.get("tags", "")),
