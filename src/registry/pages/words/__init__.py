@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from registry.pages.words import common
+from registry.pages.words import inbox as inbox_words
 from registry.pages.words import needs as need_words
 from registry.pages.words import offers as offer_words
 
-AREAS = (common, offer_words, need_words)
+AREAS = (common, offer_words, need_words, inbox_words)
 
 
 def _gathered() -> dict[str, tuple[str, str]]:
