@@ -97,12 +97,17 @@ async def test_a_need_ending_before_it_starts_is_shown_beside_its_field(
     assert response.status_code == 422
     assert 'id="e-ends_at"' in response.text
     assert ("提出需求" if lang == "zh" else "Raise a need") in response.text
-    assert 'value="重阳节助老志愿者"' in response.text and f'value="{day.strftime("%Y-%m-%dT13:00")}"' in response.text
+    assert (
+        'value="重阳节助老志愿者"' in response.text
+        and f'value="{day.strftime("%Y-%m-%dT13:00")}"' in response.text
+    )
     missing = await client.post("/pages/needs", data={**bad, "quantity": "", "ends_at": ""})
     assert missing.status_code == 422 and 'id="e-quantity"' in missing.text
 
 
-async def test_a_form_without_its_csrf_token_is_refused(client: Client, demo: Demo, clock: ManualClock) -> None:
+async def test_a_form_without_its_csrf_token_is_refused(
+    client: Client, demo: Demo, clock: ManualClock
+) -> None:
     await sign_in(client, demo.liaison)
     form = need_form("", clock)
     del form["_csrf_token"]
@@ -130,8 +135,13 @@ async def test_the_list_searches_filters_and_pages(client: Client, demo: Demo, c
     need_id = await raised_need(client, clock, title="找得到的需求词")
     found = await client.get("/pages/needs", params={"q": "找得到"})
     assert str(need_id) in found.text and found.text.count('class="card need"') == 1
-    assert str(need_id) not in (await client.get("/pages/needs", params={"q": "找得到", "category": "legal"})).text
-    assert str(need_id) not in (await client.get("/pages/needs", params={"q": "找得到", "status": "met"})).text
+    assert (
+        str(need_id)
+        not in (await client.get("/pages/needs", params={"q": "找得到", "category": "legal"})).text
+    )
+    assert (
+        str(need_id) not in (await client.get("/pages/needs", params={"q": "找得到", "status": "met"})).text
+    )
     bad = await client.get("/pages/needs", params={"status": "lost", "unit_id": "x"})
     assert bad.status_code == 422 and 'id="e-status"' in bad.text and 'id="e-unit_id"' in bad.text
     for _ in range(20):  # more than a page

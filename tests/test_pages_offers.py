@@ -244,9 +244,7 @@ async def test_a_liaison_cannot_revise_another_units_offer(client: Client, demo:
     finally:
         await registry.close()
     me = await liaison_unit(client, demo)
-    other = next(
-        o for o in map(lambda d: msgspec.json.decode(d, type=OfferView), found.docs) if o.unit_id != me
-    )
+    other = next(o for o in (msgspec.json.decode(d, type=OfferView) for d in found.docs) if o.unit_id != me)
     assert (await client.get(f"/pages/offers/{other.id}/edit")).status_code == 403
     shown = await client.get(f"/pages/offers/{other.id}")
     assert shown.status_code == 200 and "/withdraw" not in shown.text

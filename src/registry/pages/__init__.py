@@ -18,7 +18,8 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from registry.pages import audit, inbox, plans, session
-from registry.pages import needs, offers
+from registry.pages.needs import HANDLERS as NEED_HANDLERS
+from registry.pages.offers import HANDLERS as OFFER_HANDLERS
 from registry.pages.render import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +28,14 @@ PAGE_PATHS = ["^/$", f"^{PAGES}(/|$)", "^/static/"]
 
 
 def pages_router() -> Router:
-    handlers = [*session.HANDLERS, *plans.HANDLERS, *inbox.HANDLERS, *audit.HANDLERS, *offers.HANDLERS, *needs.HANDLERS]
+    handlers = [
+        *session.HANDLERS,
+        *plans.HANDLERS,
+        *inbox.HANDLERS,
+        *audit.HANDLERS,
+        *OFFER_HANDLERS,
+        *NEED_HANDLERS,
+    ]
     return Router(
         path="/",
         route_handlers=handlers,

@@ -66,9 +66,12 @@ class Claimable(msgspec.Struct, frozen=True, kw_only=True):
 def _fits(demand: Demand, candidates: list[Scored], unit_id: uuid.UUID) -> list[Fit]:
     return [
         Fit(
-            offer_id=c.offer.offer_id, title=c.offer.title, category=c.offer.category, remaining=c.remaining,
+            offer_id=c.offer.offer_id,
+            title=c.offer.title,
+            category=c.offer.category,
+            remaining=c.remaining,
             same_category=c.offer.category == demand.category,
-        )  # fmt: skip
+        )
         for c in candidates
         if c.offer.unit_id == unit_id
     ]
@@ -96,10 +99,17 @@ async def claimable(
                 continue
             found.append(
                 Claimable(
-                    category=slot.category, starts_at=slot.starts_at, ends_at=slot.ends_at,
-                    uncovered=slot.uncovered, measure=slot.measure, fits=fits, plan_id=plan.id,
-                    plan_title=plan.title, slot_id=slot.id, notes=slot.notes,
-                )  # fmt: skip
+                    category=slot.category,
+                    starts_at=slot.starts_at,
+                    ends_at=slot.ends_at,
+                    uncovered=slot.uncovered,
+                    measure=slot.measure,
+                    fits=fits,
+                    plan_id=plan.id,
+                    plan_title=plan.title,
+                    slot_id=slot.id,
+                    notes=slot.notes,
+                )
             )
     for status in ("open", "partially_met"):
         needs = await list_needs(pool, NeedFilter(status=status), as_of, 0, MANY)
@@ -115,9 +125,15 @@ async def claimable(
                 continue
             found.append(
                 Claimable(
-                    category=need.category, starts_at=need.starts_at, ends_at=need.ends_at,
-                    uncovered=need.uncovered, measure=need.measure, fits=fits, need_id=need.id,
-                    need_title=need.title, need_unit_id=need.unit_id,
-                )  # fmt: skip
+                    category=need.category,
+                    starts_at=need.starts_at,
+                    ends_at=need.ends_at,
+                    uncovered=need.uncovered,
+                    measure=need.measure,
+                    fits=fits,
+                    need_id=need.id,
+                    need_title=need.title,
+                    need_unit_id=need.unit_id,
+                )
             )
     return found, unfit

@@ -89,7 +89,9 @@ async def needs_page(request: Request[Actor, Any, Any]) -> Template:
     )  # fmt: skip
 
 
-async def _need_context(request: Request[Any, Any, Any], need_id: uuid.UUID, as_of: int | None) -> dict[str, Any]:
+async def _need_context(
+    request: Request[Any, Any, Any], need_id: uuid.UUID, as_of: int | None
+) -> dict[str, Any]:
     lang = lang_of(request.cookies.get("lang"))
     need = await read_need(request, need_id, as_of)
     units = await units_by_id(request, as_of)
@@ -189,7 +191,9 @@ async def _change(
 
 
 @post(f"{NEEDS}/{{need_id:uuid}}/close", include_in_schema=False, guards=[COORDINATOR_OR_LIAISON])
-async def close_need(request: Request[Actor, Any, Any], need_id: FromPath[uuid.UUID], data: Form) -> Response[Any]:
+async def close_need(
+    request: Request[Actor, Any, Any], need_id: FromPath[uuid.UUID], data: Form
+) -> Response[Any]:
     return await _change(request, need_id, data, "close")
 
 
@@ -201,4 +205,11 @@ async def cancel_need(
 
 
 # This area's routes, in the order the pages' router takes them ("new" before a need's id).
-HANDLERS: list[ControllerRouterHandler] = [needs_page, new_need, raise_need, need_page, close_need, cancel_need]
+HANDLERS: list[ControllerRouterHandler] = [
+    needs_page,
+    new_need,
+    raise_need,
+    need_page,
+    close_need,
+    cancel_need,
+]

@@ -116,8 +116,8 @@ async def offers_page(request: Request[Actor, Any, Any]) -> Template:
         request, "offers.html", status_code=422 if errors else 200,
         offers=[_offer.decode(doc) for doc in found.docs], more=more_query(request, found.last),
         units=await units_by_id(request, as_of), values=dict(request.query_params), errors=errors,
-        categories=category_options(lang),
-        status_options=[(s, translator(lang)(f"status.{s}")) for s in STATUSES], label=lambda c: category_label(c, lang),
+        categories=category_options(lang), label=lambda c: category_label(c, lang),
+        status_options=[(s, translator(lang)(f"status.{s}")) for s in STATUSES],
         can_submit=as_of is None and request.user.role in (Role.COORDINATOR, Role.LIAISON),
     )  # fmt: skip
 
@@ -214,8 +214,8 @@ async def submit_offer(request: Request[Actor, Any, Any], data: Form) -> Respons
     rows = editor.rows_of(data)
     if data.get("add") in ("one_off", "weekly"):
         rows = editor.with_row_added(rows, data["add"])
-        context = await _form_context(request, rows, action=OFFERS, offer=None)
-        return page(request, "offer_form.html", values=_added(data, rows), errors={}, **context)
+        more = await _form_context(request, rows, action=OFFERS, offer=None)
+        return page(request, "offer_form.html", values=_added(data, rows), errors={}, **more)
 
     async def write() -> str:
         body = offer_body(OfferIn, data, rows)

@@ -8,7 +8,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "needs.none": ("没有符合条件的需求。", "No need matches."),
     "need.title_field": ("需求名称", "Title"),
     "need.quantity": ("数量", "Quantity"),
-    "need.covered": ("已承接 {committed} / 需 {quantity} {measure}", "{committed} of {quantity} {measure} committed"),
+    "need.covered": (
+        "已承接 {committed} / 需 {quantity} {measure}",
+        "{committed} of {quantity} {measure} committed",
+    ),
     "need.when": ("时间", "When"),
     "need.local_time": ("北京时间", "Asia/Shanghai time"),
     "need.location": ("地点", "Location"),
