@@ -286,3 +286,18 @@ async def test_the_list_searches_filters_and_pages(client: Client, demo: Demo, c
     second = await client.get(more.group(1).replace("&amp;", "&"))
     ids = set(re.findall(r'data-offer="([^"]+)"', first.text))
     assert second.status_code == 200 and ids.isdisjoint(re.findall(r'data-offer="([^"]+)"', second.text))
+
+
+async def test_a_coordinator_submits_for_the_unit_it_names(
+    client: Client, demo: Demo, clock: ManualClock
+) -> None:
+    await sign_in(client, demo.coordinator)
+    form = await client.get("/pages/offers/new")
+    unit = re.search(
+        r'<select id="f-unit_id" name="unit_id">.*?<option value="([0-9a-f-]{36})"', form.text, re.S
+    )
+    assert unit, "the centre picks the unit"
+    unnamed = await client.post("/pages/offers", data=offer_form(csrf_of(form.text), clock))
+    assert unnamed.status_code == 422 and 'id="e-unit_id"' in unnamed.text
+    offer_id = await submitted_offer(client, clock, unit_id=unit.group(1))
+    assert str((await read_offer(demo, offer_id)).unit_id) == unit.group(1)

@@ -164,7 +164,7 @@ async def raise_need(request: Request[Actor, Any, Any], data: Form) -> Response[
     async def context() -> dict[str, Any]:
         return await _form_context(request)
 
-    return await submitted(request, data, write, "need_form.html", context)
+    return await submitted(request, {"unit_id": "", **data}, write, "need_form.html", context)
 
 
 async def _change(

@@ -227,7 +227,7 @@ async def submit_offer(request: Request[Actor, Any, Any], data: Form) -> Respons
     async def context() -> dict[str, Any]:
         return await _form_context(request, rows, action=OFFERS, offer=None)
 
-    form = {**editor.error_keys(rows), "availability": "", **data}
+    form = {**editor.error_keys(rows), "availability": "", "unit_id": "", **data}
     return await submitted(request, form, write, "offer_form.html", context)
 
 

@@ -16,7 +16,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "claim.offer": ("用哪项资源承接", "Claim with"),
     "claim.quantity": ("承接数量", "Quantity"),
     "claim.submit": ("认领", "Claim"),
-    "claim.for_need": ("需求", "need"),
     "fit.same_category": ("类别相符", "same category"),
     "fit.within_category": ("属于所需的{wanted}", "within {wanted}"),
     "fit.whole_window": ("时间全覆盖", "available the whole time"),
