@@ -74,6 +74,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "measure.items": ("件", "items"),
     "filter.q": ("搜索", "Search"),
     "filter.any": ("全部", "Any"),
+    "filter.more": ("更多筛选条件", "More filters"),
     "filter.search": ("筛选", "Filter"),
     "filter.clear": ("清除", "Clear"),
     "filter.available_from": ("可用时段起", "Available from"),
