@@ -193,3 +193,18 @@ async def test_claiming_an_open_need(client: Client, scene: Scene) -> None:
     need_card = card(after.text, "data-need", scene.need_id)
     assert "还缺 2 人" in need_card and "剩余 1 人" in need_card
     assert "剩余 2 人" in card(after.text, "data-slot", scene.slot_id)
+
+
+async def test_an_offer_with_nothing_left_in_the_window_is_not_offered(client: Client, scene: Scene) -> None:
+    await sign_in(client, scene.demo.liaison)
+    inbox = await client.get("/pages/inbox")
+    left = re.search(r"剩余 (\d+) 人", card(inbox.text, "data-need", scene.need_id))
+    assert left, "the need is offered with the fitting offer"
+    form = {"_csrf_token": csrf_of(inbox.text), "need_id": str(scene.need_id), "offer_id": str(scene.fits),
+            "quantity": left.group(1)}  # fmt: skip
+    assert (await client.post("/pages/inbox/claim", data=form)).status_code == 303
+    after = await client.get("/pages/inbox")
+    # The offer's afternoon is all held now: the need (still short) has no fitting offer of the unit.
+    assert f'data-need="{scene.need_id}"' not in after.text
+    assert "本单位暂无合适的资源" in after.text
+    assert f'data-slot="{scene.slot_id}"' in after.text, "the morning is still free"
