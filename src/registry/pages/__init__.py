@@ -17,16 +17,18 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from registry.pages import audit, inbox, plans, session, units
+from registry.pages import audit, inbox, needs, offers, plans, session, units
 from registry.pages.render import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
+# The areas of the pages, each with its routes in `HANDLERS`.
+AREAS = (session, plans, inbox, audit, units, offers, needs)
 # What the API's bearer middleware leaves to the pages (which check the session cookie instead).
 PAGE_PATHS = ["^/$", f"^{PAGES}(/|$)", "^/static/"]
 
 
 def pages_router() -> Router:
-    handlers = [*session.HANDLERS, *plans.HANDLERS, *inbox.HANDLERS, *audit.HANDLERS, *units.HANDLERS]
+    handlers = [handler for area in AREAS for handler in area.HANDLERS]
     return Router(
         path="/",
         route_handlers=handlers,

@@ -1,4 +1,6 @@
-"""A liaison's inbox: dispatches to accept or decline, accepted ones to record, open slots to claim."""
+"""A liaison's inbox: dispatches to accept or decline, accepted ones to record, and the open slots and
+needs of others to claim — each offered only with the unit's offers that fit it (`registry.pages.fit`),
+with why; a claim the rules refuse is shown again in its form, in the page's language."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import uuid
 from typing import Any
 
 import msgspec
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
@@ -15,18 +17,74 @@ from litestar.types import ControllerRouterHandler
 from registry.domain.values import Role
 from registry.edge.auth import COORDINATOR_OR_LIAISON
 from registry.edge.http import command, read_pool
-from registry.edge.requests import FulfilmentIn, ReasonIn
-from registry.pages.forms import Form, checked, ident, number
-from registry.pages.plans import all_plans, offers_of
+from registry.edge.language import Lang
+from registry.edge.requests import CommitmentIn, FulfilmentIn, ReasonIn
+from registry.pages.availability import local_input
+from registry.pages.choices import category_label, units_by_id
+from registry.pages.fit import Claimable, Fit, claimable
+from registry.pages.forms import Form, checked, number, submitted
+from registry.pages.i18n import lang_of, translator
+from registry.pages.offers import whole
 from registry.pages.render import PAGES, as_of_position, page
-from registry.read.queries import CommitmentFilter, list_commitments
-from registry.read.views import CommitmentView
+from registry.read.queries import (
+    CommitmentFilter,
+    NeedFilter,
+    OfferFilter,
+    PlanFilter,
+    list_commitments,
+    list_needs,
+    list_offers,
+    list_plans,
+)
+from registry.read.views import CommitmentView, NeedView, OfferView, PlanView
 from registry.service import commitments
 from registry.service.commitments import MakeCommitment, make_commitment
 from registry.service.context import Actor
 
 _commitments = msgspec.json.Decoder(CommitmentView)
+_plans = msgspec.json.Decoder(PlanView)
+_offers = msgspec.json.Decoder(OfferView)
+_needs = msgspec.json.Decoder(NeedView)
 INBOX = f"{PAGES}/inbox"
+# Enough for the registry of one subdistrict; the inbox shows no cursor.
+MANY = 1000
+
+
+async def _context(request: Request[Actor, Any, Any], as_of: int | None) -> dict[str, Any]:
+    actor: Actor = request.user
+    lang = lang_of(request.cookies.get("lang"))
+    pool = await read_pool(request, as_of)
+    liaison = actor.role == Role.LIAISON
+    # A liaison sees its unit's; the centre sees every unit's (claims await its confirmation).
+    where = CommitmentFilter(unit_id=actor.unit_id if liaison else None)
+    mine = [_commitments.decode(d) for d in (await list_commitments(pool, where, as_of, 0, MANY)).docs]
+    plans = [_plans.decode(d) for d in (await list_plans(pool, PlanFilter(), as_of, 0, MANY)).docs]
+    offers = await list_offers(pool, OfferFilter(unit_id=actor.unit_id if liaison else None), as_of, 0, MANY)
+    needs = [_needs.decode(d) for d in (await list_needs(pool, NeedFilter(), as_of, 0, MANY)).docs]
+    open_, unfit = await claimable(request, actor.unit_id, as_of) if liaison and actor.unit_id else ([], 0)
+    waiting = "proposed" if liaison else "claimed"
+    return {
+        "waiting": [c for c in mine if c.status == waiting],
+        "confirmed": [c for c in mine if c.status == "confirmed"],
+        "plans": {p.id: p for p in plans}, "needs": {n.id: n for n in needs},
+        "offers": {o.id: o for o in map(_offers.decode, offers.docs)},
+        "units": await units_by_id(request, as_of), "claimable": open_, "unfit": unfit,
+        "can_act": as_of is None, "label": lambda c: category_label(c, lang), "local": local_input,
+        "why": lambda fit, demand: why(fit, demand, lang),
+    }  # fmt: skip
+
+
+def why(fit: Fit, demand: Claimable, lang: Lang) -> str:
+    """Why the offer fits, in a line: "类别相符 · 时间全覆盖 · 剩余 3 人"."""
+    t = translator(lang)
+    category = (
+        t("fit.same_category")
+        if fit.same_category
+        else t("fit.within_category", wanted=category_label(demand.category, lang))
+    )
+    # The board keeps only offers available for the whole window: that part is always so.
+    remaining = t("fit.remaining", remaining=fit.remaining, measure=t(f"measure.{demand.measure.value}"))
+    return t("fit.joiner").join([category, t("fit.whole_window"), remaining])
 
 
 @get(INBOX, include_in_schema=False, guards=[COORDINATOR_OR_LIAISON])
@@ -34,25 +92,7 @@ async def inbox_page(request: Request[Actor, Any, Any]) -> Template:
     actor: Actor = request.user
     actor.require(Role.LIAISON, Role.COORDINATOR)
     as_of = await as_of_position(request)
-    # A liaison sees its unit's; the centre sees every unit's (claims await its confirmation).
-    where = CommitmentFilter(unit_id=actor.unit_id if actor.role == Role.LIAISON else None)
-    found = await list_commitments(await read_pool(request, as_of), where, as_of, 0, 1000)
-    mine = [_commitments.decode(doc) for doc in found.docs]
-    waiting = "proposed" if actor.role == Role.LIAISON else "claimed"
-    plans = await all_plans(request, as_of)
-    offers = await offers_of(request, actor.unit_id if actor.role == Role.LIAISON else None, as_of)
-    open_slots = [
-        (p, s) for p in plans if p.status == "published" for s in p.slots if s.committed < s.quantity
-    ]
-    return page(
-        request, "inbox.html",
-        waiting=[c for c in mine if c.status == waiting],
-        confirmed=[c for c in mine if c.status == "confirmed"],
-        plans={p.id: p for p in plans},
-        offers={o.id: o for o in offers},
-        my_offers=[o for o in offers if o.status == "active"] if actor.role == Role.LIAISON else [],
-        open_slots=open_slots, can_act=as_of is None,
-    )  # fmt: skip
+    return page(request, "inbox.html", values={}, errors={}, **await _context(request, as_of))
 
 
 def _back() -> Redirect:
@@ -107,18 +147,30 @@ async def fulfil(
     return _back()
 
 
-@post(
-    f"{INBOX}/claim", include_in_schema=False, guards=[COORDINATOR_OR_LIAISON], status_code=HTTP_303_SEE_OTHER
-)
-async def claim(request: Request[Actor, Any, Any], data: Form) -> Redirect:
-    """认领: the unit offers one of its resources for an open slot."""
-    ctx = await command(request)
-    cmd = MakeCommitment(
-        commitment_id=ctx.new_id(), offer_id=ident(data, "offer_id"), plan_id=ident(data, "plan_id"),
-        slot_id=ident(data, "slot_id"), quantity=int(number(data, "quantity", 1)),
-    )  # fmt: skip
-    await make_commitment(request.app.state.registry, ctx, cmd)
-    return _back()
+@post(f"{INBOX}/claim", include_in_schema=False, guards=[COORDINATOR_OR_LIAISON])
+async def claim(request: Request[Actor, Any, Any], data: Form) -> Response[Any]:
+    """认领: one of the unit's offers for an open slot or another unit's open need, as the API's
+    CommitmentIn; a refusal (more than the offer has left, say) is shown in that claim's form."""
+
+    async def write() -> str:
+        body = checked(
+            CommitmentIn, offer_id=data.get("offer_id") or None, quantity=whole(data.get("quantity", "")),
+            plan_id=data.get("plan_id") or None, slot_id=data.get("slot_id") or None,
+            need_id=data.get("need_id") or None,
+        )  # fmt: skip
+        ctx = await command(request)
+        cmd = MakeCommitment(
+            commitment_id=ctx.new_id(), offer_id=body.offer_id, quantity=body.quantity,
+            plan_id=body.plan_id, slot_id=body.slot_id, need_id=body.need_id,
+        )  # fmt: skip
+        await make_commitment(request.app.state.registry, ctx, cmd)
+        return INBOX
+
+    async def context() -> dict[str, Any]:
+        return await _context(request, None)
+
+    form = {"quantity": "", "offer_id": "", **data}
+    return await submitted(request, form, write, "inbox.html", context)
 
 
 # This area's routes, in the order the pages' router takes them.

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from registry.pages.words import common, timeline, units
+from registry.pages.words import common, inbox, needs, offers, timeline, units
 
-AREAS = (common, timeline, units)
+AREAS = (common, timeline, units, offers, needs, inbox)
 
 
 def _gathered() -> dict[str, tuple[str, str]]:
