@@ -151,4 +151,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "kind.need": ("需求", "need"),
     "kind.commitment": ("承接记录", "commitment"),
     "kind.unit": ("单位", "unit"),
+    "measure.people": ("人", "people"),
+    "measure.hours": ("小时", "hours"),
+    "measure.sessions": ("场", "sessions"),
 }

@@ -24,9 +24,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "piece.for_need": ("{unit}的需求「{need}」", "{unit}'s need {need}"),
     "piece.default_limit": ("默认值", "the default"),
     "piece.unmet": ("，{count} 项缺口未能满足", ", {count} still short"),
-    "measure.people": ("人", "people"),
-    "measure.hours": ("小时", "hours"),
-    "measure.sessions": ("场", "sessions"),
     # -- what they did, by event type
     "event.unit_registered": ("登记了共建单位「{name}」（{area}）", "registered the unit {name} ({area})"),
     "event.unit_profile_updated": ("更新了「{unit}」的单位资料", "updated the profile of {unit}"),
