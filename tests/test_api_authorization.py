@@ -18,11 +18,13 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
+from registry.domain.values import LOCAL_ZONE
 from registry.edge.throttle import AuthThrottle
 from tests.api_fixtures import Api, cloned_database, need_body, offer_body, plan_body, serving_api, unit_body
 
@@ -600,6 +602,19 @@ PAGE_MATRIX: dict[str, tuple[int, int, int, int]] = {
     "POST /pages/inbox/{commitment_id}/fulfil":        (303,   403,   303,    403),
     # A claim of the own unit's offer (by the centre it is a dispatch).
     "POST /pages/inbox/claim":                         (303,   403,   303,    403),
+    # Registering a unit is the centre's; its profile is edited by the centre or its own liaison.
+    "POST /pages/units":                               (303,   403,   403,    403),
+    "POST /pages/units/{unit_id}/edit":                (303,   403,   303,    403),
+    # A liaison submits and raises for its own unit only (so another unit's liaison may, for its
+    # own); a change to an offer or a need is its unit's or the centre's.
+    "POST /pages/offers":                              (303,   403,   303,    303),
+    "POST /pages/offers/{offer_id}":                   (303,   403,   303,    403),
+    "POST /pages/offers/{offer_id}/pause":             (303,   403,   303,    403),
+    "POST /pages/offers/{offer_id}/resume":            (303,   403,   303,    403),
+    "POST /pages/offers/{offer_id}/withdraw":          (303,   403,   303,    403),
+    "POST /pages/needs":                               (303,   403,   303,    303),
+    "POST /pages/needs/{need_id}/close":               (303,   403,   303,    403),
+    "POST /pages/needs/{need_id}/cancel":              (303,   403,   303,    403),
 }
 # fmt: on
 
@@ -649,6 +664,95 @@ async def _claim_form(api: Api) -> Form:
     return Form("/pages/inbox/claim", {**data, "quantity": "1"}, entity=f"/api/v1/offers/{body['offer_id']}")
 
 
+def _local(days: int, hour: int) -> datetime:
+    """A time `days` from now in Shanghai, on the hour: the forms' `datetime-local` values."""
+    day = datetime.now(LOCAL_ZONE) + timedelta(days=days)
+    return day.replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+def _unit_fields(name: str) -> dict[str, str]:
+    return {
+        "name": name, "short_name": "", "kind": "public_institution", "area": "虹口区/欧阳路街道",
+        "address": "", "party_org": "", "description": f"简介 {uuid.uuid4()}", "agreement_until": "",
+    }  # fmt: skip
+
+
+async def _version(api: Api, path: str) -> str:
+    return str(await version_of(api, path))
+
+
+async def _register_unit_form(api: Api) -> Form:
+    return Form("/pages/units", _unit_fields(unit_body()["name"]), entity=f"/api/v1/units/{api.units['own']}")
+
+
+async def _edit_unit_form(api: Api) -> Form:
+    path = f"/api/v1/units/{api.units['own']}"
+    unit = (await api.get(path)).json()
+    data = {**_unit_fields(unit["name"]), "version": await _version(api, path)}
+    return Form(f"/pages/units/{api.units['own']}/edit", data, entity=path)
+
+
+def _offer_fields(unit_id: str) -> dict[str, str]:
+    start = _local(7, 9)
+    return {
+        "unit_id": unit_id, "one_off_rows": "1", "weekly_rows": "1",
+        "category": "medical.eye-screening", "title": "眼科义诊（页面）", "capacity.quantity": "4",
+        "capacity.measure": "people", "description": "", "service_area": "", "valid_until": "", "tags": "",
+        "availability[0].starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+        "availability[0].ends_at": (start + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
+    }  # fmt: skip
+
+
+async def _submit_offer_form(api: Api) -> Form:
+    return Form(
+        "/pages/offers", _offer_fields(str(api.units["own"])), entity=f"/api/v1/units/{api.units['own']}"
+    )
+
+
+async def _revise_offer_form(api: Api) -> Form:
+    path = f"/api/v1/offers/{await own_offer(api)}"
+    data = {**_offer_fields(str(api.units["own"])), "version": await _version(api, path)}
+    return Form(f"/pages/offers/{path.rsplit('/', 1)[1]}", data, entity=path)
+
+
+async def _pause_offer_form(api: Api) -> Form:
+    path = f"/api/v1/offers/{await own_offer(api)}"
+    return Form(f"/pages/offers/{path.rsplit('/', 1)[1]}/pause", {}, entity=path)
+
+
+async def _resume_offer_form(api: Api) -> Form:
+    path = f"/api/v1/offers/{await own_offer(api)}"
+    paused = await api.post(f"{path}/pause")
+    assert paused.status_code == 200, paused.text
+    return Form(f"/pages/offers/{path.rsplit('/', 1)[1]}/resume", {}, entity=path)
+
+
+async def _withdraw_offer_form(api: Api) -> Form:
+    path = f"/api/v1/offers/{await own_offer(api)}"
+    return Form(f"/pages/offers/{path.rsplit('/', 1)[1]}/withdraw", {"reason": "设备检修"}, entity=path)
+
+
+async def _raise_need_form(api: Api) -> Form:
+    start = _local(5, 14)
+    data = {
+        "unit_id": str(api.units["own"]), "category": "volunteers.elderly-care", "title": "助老志愿者",
+        "quantity": "3", "measure": "people", "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"), "location": "",
+        "urgency": "normal", "description": "",
+    }  # fmt: skip
+    return Form("/pages/needs", data, entity=f"/api/v1/units/{api.units['own']}")
+
+
+async def _close_need_form(api: Api) -> Form:
+    path = f"/api/v1/needs/{await own_need(api)}"
+    return Form(f"/pages/needs/{path.rsplit('/', 1)[1]}/close", {}, entity=path)
+
+
+async def _cancel_need_form(api: Api) -> Form:
+    path = f"/api/v1/needs/{await own_need(api)}"
+    return Form(f"/pages/needs/{path.rsplit('/', 1)[1]}/cancel", {"reason": "活动取消"}, entity=path)
+
+
 PAGE_FORMS: dict[str, Callable[[Api], Awaitable[Form]]] = {
     "POST /pages/plans/{plan_id}/dispatch": _dispatch_form,
     "POST /pages/plans/{plan_id}/allocate": _allocate_form,
@@ -656,6 +760,16 @@ PAGE_FORMS: dict[str, Callable[[Api], Awaitable[Form]]] = {
     "POST /pages/inbox/{commitment_id}/decline": _decline_form,
     "POST /pages/inbox/{commitment_id}/fulfil": _fulfil_form,
     "POST /pages/inbox/claim": _claim_form,
+    "POST /pages/units": _register_unit_form,
+    "POST /pages/units/{unit_id}/edit": _edit_unit_form,
+    "POST /pages/offers": _submit_offer_form,
+    "POST /pages/offers/{offer_id}": _revise_offer_form,
+    "POST /pages/offers/{offer_id}/pause": _pause_offer_form,
+    "POST /pages/offers/{offer_id}/resume": _resume_offer_form,
+    "POST /pages/offers/{offer_id}/withdraw": _withdraw_offer_form,
+    "POST /pages/needs": _raise_need_form,
+    "POST /pages/needs/{need_id}/close": _close_need_form,
+    "POST /pages/needs/{need_id}/cancel": _cancel_need_form,
 }
 
 PAGE_ROWS = [
