@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from litestar.types import ControllerRouterHandler
 
 from registry.domain.values import Role
-from registry.edge.auth import COORDINATOR, EVERYONE
+from registry.edge.auth import COORDINATOR, COORDINATOR_OR_LIAISON, EVERYONE
 from registry.edge.http import command, read_pool
 from registry.matching.board import plan_matches
 from registry.matching.config import MatchConfig
@@ -81,11 +81,12 @@ async def board_page(request: Request[Actor, Any, Any], plan_id: FromPath[uuid.U
 @post(
     f"{PAGES}/plans/{{plan_id:uuid}}/dispatch",
     include_in_schema=False,
-    guards=[COORDINATOR],
+    guards=[COORDINATOR_OR_LIAISON],
     status_code=HTTP_303_SEE_OTHER,
 )
 async def dispatch(request: Request[Actor, Any, Any], plan_id: FromPath[uuid.UUID], data: Form) -> Redirect:
-    """派单: one candidate offer to one slot, as the signed-in coordinator."""
+    """派单: one candidate offer to one slot; by the offering unit's liaison it is a claim, as for
+    POST /commitments."""
     ctx = await command(request)
     cmd = MakeCommitment(
         commitment_id=ctx.new_id(), offer_id=ident(data, "offer_id"), plan_id=plan_id,
