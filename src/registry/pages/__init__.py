@@ -17,7 +17,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from registry.pages import audit, inbox, plans, session
+from registry.pages import allocate, audit, inbox, plan_forms, plans, report, session, tokens
 from registry.pages.render import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,6 +27,7 @@ PAGE_PATHS = ["^/$", f"^{PAGES}(/|$)", "^/static/"]
 
 def pages_router() -> Router:
     handlers = [*session.HANDLERS, *plans.HANDLERS, *inbox.HANDLERS, *audit.HANDLERS]
+    handlers += [*plan_forms.HANDLERS, *allocate.HANDLERS, *report.HANDLERS, *tokens.HANDLERS]
     return Router(
         path="/",
         route_handlers=handlers,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from registry.pages.words import common
+from registry.pages.words import common, plans, tokens
 
-AREAS = (common,)
+AREAS = (common, plans, tokens)
 
 
 def _gathered() -> dict[str, tuple[str, str]]:
