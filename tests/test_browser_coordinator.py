@@ -1,18 +1,26 @@
 """In Chromium at 390 × 844, through the forms only: the coordinator signs in, drafts a plan, adds
 two slots, publishes, looks at the allocation's dry run, dispatches it, completes the plan with its
-outcome and opens the report — and no page it visits scrolls sideways."""
+outcome and opens the report — and no page it visits scrolls sideways. With
+REGISTRY_UPDATE_SCREENSHOT=1 each page's phone screenshot goes to docs/screenshots/coordinator-*.png
+(the README's); otherwise none is written, so that a test run does not change a tracked file."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from registry.demo.network import TRAINING
 from registry.domain.values import LOCAL_ZONE
-from tests.browser import PHONE, assert_fits, chromium, needs_browser, sign_in
+from tests.browser import PHONE, SCREENSHOTS, chromium, needs_browser, sign_in
+from tests.browser import assert_fits as fits
 from tests.helpers import uvicorn_registry
 from tests.test_pages import Demo, demo_database
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 pytestmark = needs_browser
 
@@ -26,6 +34,16 @@ def demo(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[D
 def served(demo: Demo) -> Iterator[str]:
     with uvicorn_registry(demo.dsn) as base:
         yield base
+
+
+def assert_fits(page: Page) -> None:
+    """The phone check, and the page's screenshot when asked for."""
+    fits(page)
+    if os.environ.get("REGISTRY_UPDATE_SCREENSHOT") == "1":
+        name = page.url.split("/pages/", 1)[1].split("?")[0]
+        name = "-".join(part if len(part) < 36 else "plan" for part in name.split("/"))
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"coordinator-{name}.png"), full_page=True)
 
 
 def _local(moment: object) -> str:
