@@ -366,3 +366,54 @@ async def test_others_see_the_plans_and_the_report_but_not_the_coordinators_form
     assert 'id="allocate"' not in board.text and 'id="complete"' not in board.text
     assert (await client.get(f"/pages/plans/{FAIR_ID}/report")).status_code == 200
     assert (await client.get(f"/pages/plans/{TRAINING_ID}/allocate")).status_code == 403
+
+
+async def test_a_slot_is_edited_and_removed_through_its_form(client: Client, demo: Demo) -> None:
+    await sign_in(client, demo.coordinator)
+    plan_id = await draft(client)
+    assert (
+        await add_slot(client, plan_id, category="training.lecture", quantity="2", measure="sessions") == 303
+    )
+    [slot] = (await read_plan(demo.dsn, plan_id)).slots
+    board = await client.get(f"/pages/plans/{plan_id}")
+    assert f"/slots/{slot.id}/edit" in board.text
+    form = await client.get(f"/pages/plans/{plan_id}/slots/{slot.id}/edit")
+    assert form.status_code == 200 and 'value="2"' in form.text
+    assert '<option value="training.lecture" selected>' in form.text
+    assert f'value="{local(TRAINING.starts_at)}"' in form.text
+    csrf = {"_csrf_token": csrf_of(form.text)}
+    edited = {
+        "category": "science.workshop", "quantity": "3", "measure": "sessions", "notes": "改为科普体验",
+        "starts_at": local(TRAINING.starts_at), "ends_at": local(TRAINING.starts_at + timedelta(hours=1)),
+    }  # fmt: skip
+    refused = await client.post(
+        f"/pages/plans/{plan_id}/slots/{slot.id}/edit", data={**edited, "quantity": "0", **csrf}
+    )
+    assert refused.status_code == 422 and 'id="e-quantity"' in refused.text and "改为科普体验" in refused.text
+    saved = await client.post(f"/pages/plans/{plan_id}/slots/{slot.id}/edit", data={**edited, **csrf})
+    assert saved.status_code == 303
+    [after] = (await read_plan(demo.dsn, plan_id)).slots
+    assert (after.id, after.category, after.quantity, after.notes) == (
+        slot.id,
+        "science.workshop",
+        3,
+        "改为科普体验",
+    )
+    assert after.ends_at == TRAINING.starts_at + timedelta(hours=1)
+    removed = await client.post(f"/pages/plans/{plan_id}/slots/{slot.id}/remove", data=csrf)
+    assert removed.status_code == 303
+    assert (await read_plan(demo.dsn, plan_id)).slots == []
+    gone = await client.get(f"/pages/plans/{plan_id}/slots/{slot.id}/edit")
+    assert gone.status_code == 404
+
+
+async def test_a_slot_of_a_completed_plan_is_not_changed(client: Client, demo: Demo) -> None:
+    await sign_in(client, demo.coordinator)
+    fair = await read_plan(demo.dsn, FAIR_ID)
+    slot = fair.slots[0]
+    form = await client.get(f"/pages/plans/{FAIR_ID}/slots/{slot.id}/edit")
+    refused = await client.post(
+        f"/pages/plans/{FAIR_ID}/slots/{slot.id}/remove", data={"_csrf_token": csrf_of(form.text)}
+    )
+    assert refused.status_code == 409 and "completed" in refused.text
+    assert len((await read_plan(demo.dsn, FAIR_ID)).slots) == len(fair.slots)

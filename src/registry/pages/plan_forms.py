@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -17,7 +18,15 @@ from litestar.response import Template
 from litestar.types import ControllerRouterHandler
 
 from registry.domain.errors import FieldError, InvalidInput, NotFound
-from registry.domain.plan import AddSlot, CancelPlan, CompletePlan, DraftPlan, PublishPlan
+from registry.domain.plan import (
+    AddSlot,
+    CancelPlan,
+    CompletePlan,
+    DraftPlan,
+    PublishPlan,
+    RemoveSlot,
+    ReviseSlot,
+)
 from registry.domain.values import LOCAL_ZONE, Measure
 from registry.edge.auth import COORDINATOR
 from registry.edge.http import command, read_pool
@@ -112,13 +121,39 @@ async def draft_plan(request: Request[Actor, Any, Any], data: Form) -> Response[
 # -- slots ---------------------------------------------------------------------------------------
 
 
-async def _slot_context(request: Request[Any, Any, Any], plan_id: uuid.UUID) -> dict[str, Any]:
+async def _slot_context(
+    request: Request[Any, Any, Any], plan_id: uuid.UUID, slot_id: uuid.UUID | None = None
+) -> dict[str, Any]:
+    """The slot form's page: the plan, the slot being edited (None: a new one), where to post."""
     lang = lang_of(request.cookies.get("lang"))
+    plan = await plan_of(request, plan_id)
+    slot = None
+    if slot_id is not None:
+        slot = next((s for s in plan.slots if s.id == slot_id), None)
+        if slot is None:
+            raise NotFound("slot", slot_id)
+    action = f"{_board(plan_id)}/slots/{slot_id}/edit" if slot_id else f"{_board(plan_id)}/slots/new"
     return {
-        "plan": await plan_of(request, plan_id),
-        "categories": category_options(lang),
+        "plan": plan, "slot": slot, "action": action, "categories": category_options(lang),
         "measures": MEASURES,
-    }
+    }  # fmt: skip
+
+
+def _local_input(moment: datetime) -> str:
+    """A moment as a `datetime-local` input shows it: Asia/Shanghai, to the minute."""
+    return moment.astimezone(LOCAL_ZONE).strftime("%Y-%m-%dT%H:%M")
+
+
+def _slot_fields(data: Mapping[str, str]) -> SlotIn:
+    """The slot form under the API's rules for a slot (SlotIn), for adding and revising alike."""
+    fields = Fields(data)
+    window = {"starts_at": fields.moment("starts_at"), "ends_at": fields.moment("ends_at")}
+    quantity = fields.whole("quantity")
+    fields.done()
+    return checked(
+        SlotIn, category=data.get("category", ""), quantity=quantity if quantity is not None else 0,
+        measure=data.get("measure", Measure.PEOPLE.value), notes=text(data, "notes"), **window,
+    )  # fmt: skip
 
 
 @get(f"{PLANS}/{{plan_id:uuid}}/slots/new", include_in_schema=False, guards=[COORDINATOR])
@@ -131,20 +166,60 @@ async def add_slot(
     request: Request[Actor, Any, Any], plan_id: FromPath[uuid.UUID], data: Form
 ) -> Response[Any]:
     async def write() -> str:
-        fields = Fields(data)
-        window = {"starts_at": fields.moment("starts_at"), "ends_at": fields.moment("ends_at")}
-        quantity = fields.whole("quantity")
-        fields.done()
-        body = checked(
-            SlotIn, category=data.get("category", ""), quantity=quantity if quantity is not None else 0,
-            measure=data.get("measure", Measure.PEOPLE.value), notes=text(data, "notes"), **window,
-        )  # fmt: skip
+        body = _slot_fields(data)
         ctx = await command(request)
         cmd = AddSlot(plan_id=plan_id, slot_id=ctx.new_id(), **msgspec.structs.asdict(body))
         await commands.change_plan(request.app.state.registry, ctx, cmd)
         return _board(plan_id)
 
     return await submitted(request, data, write, "plan_slot.html", lambda: _slot_context(request, plan_id))
+
+
+@get(f"{PLANS}/{{plan_id:uuid}}/slots/{{slot_id:uuid}}/edit", include_in_schema=False, guards=[COORDINATOR])
+async def edit_slot_page(
+    request: Request[Actor, Any, Any], plan_id: FromPath[uuid.UUID], slot_id: FromPath[uuid.UUID]
+) -> Template:
+    context = await _slot_context(request, plan_id, slot_id)
+    slot = context["slot"]
+    values = {
+        "category": slot.category, "quantity": str(slot.quantity), "measure": slot.measure.value,
+        "starts_at": _local_input(slot.starts_at), "ends_at": _local_input(slot.ends_at),
+        "notes": slot.notes or "",
+    }  # fmt: skip
+    return page(request, "plan_slot.html", values=values, errors={}, **context)
+
+
+@post(f"{PLANS}/{{plan_id:uuid}}/slots/{{slot_id:uuid}}/edit", include_in_schema=False, guards=[COORDINATOR])
+async def revise_slot(
+    request: Request[Actor, Any, Any], plan_id: FromPath[uuid.UUID], slot_id: FromPath[uuid.UUID], data: Form
+) -> Response[Any]:
+    async def write() -> str:
+        fields = msgspec.structs.asdict(_slot_fields(data))
+        # The bound on people served is a slot's setting of its own (SetSlotPeopleLimit), kept.
+        del fields["people_served_limit"]
+        cmd = ReviseSlot(plan_id=plan_id, slot_id=slot_id, **fields)
+        await commands.change_plan(request.app.state.registry, await command(request), cmd)
+        return _board(plan_id)
+
+    return await submitted(
+        request, data, write, "plan_slot.html", partial(_slot_context, request, plan_id, slot_id)
+    )
+
+
+@post(
+    f"{PLANS}/{{plan_id:uuid}}/slots/{{slot_id:uuid}}/remove", include_in_schema=False, guards=[COORDINATOR]
+)
+async def remove_slot(
+    request: Request[Actor, Any, Any], plan_id: FromPath[uuid.UUID], slot_id: FromPath[uuid.UUID], data: Form
+) -> Response[Any]:
+    async def write() -> str:
+        cmd = RemoveSlot(plan_id=plan_id, slot_id=slot_id)
+        await commands.change_plan(request.app.state.registry, await command(request), cmd)
+        return _board(plan_id)
+
+    return await submitted(
+        request, data, write, "plan_slot.html", partial(_slot_context, request, plan_id, slot_id)
+    )
 
 
 # -- publishing, claims --------------------------------------------------------------------------
@@ -231,6 +306,7 @@ async def cancel(
 
 # This area's routes, in the order the pages' router takes them ("new" before the plan's id).
 HANDLERS: list[ControllerRouterHandler] = [
-    new_plan_page, draft_plan, new_slot_page, add_slot, publish, confirm_claim,
+    new_plan_page, draft_plan, new_slot_page, add_slot, edit_slot_page, revise_slot, remove_slot, publish,
+    confirm_claim,
     complete_page, complete, cancel_page, cancel,
 ]  # fmt: skip
