@@ -46,6 +46,12 @@ def assert_fits(page: Page) -> None:
         page.screenshot(path=str(SCREENSHOTS / f"coordinator-{name}.png"), full_page=True)
 
 
+def follow(page: Page, selector: str) -> None:
+    """Click what leads to another page, and wait until that page has loaded."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
 def _local(moment: object) -> str:
     from datetime import datetime
 
@@ -60,7 +66,7 @@ def test_a_coordinator_runs_a_plan_from_draft_to_report_on_a_phone(served: str, 
         assert page.url.endswith("/pages/plans")
         assert_fits(page)
 
-        page.click("#new-plan")
+        follow(page, "#new-plan")
         assert_fits(page)
         page.fill("#f-title", "青年社工实务工作坊")
         page.fill("#f-venue", "欧阳路街道社区党群服务中心")
@@ -69,46 +75,40 @@ def test_a_coordinator_runs_a_plan_from_draft_to_report_on_a_phone(served: str, 
         page.fill("#f-starts_at", _local(TRAINING.starts_at))
         page.fill("#f-ends_at", _local(TRAINING.ends_at))
         page.fill("#f-expected_attendance", "40")
-        page.click("button#draft")
-        page.wait_for_load_state()
+        follow(page, "button#draft")
         assert "青年社工实务工作坊" in page.content() and "草稿" in page.content()
         assert_fits(page)
 
         for category, quantity, measure in (("training.lecture", "1", "sessions"),
                                             ("volunteers.event-support", "2", "people")):  # fmt: skip
-            page.click("a#add-slot")
+            follow(page, "a#add-slot")
             assert_fits(page)
             page.select_option("#f-category", category)
             page.fill("#f-quantity", quantity)
             page.select_option("#f-measure", measure)
-            page.click("button#add-slot")
-            page.wait_for_load_state()
+            follow(page, "button#add-slot")
             assert_fits(page)
         assert page.locator("section.slot").count() == 2
         assert "讲座" in page.locator("section.slot").first.inner_text()
 
-        page.click("#publish")
-        page.wait_for_load_state()
+        follow(page, "#publish")
         assert "已发布" in page.content()
         assert_fits(page)
 
-        page.click("#allocate")
-        page.wait_for_load_state()
+        follow(page, "#allocate")
         assert "智能派单试算" in page.content()
         assigned = page.locator("li.assignment").count()
         assert assigned >= 1
         assert_fits(page)
-        page.click("#dispatch-allocation")
-        page.wait_for_load_state()
+        follow(page, "#dispatch-allocation")
         assert "已承接 1 / 需 1" in page.locator("section.slot").first.inner_text()
         assert_fits(page)
 
-        page.click("a#complete")
+        follow(page, "a#complete")
         assert_fits(page)
         page.fill("#f-notes", "活动顺利，未到场的派单一并释放")
         page.check("#f-release_open")
-        page.click("button#complete")
-        page.wait_for_load_state()
+        follow(page, "button#complete")
         assert page.url.endswith("/report") and "活动成效报告" in page.content()
         assert "讲座" in page.content()
         assert_fits(page)

@@ -109,7 +109,8 @@ async def sign_in_page(
     """The sign-in form. `token` (the link in a new token's QR code) only fills the form in: a GET
     never signs in, the person presses the button."""
     shown = page(request, "sign_in.html", next=safe_next(next), token=(token or "")[:200])
-    shown.headers.update(SECRET_HEADERS)
+    if token:
+        shown.headers.update(SECRET_HEADERS)
     return shown
 
 
