@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 import pytest
@@ -18,13 +18,16 @@ from litestar.testing import AsyncTestClient
 from registry.app import create_app, open_registry
 from registry.demo.load import FAIR_ID, demo_id
 from registry.demo.network import TRAINING
+from registry.domain import plan
 from registry.domain.values import LOCAL_ZONE
 from registry.matching.config import MatchConfig
 from registry.pages import plans as plans_page
 from registry.read.board import read_plan_board
 from registry.read.queries import CommitmentFilter, get_doc, list_commitments
 from registry.read.views import CommitmentView, PlanView
+from registry.service import commands
 from registry.settings import Settings
+from tests.api_fixtures import CLI
 from tests.test_pages import TRAINING_ID, Client, Demo, csrf_of, demo_database, sign_in
 
 _plan = msgspec.json.Decoder(PlanView)
@@ -417,3 +420,21 @@ async def test_a_slot_of_a_completed_plan_is_not_changed(client: Client, demo: D
     )
     assert refused.status_code == 409 and "completed" in refused.text
     assert len((await read_plan(demo.dsn, FAIR_ID)).slots) == len(fair.slots)
+
+
+async def test_times_are_shown_in_shanghai_whatever_offset_they_were_given_with(
+    client: Client, demo: Demo
+) -> None:
+    registry = await open_registry(Settings(database_url=demo.dsn, pool_min_size=1, pool_max_size=2))
+    try:
+        utc = plan.DraftPlan(
+            plan_id=uuid.uuid4(), title="按协调世界时录入的活动", venue="礼堂", area=TRAINING.area,
+            starts_at=TRAINING.starts_at.astimezone(UTC), ends_at=TRAINING.ends_at.astimezone(UTC),
+        )  # fmt: skip
+        await commands.change_plan(registry, CLI, utc, creates=True)
+    finally:
+        await registry.close()
+    await sign_in(client, demo.coordinator)
+    board = await client.get(f"/pages/plans/{utc.plan_id}")
+    shown = TRAINING.starts_at.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M")
+    assert f"{shown}–{TRAINING.ends_at.astimezone(LOCAL_ZONE).strftime('%H:%M')}" in board.text

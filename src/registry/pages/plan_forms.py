@@ -33,7 +33,7 @@ from registry.edge.http import command, read_pool
 from registry.edge.requests import CompleteIn, PlanIn, ReasonIn, SlotIn
 from registry.pages.forms import Form, checked, submitted, text
 from registry.pages.i18n import lang_of
-from registry.pages.plans import category_options
+from registry.pages.plans import category_options, local
 from registry.pages.render import PAGES, page
 from registry.read.queries import get_doc
 from registry.read.views import PlanView
@@ -135,7 +135,7 @@ async def _slot_context(
     action = f"{_board(plan_id)}/slots/{slot_id}/edit" if slot_id else f"{_board(plan_id)}/slots/new"
     return {
         "plan": plan, "slot": slot, "action": action, "categories": category_options(lang),
-        "measures": MEASURES,
+        "measures": MEASURES, "local": local,
     }  # fmt: skip
 
 

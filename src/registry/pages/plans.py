@@ -7,6 +7,7 @@ cancel, confirm a claim), `allocate` (the dry run, then its dispatch), `report`.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,7 +20,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from litestar.types import ControllerRouterHandler
 
 from registry.domain.taxonomy import CATEGORIES
-from registry.domain.values import Role
+from registry.domain.values import LOCAL_ZONE, Role
 from registry.edge.auth import COORDINATOR, EVERYONE
 from registry.edge.http import command, read_pool
 from registry.matching.board import plan_matches
@@ -69,6 +70,11 @@ def category_options(lang: str) -> list[tuple[str, str]]:
     return [
         (c.code, ("\u3000" if c.parent else "") + category_label(c.code, lang)) for c in CATEGORIES.values()
     ]
+
+
+def local(moment: datetime) -> datetime:
+    """A moment as the pages show it: in Asia/Shanghai, whatever offset it was given with."""
+    return moment.astimezone(LOCAL_ZONE)
 
 
 def labels(request: Request[Any, Any, Any]) -> Any:
@@ -128,7 +134,7 @@ async def plans_page(request: Request[Actor, Any, Any]) -> Template:
     lang = lang_of(request.cookies.get("lang"))
     return page(
         request, "plans.html", plans=[_plans.decode(doc) for doc in found.docs], asked=asked.where,
-        more=more, statuses=STATUSES, categories=category_options(lang), label=labels(request),
+        more=more, statuses=STATUSES, categories=category_options(lang), label=labels(request), local=local,
         can_draft=actor.role == Role.COORDINATOR and as_of is None,
     )  # fmt: skip
 
@@ -159,7 +165,7 @@ async def board_page(request: Request[Actor, Any, Any], plan_id: FromPath[uuid.U
     return page(
         request, "board.html", plan=plan, slots=list(zip(plan.slots, matches.slots, strict=True)),
         position=board.position, units=units, label=labels(request), claims=claims, offers=offers,
-        show_candidates=actor.role in (Role.COORDINATOR, Role.AUDITOR),
+        local=local, show_candidates=actor.role in (Role.COORDINATOR, Role.AUDITOR),
         can_act=coordinating and open_, coordinating=coordinating,
     )  # fmt: skip
 
