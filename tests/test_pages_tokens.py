@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
 from registry.app import create_app
 from registry.demo.load import demo_id
+from registry.service.commands import hash_secret
+from tests.helpers import uvicorn_registry
 from tests.test_pages import Client, Demo, csrf_of, demo_database, sign_in
 
 SECRET = re.compile(r'<code class="hash" id="secret">([^<]+)</code>')
@@ -133,3 +137,14 @@ async def test_only_the_coordinator_has_the_tokens_page(client: Client, demo: De
     assert (await client.get("/pages/tokens")).status_code == 403
     listed = await client.get("/pages/plans")
     assert 'href="/pages/tokens"' not in listed.text
+
+
+def test_the_sign_in_links_token_is_not_in_the_access_log(demo: Demo, tmp_path: Path) -> None:
+    output = tmp_path / "server.log"
+    options = ("--log-level", "info", "--access-log")
+    with output.open("wb") as sink, uvicorn_registry(demo.dsn, options=options, output=sink) as base:
+        link = httpx.get(f"{base}/pages/sign-in", params={"token": demo.auditor}, timeout=10)
+        assert link.status_code == 200 and f'value="{demo.auditor}"' in link.text
+    logged = output.read_text(encoding="utf-8", errors="replace")
+    assert '"GET /pages/sign-in HTTP/1.1" 200' in logged, logged
+    assert demo.auditor not in logged and hash_secret(demo.auditor) not in logged

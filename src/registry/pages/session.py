@@ -111,6 +111,9 @@ async def sign_in_page(
     shown = page(request, "sign_in.html", next=safe_next(next), token=(token or "")[:200])
     if token:
         shown.headers.update(SECRET_HEADERS)
+        # uvicorn's access log writes the request line from this scope once the answer is sent:
+        # without the query, the token never reaches it.
+        request.scope["query_string"] = b""
     return shown
 
 
