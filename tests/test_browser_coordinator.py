@@ -1,8 +1,9 @@
-"""In Chromium at 390 × 844, through the forms only: the coordinator signs in, drafts a plan, adds
-two slots, publishes, looks at the allocation's dry run, dispatches it, completes the plan with its
-outcome and opens the report — and no page it visits scrolls sideways. With
-REGISTRY_UPDATE_SCREENSHOT=1 each page's phone screenshot goes to docs/screenshots/coordinator-*.png
-(the README's); otherwise none is written, so that a test run does not change a tracked file."""
+"""In Chromium at 390 × 844, through the forms only: the coordinator signs in, issues a liaison's
+token (its QR code shown), drafts a plan, adds two slots, publishes, looks at the allocation's dry
+run, dispatches it, completes the plan with its outcome and opens the report — and no page it
+visits scrolls sideways. With REGISTRY_UPDATE_SCREENSHOT=1 each page's phone screenshot goes to
+docs/screenshots/coordinator-*.png (the README's); otherwise none is written, so that a test run
+does not change a tracked file."""
 
 from __future__ import annotations
 
@@ -65,6 +66,16 @@ def test_a_coordinator_runs_a_plan_from_draft_to_report_on_a_phone(served: str, 
         sign_in(page, served, demo.coordinator)
         assert page.url.endswith("/pages/plans")
         assert_fits(page)
+
+        # A liaison's token first: its answer (the secret, the QR code) fits the phone too.
+        follow(page, "#tokens")
+        assert_fits(page)
+        page.select_option("#f-unit_id", label="上海和平眼科医院")
+        page.fill("#f-label", "王医生的手机")
+        follow(page, "button#issue")
+        assert page.locator("svg.qr").count() == 1 and "只显示这一次" in page.content()
+        assert_fits(page)
+        page.goto(f"{served}/pages/plans")
 
         follow(page, "#new-plan")
         assert_fits(page)
