@@ -63,8 +63,8 @@ def sign_in_link(request: Request[Any, Any, Any], secret: str) -> str:
 
 def qr_svg(link: str, title: str) -> str:
     """The link as a QR code in inline SVG markup (the CSP loads no image from elsewhere), with the
-    four-module quiet zone phones expect. segno
-    writes only the code's path and the escaped title: no text of the request goes in unescaped."""
+    four-module quiet zone phones expect. segno writes only the code's path and the escaped title:
+    no text of the request goes in unescaped."""
     return str(segno.make(link, error="m").svg_inline(scale=4, border=4, title=title, svgclass="qr"))
 
 
