@@ -438,3 +438,29 @@ async def test_times_are_shown_in_shanghai_whatever_offset_they_were_given_with(
     board = await client.get(f"/pages/plans/{utc.plan_id}")
     shown = TRAINING.starts_at.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M")
     assert f"{shown}–{TRAINING.ends_at.astimezone(LOCAL_ZONE).strftime('%H:%M')}" in board.text
+
+
+_KEY = re.compile(
+    r"\b(?:plan_list|plan_form|slot_form|board_actions|alloc|plan_close|plan_report|token|measure)\.[a-z_]+\b"
+)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_every_coordinator_page_has_its_words_in_both_languages(
+    client: Client, demo: Demo, lang: str
+) -> None:
+    await sign_in(client, demo.coordinator)
+    await client.get(f"/pages/lang?to={lang}")
+    fair_slot = (await read_plan(demo.dsn, FAIR_ID)).slots[0].id
+    pages = [
+        "/pages/plans", "/pages/plans/new", f"/pages/plans/{TRAINING_ID}",
+        f"/pages/plans/{TRAINING_ID}/slots/new",
+        f"/pages/plans/{FAIR_ID}/slots/{fair_slot}/edit", f"/pages/plans/{TRAINING_ID}/allocate",
+        f"/pages/plans/{TRAINING_ID}/complete", f"/pages/plans/{TRAINING_ID}/cancel",
+        f"/pages/plans/{FAIR_ID}/report", "/pages/tokens",
+    ]  # fmt: skip
+    for url in pages:
+        shown = await client.get(url)
+        assert shown.status_code == 200, url
+        assert not _KEY.findall(shown.text), (url, _KEY.findall(shown.text))
+        assert (f'lang="{"zh-CN" if lang == "zh" else "en"}"') in shown.text
