@@ -74,7 +74,9 @@ def test_coordinator_allocates_liaison_accepts_board_shows_it_covered(
             assert "活动计划" in page.content()
             page.click(f"a[href='/pages/plans/{TRAINING_ID}']")
             assert "已承接 0 / 需 1" in page.content()
-            page.click("#allocate")
+            page.click("#allocate")  # the dry run, then its dispatch
+            page.wait_for_load_state()
+            page.click("#dispatch-allocation")
             page.wait_for_load_state()
             assert "已承接 1 / 需 1" in page.content()
 

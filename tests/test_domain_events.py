@@ -29,6 +29,7 @@ STABLE_TAGS = {
     "FulfilmentCorrectionRequested": "fulfilment_correction_requested",
     "NeedPeopleLimitSet": "need_people_limit_set", "SlotPeopleLimitSet": "slot_people_limit_set",
     "UnitNameClaimed": "unit_name_claimed", "UnitNameReleased": "unit_name_released",
+    "SlotRevised": "slot_revised", "SlotRemoved": "slot_removed",
 }  # fmt: skip
 
 

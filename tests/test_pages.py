@@ -218,10 +218,13 @@ async def test_the_liaison_sees_no_timeline_and_the_auditor_sees_the_verified_ch
 
 async def test_allocate_accept_and_fulfil_through_the_forms(client: Client, demo: Demo) -> None:
     await sign_in(client, demo.coordinator)
-    board = await client.get(f"/pages/plans/{TRAINING_ID}")
+    # The dry run first (pages/allocate.py); its button dispatches exactly what it showed.
+    dry_run = await client.get(f"/pages/plans/{TRAINING_ID}/allocate")
+    proposal = re.search(r'name="proposal" value="([0-9a-f]+)"', dry_run.text)
+    assert proposal, dry_run.text
     allocated = await client.post(
         f"/pages/plans/{TRAINING_ID}/allocate",
-        data={"_csrf_token": csrf_of(board.text)},
+        data={"proposal": proposal.group(1), "_csrf_token": csrf_of(dry_run.text)},
         follow_redirects=True,
     )
     assert allocated.status_code == 200 and "已承接 1 / 需 1" in allocated.text

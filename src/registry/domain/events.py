@@ -190,6 +190,26 @@ class SlotPeopleLimitSet(Event, tag="slot_people_limit_set", frozen=True, kw_onl
     people_served_limit: int | None = None
 
 
+class SlotRevised(Event, tag="slot_revised", frozen=True, kw_only=True):
+    """A slot's fields as the coordinator changed them (all of them, as SlotAdded has them)."""
+
+    plan_id: uuid.UUID
+    slot_id: uuid.UUID
+    category: str
+    quantity: int
+    starts_at: datetime
+    ends_at: datetime
+    notes: str | None = None
+    measure: Measure = Measure.PEOPLE
+
+
+class SlotRemoved(Event, tag="slot_removed", frozen=True, kw_only=True):
+    """A slot no commitment ever named, taken out of its plan."""
+
+    plan_id: uuid.UUID
+    slot_id: uuid.UUID
+
+
 class PlanPublished(Event, tag="plan_published", frozen=True, kw_only=True):
     plan_id: uuid.UUID
 
@@ -384,6 +404,8 @@ RegistryEvent = (
     | PlanDrafted
     | SlotAdded
     | SlotPeopleLimitSet
+    | SlotRevised
+    | SlotRemoved
     | PlanPublished
     | PlanCancelled
     | PlanCompleted

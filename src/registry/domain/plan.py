@@ -22,6 +22,8 @@ from registry.domain.events import (
     PlanPublished,
     SlotAdded,
     SlotPeopleLimitSet,
+    SlotRemoved,
+    SlotRevised,
 )
 from registry.domain.values import CommitmentStatus, Measure
 
@@ -119,6 +121,28 @@ class AddSlot(msgspec.Struct, frozen=True, kw_only=True):
     measure: Measure = Measure.PEOPLE
 
 
+class ReviseSlot(msgspec.Struct, frozen=True, kw_only=True):
+    """A slot's fields anew. Once commitments name it, only its quantity (not below what they
+    cover) and notes may change: they were made for its category, measure and window."""
+
+    plan_id: uuid.UUID
+    slot_id: uuid.UUID
+    category: str
+    quantity: int
+    # The plan's own window when not given, as for AddSlot.
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    notes: str | None = None
+    measure: Measure = Measure.PEOPLE
+
+
+class RemoveSlot(msgspec.Struct, frozen=True, kw_only=True):
+    """Take out a slot no commitment ever named (one that has any: set its quantity instead)."""
+
+    plan_id: uuid.UUID
+    slot_id: uuid.UUID
+
+
 class SetSlotPeopleLimit(msgspec.Struct, frozen=True, kw_only=True):
     plan_id: uuid.UUID
     slot_id: uuid.UUID
@@ -141,7 +165,16 @@ class CompletePlan(msgspec.Struct, frozen=True, kw_only=True):
     release_open: bool = False
 
 
-PlanCommand = DraftPlan | AddSlot | SetSlotPeopleLimit | PublishPlan | CancelPlan | CompletePlan
+PlanCommand = (
+    DraftPlan
+    | AddSlot
+    | ReviseSlot
+    | RemoveSlot
+    | SetSlotPeopleLimit
+    | PublishPlan
+    | CancelPlan
+    | CompletePlan
+)
 
 
 def decide(state: Plan | None, command: PlanCommand) -> list[Event]:
@@ -164,6 +197,10 @@ def decide(state: Plan | None, command: PlanCommand) -> list[Event]:
             plan_id=state.id, slot_id=command.slot_id, people_served_limit=command.people_served_limit
         )
         return [added, limit]
+    if isinstance(command, ReviseSlot):
+        return [_slot_revised(state, command)]
+    if isinstance(command, RemoveSlot):
+        return [_slot_removed(state, command.slot_id)]
     if isinstance(command, PublishPlan):
         if state.status != "draft":
             raise Conflict(f"only a draft can be published (the plan is {state.status})")
@@ -209,17 +246,50 @@ def outcome_of(state: Plan, notes: str | None) -> PlanCompleted:
 def _slot_added(state: Plan, command: AddSlot) -> SlotAdded:
     if any(slot.id == command.slot_id for slot in state.slots):
         raise Conflict(f"slot {command.slot_id} already exists")
-    starts_at = command.starts_at or state.starts_at
-    ends_at = command.ends_at or state.ends_at
-    if starts_at < state.starts_at or ends_at > state.ends_at:
-        raise Conflict("a slot's window lies within its plan's window")
-    if starts_at >= ends_at:
-        raise Conflict("a slot starts before it ends")
+    starts_at, ends_at = _window_of(state, command.starts_at, command.ends_at)
     return SlotAdded(
         plan_id=state.id, slot_id=command.slot_id, category=command.category,
         quantity=command.quantity, starts_at=starts_at, ends_at=ends_at, notes=command.notes,
         measure=command.measure,
     )  # fmt: skip
+
+
+def _window_of(state: Plan, starts: datetime | None, ends: datetime | None) -> tuple[datetime, datetime]:
+    starts_at, ends_at = starts or state.starts_at, ends or state.ends_at
+    if starts_at < state.starts_at or ends_at > state.ends_at:
+        raise Conflict("a slot's window lies within its plan's window")
+    if starts_at >= ends_at:
+        raise Conflict("a slot starts before it ends")
+    return starts_at, ends_at
+
+
+def _slot_revised(state: Plan, command: ReviseSlot) -> SlotRevised:
+    slot = state.slot(command.slot_id)
+    if slot is None:
+        raise NotFound("slot", command.slot_id)
+    starts_at, ends_at = _window_of(state, command.starts_at, command.ends_at)
+    if slot.covers:
+        same = (slot.category, slot.measure, slot.starts_at, slot.ends_at)
+        if (command.category, command.measure, starts_at, ends_at) != same:
+            raise Conflict(
+                "commitments name this slot: only its quantity and notes can change, not its "
+                "category, measure or window"
+            )
+        if command.quantity < slot.committed:
+            raise Conflict(f"commitments cover {slot.committed} of this slot: its quantity cannot be less")
+    return SlotRevised(
+        plan_id=state.id, slot_id=slot.id, category=command.category, quantity=command.quantity,
+        starts_at=starts_at, ends_at=ends_at, notes=command.notes, measure=command.measure,
+    )  # fmt: skip
+
+
+def _slot_removed(state: Plan, slot_id: uuid.UUID) -> SlotRemoved:
+    slot = state.slot(slot_id)
+    if slot is None:
+        raise NotFound("slot", slot_id)
+    if slot.covers:
+        raise Conflict("commitments name this slot: it cannot be removed (set its quantity instead)")
+    return SlotRemoved(plan_id=state.id, slot_id=slot_id)
 
 
 def _limit_set(state: Plan, slot_id: uuid.UUID, limit: int | None) -> SlotPeopleLimitSet:
@@ -240,6 +310,19 @@ def evolve(state: Plan | None, event: Event) -> Plan | None:
             starts_at=event.starts_at, ends_at=event.ends_at, notes=event.notes, measure=event.measure,
         )  # fmt: skip
         return _staffing(msgspec.structs.replace(state, slots=[*state.slots, slot]))
+    if isinstance(event, SlotRevised):
+        revised = {
+            "category": event.category, "quantity": event.quantity, "starts_at": event.starts_at,
+            "ends_at": event.ends_at, "notes": event.notes, "measure": event.measure,
+        }  # fmt: skip
+        slots = [
+            msgspec.structs.replace(slot, **revised) if slot.id == event.slot_id else slot
+            for slot in state.slots
+        ]
+        return _staffing(msgspec.structs.replace(state, slots=slots))
+    if isinstance(event, SlotRemoved):
+        kept = [slot for slot in state.slots if slot.id != event.slot_id]
+        return _staffing(msgspec.structs.replace(state, slots=kept))
     if isinstance(event, SlotPeopleLimitSet):
         slots = [
             msgspec.structs.replace(slot, people_served_limit=event.people_served_limit)

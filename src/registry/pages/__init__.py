@@ -17,12 +17,12 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from registry.pages import audit, inbox, needs, offers, plans, session, units
+from registry.pages import allocate, audit, inbox, needs, offers, plan_forms, plans, report, session, tokens, units
 from registry.pages.render import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 # The areas of the pages, each with its routes in `HANDLERS`.
-AREAS = (session, plans, inbox, audit, units, offers, needs)
+AREAS = (session, plans, plan_forms, allocate, report, tokens, inbox, audit, units, offers, needs)
 # What the API's bearer middleware leaves to the pages (which check the session cookie instead).
 PAGE_PATHS = ["^/$", f"^{PAGES}(/|$)", "^/static/"]
 

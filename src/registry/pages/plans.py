@@ -1,28 +1,45 @@
-"""Plans and a plan's board: slots with their coverage, ranked candidates, dispatch and allocate."""
+"""Plans and a plan's board: the list (searched, filtered, paged), slots with their coverage, ranked
+candidates, the unit claims awaiting the centre, and one candidate dispatched by hand.
+
+The coordinator's forms on a plan live beside: `plan_forms` (draft, slots, publish, complete,
+cancel, confirm a claim), `allocate` (the dry run, then its dispatch), `report`."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request, get, post
+from litestar.datastructures import MultiDict
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 from litestar.types import ControllerRouterHandler
 
-from registry.domain.values import Role
+from registry.domain.taxonomy import CATEGORIES
+from registry.domain.values import LOCAL_ZONE, Role
 from registry.edge.auth import COORDINATOR, COORDINATOR_OR_LIAISON, EVERYONE
 from registry.edge.http import command, read_pool
 from registry.matching.board import plan_matches
 from registry.matching.config import MatchConfig
 from registry.pages.forms import Form, ident, number
+from registry.pages.i18n import lang_of
 from registry.pages.render import PAGES, as_of_position, page
 from registry.read.board import read_plan_board
-from registry.read.queries import OfferFilter, PlanFilter, UnitFilter, list_offers, list_plans, list_units
-from registry.read.views import OfferView, PlanView, UnitView
-from registry.service import allocations
+from registry.read.queries import (
+    CommitmentFilter,
+    OfferFilter,
+    PlanFilter,
+    UnitFilter,
+    list_commitments,
+    list_offers,
+    list_plans,
+    list_units,
+)
+from registry.read.views import CommitmentView, OfferView, PlanView, UnitView
 from registry.service.commitments import MakeCommitment, make_commitment
 from registry.service.context import Actor
 
@@ -33,6 +50,36 @@ CANDIDATES_SHOWN = 5
 _plans = msgspec.json.Decoder(PlanView)
 _units = msgspec.json.Decoder(UnitView)
 _offers = msgspec.json.Decoder(OfferView)
+_commitments = msgspec.json.Decoder(CommitmentView)
+# Plans on one page of the list; a "more" link carries the last one's position on.
+PAGE_SIZE = 20
+STATUSES = ("draft", "published", "staffed", "completed", "cancelled")
+LONGEST_SEARCH = 100
+
+
+def category_label(code: str, lang: str) -> str:
+    """A category as a reader is shown it: its label in the page's language (the code if unknown)."""
+    found = CATEGORIES.get(code)
+    if found is None:
+        return code
+    return found.label_zh if lang == "zh" else found.label_en
+
+
+def category_options(lang: str) -> list[tuple[str, str]]:
+    """Every category for a <select>: a child indented under its parent, by label."""
+    return [
+        (c.code, ("\u3000" if c.parent else "") + category_label(c.code, lang)) for c in CATEGORIES.values()
+    ]
+
+
+def local(moment: datetime) -> datetime:
+    """A moment as the pages show it: in Asia/Shanghai, whatever offset it was given with."""
+    return moment.astimezone(LOCAL_ZONE)
+
+
+def labels(request: Request[Any, Any, Any]) -> Any:
+    lang = lang_of(request.cookies.get("lang"))
+    return lambda code: category_label(code, lang)
 
 
 async def all_plans(request: Request[Any, Any, Any], as_of: int | None) -> list[PlanView]:
@@ -53,10 +100,52 @@ async def offers_of(
     return [_offers.decode(doc) for doc in found.docs]
 
 
+class ListAsked(msgspec.Struct, frozen=True, kw_only=True):
+    """The plans list's search and filters as asked; what cannot be a filter is left out, not a 500."""
+
+    where: PlanFilter
+    after: int
+
+    @classmethod
+    def of(cls, query: MultiDict[str]) -> ListAsked:
+        q = (query.get("q") or "").strip()[:LONGEST_SEARCH] or None
+        status = query.get("status") if query.get("status") in STATUSES else None
+        category = query.get("category") if query.get("category") in CATEGORIES else None
+        after = query.get("after") or ""
+        return cls(
+            where=PlanFilter(q=q, status=status, category=category),
+            after=int(after) if after.isdigit() and len(after) < 19 else 0,
+        )
+
+    def more(self, last: int, as_of: str | None) -> str:
+        """The query of the next page: the same search and filters, after `last`."""
+        asked = {"q": self.where.q, "status": self.where.status, "category": self.where.category}
+        asked |= {"after": str(last), "as_of": as_of}
+        return urlencode({k: v for k, v in asked.items() if v})
+
+
 @get(f"{PAGES}/plans", include_in_schema=False, guards=[EVERYONE])
 async def plans_page(request: Request[Actor, Any, Any]) -> Template:
     as_of = await as_of_position(request)
-    return page(request, "plans.html", plans=await all_plans(request, as_of))
+    asked = ListAsked.of(request.query_params)
+    found = await list_plans(await read_pool(request, as_of), asked.where, as_of, asked.after, PAGE_SIZE)
+    more = asked.more(found.last, request.query_params.get("as_of")) if found.last is not None else None
+    actor: Actor = request.user
+    lang = lang_of(request.cookies.get("lang"))
+    return page(
+        request, "plans.html", plans=[_plans.decode(doc) for doc in found.docs], asked=asked.where,
+        more=more, statuses=STATUSES, categories=category_options(lang), label=labels(request), local=local,
+        can_draft=actor.role == Role.COORDINATOR and as_of is None,
+    )  # fmt: skip
+
+
+async def claims_of(
+    request: Request[Any, Any, Any], plan_id: uuid.UUID, as_of: int | None
+) -> list[CommitmentView]:
+    """The units' claims (认领) on the plan's slots, awaiting the centre's confirmation."""
+    where = CommitmentFilter(plan_id=plan_id, status="claimed")
+    found = await list_commitments(await read_pool(request, as_of), where, as_of, 0, MANY)
+    return [_commitments.decode(doc) for doc in found.docs]
 
 
 @get(f"{PAGES}/plans/{{plan_id:uuid}}", include_in_schema=False, guards=[EVERYONE])
@@ -70,11 +159,14 @@ async def board_page(request: Request[Actor, Any, Any], plan_id: FromPath[uuid.U
     units = {u.id: u for u in await all_units(request, as_of)}
     actor: Actor = request.user
     open_ = plan.status in ("draft", "published", "staffed")
+    coordinating = actor.role == Role.COORDINATOR and as_of is None
+    claims = await claims_of(request, plan_id, as_of) if actor.role == Role.COORDINATOR else []
+    offers = {o.id: o for o in await offers_of(request, None, as_of)} if claims else {}
     return page(
         request, "board.html", plan=plan, slots=list(zip(plan.slots, matches.slots, strict=True)),
-        position=board.position, units=units,
-        show_candidates=actor.role in (Role.COORDINATOR, Role.AUDITOR),
-        can_act=actor.role == Role.COORDINATOR and as_of is None and open_,
+        position=board.position, units=units, label=labels(request), claims=claims, offers=offers,
+        local=local, show_candidates=actor.role in (Role.COORDINATOR, Role.AUDITOR),
+        can_act=coordinating and open_, coordinating=coordinating,
     )  # fmt: skip
 
 
@@ -96,19 +188,5 @@ async def dispatch(request: Request[Actor, Any, Any], plan_id: FromPath[uuid.UUI
     return Redirect(f"{PAGES}/plans/{plan_id}", status_code=HTTP_303_SEE_OTHER)
 
 
-@post(
-    f"{PAGES}/plans/{{plan_id:uuid}}/allocate",
-    include_in_schema=False,
-    guards=[COORDINATOR],
-    status_code=HTTP_303_SEE_OTHER,
-)
-async def allocate(request: Request[Actor, Any, Any], plan_id: FromPath[uuid.UUID]) -> Redirect:
-    """Every slot at once, by the solver; each assignment dispatched as a proposed commitment."""
-    ctx = await command(request)
-    config: MatchConfig = request.app.state.settings.matching
-    await allocations.dispatch(request.app.state.registry, ctx, plan_id, config)
-    return Redirect(f"{PAGES}/plans/{plan_id}", status_code=HTTP_303_SEE_OTHER)
-
-
 # This area's routes, in the order the pages' router takes them.
-HANDLERS: list[ControllerRouterHandler] = [plans_page, board_page, dispatch, allocate]
+HANDLERS: list[ControllerRouterHandler] = [plans_page, board_page, dispatch]

@@ -98,9 +98,23 @@ def _session_cookie(request: Request[Any, Any, Any], value: str, max_age: int | 
 SignInForm = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
+# A page that may hold a token: kept by no cache, its address (with the token) sent to no one.
+SECRET_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache", "Referrer-Policy": "no-referrer"}
+
+
 @get(f"{SIGN_IN}", exclude_from_auth=True, include_in_schema=False)
-async def sign_in_page(request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template:
-    return page(request, "sign_in.html", next=safe_next(next))
+async def sign_in_page(
+    request: Request[Any, Any, Any], next: FromQuery[str | None] = None, token: FromQuery[str | None] = None
+) -> Template:
+    """The sign-in form. `token` (the link in a new token's QR code) only fills the form in: a GET
+    never signs in, the person presses the button."""
+    shown = page(request, "sign_in.html", next=safe_next(next), token=(token or "")[:200])
+    if token:
+        shown.headers.update(SECRET_HEADERS)
+        # uvicorn's access log writes the request line from this scope once the answer is sent:
+        # without the query, the token never reaches it.
+        request.scope["query_string"] = b""
+    return shown
 
 
 @post(f"{SIGN_IN}", exclude_from_auth=True, include_in_schema=False, status_code=HTTP_303_SEE_OTHER)

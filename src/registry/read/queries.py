@@ -60,6 +60,8 @@ class PlanFilter(msgspec.Struct, frozen=True, kw_only=True):
     status: str | None = None
     area: str | None = None
     q: str | None = None
+    # Plans with a slot of this category or of one below it (the pages' filter).
+    category: str | None = None
 
 
 class CommitmentFilter(msgspec.Struct, frozen=True, kw_only=True):
@@ -147,8 +149,9 @@ async def list_plans(
     pool: asyncpg.Pool[Any], where: PlanFilter, as_of: int | None, after: int, limit: int
 ) -> Page:
     rows = await pool.fetch(
-        query("registry/plans-list"), as_of, after, where.status, where.area, _q(where.q), limit
-    )
+        query("registry/plans-list"),
+        as_of, after, where.status, where.area, _q(where.q), limit, *_category(where.category),
+    )  # fmt: skip
     return _page(rows, limit)
 
 

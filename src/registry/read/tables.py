@@ -116,7 +116,7 @@ TABLES: tuple[Table[Any], ...] = (
         ("status", "area", "search"),
         lambda s: (s.status, s.area, _search(s.title, s.series, s.venue)),
         ["plan_drafted", "slot_added", "plan_published", "plan_cancelled", "plan_completed",
-         "plan_allocated", "demand_covered", "slot_people_limit_set"],
+         "plan_allocated", "demand_covered", "slot_people_limit_set", "slot_revised", "slot_removed"],
     ),
     Table(
         "commitments", "commitment", commitment.Commitment, commitment.evolve, views.commitment_view,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from registry.pages.words import common, inbox, needs, offers, timeline, units
+from registry.pages.words import common, inbox, needs, offers, plans, timeline, tokens, units
 
-AREAS = (common, timeline, units, offers, needs, inbox)
+AREAS = (common, timeline, units, offers, needs, inbox, plans, tokens)
 
 
 def _gathered() -> dict[str, tuple[str, str]]:
