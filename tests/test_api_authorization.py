@@ -26,6 +26,9 @@ import pytest_asyncio
 
 from registry.domain.values import LOCAL_ZONE
 from registry.edge.throttle import AuthThrottle
+from registry.matching.config import MatchConfig
+from registry.pages.allocate import fingerprint
+from registry.service import allocations
 from tests.api_fixtures import Api, cloned_database, need_body, offer_body, plan_body, serving_api, unit_body
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -615,6 +618,19 @@ PAGE_MATRIX: dict[str, tuple[int, int, int, int]] = {
     "POST /pages/needs":                               (303,   403,   303,    303),
     "POST /pages/needs/{need_id}/close":               (303,   403,   303,    403),
     "POST /pages/needs/{need_id}/cancel":              (303,   403,   303,    403),
+    # The centre's forms: plans, their slots, publishing, confirming a claim, completing,
+    # cancelling, allocating (after its dry run), tokens.
+    "POST /pages/plans/new":                           (303,   403,   403,    403),
+    "POST /pages/plans/{plan_id}/slots/new":           (303,   403,   403,    403),
+    "POST /pages/plans/{plan_id}/slots/{slot_id}/edit": (303,  403,   403,    403),
+    "POST /pages/plans/{plan_id}/slots/{slot_id}/remove": (303, 403,  403,    403),
+    "POST /pages/plans/{plan_id}/publish":             (303,   403,   403,    403),
+    "POST /pages/plans/{plan_id}/claims/{commitment_id}/confirm": (303, 403, 403, 403),
+    "POST /pages/plans/{plan_id}/complete":            (303,   403,   403,    403),
+    "POST /pages/plans/{plan_id}/cancel":              (303,   403,   403,    403),
+    # A token's secret is shown once, in the answer itself: not a redirect to a page of it.
+    "POST /pages/tokens":                              (200,   403,   403,    403),
+    "POST /pages/tokens/{token_id}/revoke":            (303,   403,   403,    403),
 }
 # fmt: on
 
@@ -627,7 +643,7 @@ class Form:
     path: str
     data: dict[str, str]
     # The entity the form changes (its API path), whose version a refusal must leave alone.
-    entity: str
+    entity: str | None
 
 
 async def _dispatch_form(api: Api) -> Form:
@@ -639,7 +655,9 @@ async def _dispatch_form(api: Api) -> Form:
 
 async def _allocate_form(api: Api) -> Form:
     body = await commitment_body(api)
-    return Form(f"/pages/plans/{body['plan_id']}/allocate", {}, entity=f"/api/v1/offers/{body['offer_id']}")
+    dry_run = await allocations.preview(api.registry, uuid.UUID(body["plan_id"]), None, MatchConfig())
+    data = {"proposal": fingerprint(dry_run)}
+    return Form(f"/pages/plans/{body['plan_id']}/allocate", data, entity=f"/api/v1/offers/{body['offer_id']}")
 
 
 async def _accept_form(api: Api) -> Form:
@@ -753,6 +771,78 @@ async def _cancel_need_form(api: Api) -> Form:
     return Form(f"/pages/needs/{path.rsplit('/', 1)[1]}/cancel", {"reason": "活动取消"}, entity=path)
 
 
+def _slot_fields() -> dict[str, str]:
+    # No window: the slot takes its plan's.
+    return {"category": "medical.eye-screening", "quantity": "2", "measure": "people",
+            "starts_at": "", "ends_at": "", "notes": ""}  # fmt: skip
+
+
+async def _draft_plan_form(api: Api) -> Form:
+    start = _local(9, 9)
+    data = {
+        "title": "页面起草的活动", "series": "", "venue": "欧阳路街道社区党群服务中心",
+        "area": "虹口区/欧阳路街道", "expected_attendance": "50",
+        "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (start + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
+    }  # fmt: skip
+    return Form("/pages/plans/new", data, entity=None)
+
+
+async def _add_slot_form(api: Api) -> Form:
+    plan = await draft_plan(api)
+    return Form(f"/pages/plans/{plan}/slots/new", _slot_fields(), entity=f"/api/v1/plans/{plan}")
+
+
+async def _slot_of_a_draft(api: Api) -> tuple[str, str]:
+    plan = await draft_plan(api)
+    slot = await created(api, f"/api/v1/plans/{plan}/slots", {"category": "medical", "quantity": 5})
+    return plan, slot["id"]
+
+
+async def _edit_slot_form(api: Api) -> Form:
+    plan, slot = await _slot_of_a_draft(api)
+    data = {**_slot_fields(), "quantity": "7"}
+    return Form(f"/pages/plans/{plan}/slots/{slot}/edit", data, entity=f"/api/v1/plans/{plan}")
+
+
+async def _remove_slot_form(api: Api) -> Form:
+    plan, slot = await _slot_of_a_draft(api)
+    return Form(f"/pages/plans/{plan}/slots/{slot}/remove", {}, entity=f"/api/v1/plans/{plan}")
+
+
+async def _publish_form(api: Api) -> Form:
+    plan, _ = await _slot_of_a_draft(api)
+    return Form(f"/pages/plans/{plan}/publish", {}, entity=f"/api/v1/plans/{plan}")
+
+
+async def _confirm_claim_form(api: Api) -> Form:
+    claimed = await api.post("/api/v1/commitments", await commitment_body(api), who="liaison_own")
+    assert claimed.status_code == 201, claimed.text
+    commitment = claimed.json()
+    path = f"/pages/plans/{commitment['plan_id']}/claims/{commitment['id']}/confirm"
+    return Form(path, {}, entity=f"/api/v1/commitments/{commitment['id']}")
+
+
+async def _complete_form(api: Api) -> Form:
+    plan, _ = await published_slot(api)
+    return Form(f"/pages/plans/{plan}/complete", {"notes": "圆满完成"}, entity=f"/api/v1/plans/{plan}")
+
+
+async def _cancel_plan_form(api: Api) -> Form:
+    plan = await draft_plan(api)
+    return Form(f"/pages/plans/{plan}/cancel", {"reason": "天气原因"}, entity=f"/api/v1/plans/{plan}")
+
+
+async def _issue_token_form(api: Api) -> Form:
+    data = {"role": "liaison", "unit_id": str(api.units["own"]), "label": "页面发放"}
+    return Form("/pages/tokens", data, entity=None)
+
+
+async def _revoke_token_form(api: Api) -> Form:
+    token = await issued_token(api)
+    return Form(f"/pages/tokens/{token['id']}/revoke", {}, entity=None)
+
+
 PAGE_FORMS: dict[str, Callable[[Api], Awaitable[Form]]] = {
     "POST /pages/plans/{plan_id}/dispatch": _dispatch_form,
     "POST /pages/plans/{plan_id}/allocate": _allocate_form,
@@ -770,6 +860,16 @@ PAGE_FORMS: dict[str, Callable[[Api], Awaitable[Form]]] = {
     "POST /pages/needs": _raise_need_form,
     "POST /pages/needs/{need_id}/close": _close_need_form,
     "POST /pages/needs/{need_id}/cancel": _cancel_need_form,
+    "POST /pages/plans/new": _draft_plan_form,
+    "POST /pages/plans/{plan_id}/slots/new": _add_slot_form,
+    "POST /pages/plans/{plan_id}/slots/{slot_id}/edit": _edit_slot_form,
+    "POST /pages/plans/{plan_id}/slots/{slot_id}/remove": _remove_slot_form,
+    "POST /pages/plans/{plan_id}/publish": _publish_form,
+    "POST /pages/plans/{plan_id}/claims/{commitment_id}/confirm": _confirm_claim_form,
+    "POST /pages/plans/{plan_id}/complete": _complete_form,
+    "POST /pages/plans/{plan_id}/cancel": _cancel_plan_form,
+    "POST /pages/tokens": _issue_token_form,
+    "POST /pages/tokens/{token_id}/revoke": _revoke_token_form,
 }
 
 PAGE_ROWS = [

@@ -170,7 +170,7 @@ def test_the_menu_is_collapsed_on_a_phone_and_open_on_a_desktop(
         sign_in(page, served, demo.coordinator)
         page.goto(f"{served}/pages/units")
         links = page.locator("header nav a")
-        assert links.count() == 6  # plans, offers, needs, units, inbox, timeline
+        assert links.count() == 7  # plans, offers, needs, units, inbox, timeline, tokens
         assert not links.first.is_visible() and page.locator("#menu-button").is_visible()
         header = page.locator("header.top").bounding_box()
         assert header is not None and header["height"] < 60, "the header never wraps on a phone"

@@ -143,8 +143,14 @@ async def test_the_timeline_names_the_actor_by_token_label_and_unit_in_both_lang
 ) -> None:
     # The coordinator allocates the training through the pages; its liaison accepts by the API.
     await sign_in(client, demo.coordinator)
-    board = await client.get(f"/pages/plans/{TRAINING_ID}")
-    await client.post(f"/pages/plans/{TRAINING_ID}/allocate", data={"_csrf_token": csrf_of(board.text)})
+    dry_run = await client.get(f"/pages/plans/{TRAINING_ID}/allocate")
+    proposal = re.search(r'name="proposal" value="([0-9a-f]+)"', dry_run.text)
+    assert proposal, dry_run.text
+    allocated = await client.post(
+        f"/pages/plans/{TRAINING_ID}/allocate",
+        data={"proposal": proposal.group(1), "_csrf_token": csrf_of(dry_run.text)},
+    )
+    assert allocated.status_code == 303, allocated.text
     liaison = {"Authorization": f"Bearer {await dispatched_unit_liaison(demo.dsn)}"}
     waiting = await client.get("/api/v1/commitments?status=proposed", headers=liaison)
     commitment = waiting.json()["items"][0]

@@ -17,7 +17,19 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from registry.pages import allocate, audit, inbox, needs, offers, plan_forms, plans, report, session, tokens, units
+from registry.pages import (
+    allocate,
+    audit,
+    inbox,
+    needs,
+    offers,
+    plan_forms,
+    plans,
+    report,
+    session,
+    tokens,
+    units,
+)
 from registry.pages.render import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]

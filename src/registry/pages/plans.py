@@ -21,7 +21,7 @@ from litestar.types import ControllerRouterHandler
 
 from registry.domain.taxonomy import CATEGORIES
 from registry.domain.values import LOCAL_ZONE, Role
-from registry.edge.auth import COORDINATOR, COORDINATOR_OR_LIAISON, EVERYONE
+from registry.edge.auth import COORDINATOR_OR_LIAISON, EVERYONE
 from registry.edge.http import command, read_pool
 from registry.matching.board import plan_matches
 from registry.matching.config import MatchConfig

@@ -200,6 +200,11 @@ class Teller:
             case ev.SlotAdded():
                 amount = self.amount(event.category, event.quantity, event.measure)
                 return key, {"plan": self.title("plans", event.plan_id), "amount": amount}
+            case ev.SlotRevised():
+                amount = self.amount(event.category, event.quantity, event.measure)
+                return key, {"plan": self.title("plans", event.plan_id), "amount": amount}
+            case ev.SlotRemoved():
+                return key, {"plan": self.title("plans", event.plan_id)}
             case ev.SlotPeopleLimitSet():
                 return key, self._slot_limit(event)
             case ev.PlanPublished():

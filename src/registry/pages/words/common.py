@@ -12,6 +12,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav.units": ("共建单位", "Units"),
     "nav.inbox": ("接单箱", "Inbox"),
     "nav.timeline": ("审计时间线", "Audit timeline"),
+    "nav.tokens": ("访问令牌", "Access tokens"),
     "nav.menu": ("菜单", "Menu"),
     "nav.sign_out": ("退出", "Sign out"),
     "nav.switch": ("English", "中文"),
@@ -154,4 +155,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "measure.people": ("人", "people"),
     "measure.hours": ("小时", "hours"),
     "measure.sessions": ("场", "sessions"),
+    "measure.booths": ("个摊位", "booths"),
+    "measure.square_metres": ("平方米", "m²"),
+    "measure.items": ("件", "items"),
 }

@@ -51,6 +51,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "event.need_cancelled": ("取消了需求「{need}」{reason}", "cancelled the need {need}{reason}"),
     "event.plan_drafted": ("起草了活动计划「{title}」（{venue}）", "drafted the plan {title} ({venue})"),
     "event.slot_added": ("为活动「{plan}」添加了岗位：{amount}", "added a slot to the plan {plan}: {amount}"),
+    "event.slot_revised": (
+        "修改了活动「{plan}」的岗位：{amount}",
+        "revised a slot of the plan {plan}: {amount}",
+    ),
+    "event.slot_removed": ("删除了活动「{plan}」的一个岗位", "removed a slot from the plan {plan}"),
     "event.slot_people_limit_set": (
         "将活动「{plan}」的岗位（{category}）每次承接的服务人次上限设为 {limit}",
         "set the people-served limit per commitment of the plan {plan}'s {category} slot to {limit}",
