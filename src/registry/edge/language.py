@@ -436,3 +436,62 @@ def localize_errors(errors: Iterable[FieldError], lang: Lang) -> list[FieldError
 def joined(errors: Iterable[FieldError]) -> str:
     """The field errors as one detail, as `InvalidInput` says them: `field: message; …`."""
     return "; ".join(f"{error.field}: {error.message}" for error in errors)
+
+
+# RFC 9110 §12.5.4: `Accept-Language: zh-CN, zh;q=0.9, en;q=0.8`. A language range is `*` or
+# subtags of 1 to 8 letters or digits (the first letters only); q is 0 to 1 with up to 3 decimals.
+_RANGE = re.compile(r"\*|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
+_QUALITY = re.compile(r"[qQ]=(?P<q>0(?:\.\d{0,3})?|1(?:\.0{0,3})?)")
+# The Chinese the registry writes is Simplified (zh-CN): a range for Traditional is not met by it.
+_TRADITIONAL = {"hant", "tw", "hk", "mo"}
+DEFAULT_API_LANG: Lang = "en"
+
+
+def accepted_ranges(header: str) -> list[tuple[str, float]]:
+    """The header's language ranges (lower case) with their quality, in order; malformed ones left out."""
+    found = []
+    for item in header.split(","):
+        language, *parameters = (part.strip() for part in item.split(";"))
+        if not _RANGE.fullmatch(language):
+            continue
+        quality = 1.0
+        for parameter in parameters:
+            matched = _QUALITY.fullmatch(parameter.replace(" ", ""))
+            if matched is None:
+                quality = -1.0  # a malformed weight: the range is left out, not guessed at
+                break
+            quality = float(matched["q"])
+        if quality >= 0:
+            found.append((language.lower(), quality))
+    return found
+
+
+def _serves(language_range: str, lang: Lang) -> bool:
+    primary, *rest = language_range.split("-")
+    if primary != lang:
+        return False
+    return lang != "zh" or not _TRADITIONAL.intersection(rest)
+
+
+def negotiated(header: str | None, default: Lang = DEFAULT_API_LANG) -> Lang:
+    """The language to answer in: the one of LANGS the header weighs highest (q > 0).
+
+    A language is weighed by the range that names it (`zh-CN`, `zh`, `zh-Hans`), else by `*`;
+    a tie goes to the range written first. No header, nothing acceptable: `default`.
+    """
+    if not header:
+        return default
+    ranges = accepted_ranges(header)
+    wildcard = next(((i, q) for i, (r, q) in enumerate(ranges) if r == "*"), None)
+    best: tuple[float, int, Lang] | None = None
+    for lang in LANGS:
+        named = [(i, q) for i, (r, q) in enumerate(ranges) if _serves(r, lang)]
+        # The most specific range names it; several equally specific: the highest weight.
+        weighed = max(named, key=lambda iq: (len(ranges[iq[0]][0]), iq[1]), default=wildcard)
+        if weighed is None or weighed[1] <= 0:
+            continue
+        index, quality = weighed
+        # Ahead: the heavier; then the range written first; then (both by `*`) the default.
+        if best is None or (quality, -index, lang == default) > (best[0], -best[1], best[2] == default):
+            best = (quality, index, lang)
+    return default if best is None else best[2]
