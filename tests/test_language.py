@@ -20,11 +20,12 @@ from typing import Annotated
 import msgspec
 import pytest
 
-from registry.domain.errors import FieldError, NotFound, PreconditionFailed
+from registry.domain.errors import Conflict, FieldError, InvalidInput, NotFound, PreconditionFailed
 from registry.domain.text import line_problem
 from registry.domain.values import Measure
 from registry.edge.body import field_error
 from registry.edge.language import joined, localize, localize_errors
+from registry.pages.i18n import error_message, translator
 
 SOURCE = Path(__file__).resolve().parent.parent / "src" / "registry"
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -212,3 +213,12 @@ def test_a_line_that_cannot_be_taken_is_told_why_in_chinese(text: str) -> None:
     problem = line_problem(text)
     assert problem is not None
     assert CHINESE.search(localize(problem, "zh")), problem
+
+
+def test_the_pages_tell_a_conflict_and_a_refused_input_in_their_language() -> None:
+    conflict = Conflict("only a draft can be published (the plan is published)")
+    assert error_message(conflict, translator("zh")).endswith("只有草稿才能发布（当前为「已发布」）")
+    assert error_message(conflict, translator("en")).endswith(str(conflict))
+    refused = InvalidInput([FieldError("ends_at", "must be after starts_at")])
+    assert error_message(refused, translator("zh")).endswith("ends_at: 须晚于 starts_at")
+    assert error_message(refused, translator("en")).endswith("ends_at: must be after starts_at")
