@@ -1,8 +1,9 @@
 """The registry installs from its wheel and runs from there, far from this checkout.
 
 The wheel carries every file the code reads (each package's queries and migrations, the pages'
-templates and stylesheet, the API docs' Swagger UI). Built with `uv build`, installed into a fresh virtual environment in
-a temporary directory with the locked dependencies, it migrates a fresh database and serves.
+templates and stylesheet, the API docs' Swagger UI). Built with `uv build`, installed into a fresh
+virtual environment in a temporary directory with the locked dependencies, it migrates a fresh
+database and serves.
 """
 
 from __future__ import annotations
