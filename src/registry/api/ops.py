@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Inf
 from events.outage import is_unavailable
 from events.watch import Failure
 from registry.api.docs import BEARER
+from registry.api.params import PROBLEMS
 from registry.domain.errors import Unauthenticated
 
 LOG_HEAD = Gauge("registry_log_head_position", "Position of the last event in the log")
@@ -122,6 +123,7 @@ async def ready(request: Request[Any, Any, Any]) -> Response[Readiness]:
     "- `401`: REGISTRY_METRICS_TOKEN is set and not given",
     # Open, or the metrics token as a bearer token: either requirement satisfies it.
     security=[{BEARER: []}, {}],
+    responses={401: PROBLEMS[401]},
 )
 async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Prometheus text format; with REGISTRY_METRICS_TOKEN set, only for `Authorization: Bearer <it>`."""

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipValidation
+from litestar.params import FromPath, FromQuery, QueryParameter, SkipValidation
 
+from registry.api import examples
 from registry.api.docs import described
 from registry.api.params import AsOf, CursorParam, IdempotencyKey, IfMatch, Limit, one, page_of
 from registry.api.request_checks import check_request
@@ -100,7 +101,7 @@ class CommitmentController(Controller):
     async def make(
         self,
         request: Request[Actor, Any, Any],
-        data: SkipValidation[JSONBody[CommitmentIn]],
+        data: SkipValidation[Annotated[CommitmentIn, examples.COMMITMENT]],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Dispatch (a coordinator: `proposed`) or claim (the offer's unit's liaison: `claimed`).
@@ -180,7 +181,7 @@ class CommitmentController(Controller):
         self,
         request: Request[Actor, Any, Any],
         commitment_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[ReasonIn | None]] = None,
+        data: SkipValidation[Annotated[ReasonIn | None, examples.REASON]] = None,
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
@@ -216,7 +217,7 @@ class CommitmentController(Controller):
         self,
         request: Request[Actor, Any, Any],
         commitment_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[ReasonIn | None]] = None,
+        data: SkipValidation[Annotated[ReasonIn | None, examples.REASON]] = None,
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
@@ -255,7 +256,7 @@ class CommitmentController(Controller):
         self,
         request: Request[Actor, Any, Any],
         commitment_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[FulfilmentIn]],
+        data: SkipValidation[Annotated[FulfilmentIn, examples.FULFILMENT]],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
@@ -296,7 +297,7 @@ class CommitmentController(Controller):
         self,
         request: Request[Actor, Any, Any],
         commitment_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[CorrectionIn]],
+        data: SkipValidation[Annotated[CorrectionIn, examples.CORRECTION]],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
@@ -337,7 +338,7 @@ class CommitmentController(Controller):
         self,
         request: Request[Actor, Any, Any],
         commitment_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[CorrectionRequestIn]],
+        data: SkipValidation[Annotated[CorrectionRequestIn, examples.CORRECTION_REQUEST]],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:

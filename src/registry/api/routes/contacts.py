@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import MediaType
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, JSONBody, SkipValidation
+from litestar.params import FromPath, SkipValidation
 
+from registry.api import examples
 from registry.api.docs import described
 from registry.api.params import PROBLEMS, IdempotencyKey, one
 from registry.api.request_checks import check_request
@@ -64,7 +65,7 @@ class ContactController(Controller):
         self,
         request: Request[Actor, Any, Any],
         unit_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[ContactIn]],
+        data: SkipValidation[Annotated[ContactIn, examples.CONTACT]],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Add a person to reach at the unit (its liaison, or a coordinator)."""

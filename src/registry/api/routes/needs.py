@@ -6,8 +6,9 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipValidation
+from litestar.params import FromPath, FromQuery, QueryParameter, SkipValidation
 
+from registry.api import examples
 from registry.api.docs import described
 from registry.api.params import (
     AsOf,
@@ -78,7 +79,7 @@ class NeedController(Controller):
         self,
         request: Request[Actor, Any, Any],
         unit_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[NeedIn]],
+        data: SkipValidation[Annotated[NeedIn, examples.NEED]],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Raise a need on a unit's need list (its liaison, or a coordinator for residents)."""
@@ -215,7 +216,7 @@ class NeedController(Controller):
         self,
         request: Request[Actor, Any, Any],
         need_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[PeopleLimitIn]],
+        data: SkipValidation[Annotated[PeopleLimitIn, examples.PEOPLE_LIMIT]],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
@@ -287,7 +288,7 @@ class NeedController(Controller):
         self,
         request: Request[Actor, Any, Any],
         need_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[ReasonIn | None]] = None,
+        data: SkipValidation[Annotated[ReasonIn | None, examples.REASON]] = None,
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:

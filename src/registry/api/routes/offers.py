@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipValidation
+from litestar.params import FromPath, FromQuery, QueryParameter, SkipValidation
 
+from registry.api import examples
 from registry.api.docs import described
 from registry.api.params import (
     AreaParam,
@@ -87,7 +88,7 @@ class OfferController(Controller):
         self,
         request: Request[Actor, Any, Any],
         unit_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[OfferIn]],
+        data: SkipValidation[Annotated[OfferIn, examples.OFFER]],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Submit an offer to a unit's resource list (its liaison, or a coordinator)."""
@@ -206,7 +207,7 @@ class OfferController(Controller):
         self,
         request: Request[Actor, Any, Any],
         offer_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[OfferPatch]],
+        data: SkipValidation[Annotated[OfferPatch, examples.OFFER_PATCH]],
         if_match: IfMatch = None,
     ) -> Response[bytes]:
         """Revise an offer (the unit's liaison, or a coordinator)."""
@@ -245,7 +246,7 @@ class OfferController(Controller):
         self,
         request: Request[Actor, Any, Any],
         offer_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[ReasonIn | None]] = None,
+        data: SkipValidation[Annotated[ReasonIn | None, examples.REASON]] = None,
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:

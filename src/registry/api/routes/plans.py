@@ -8,8 +8,9 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import MediaType
-from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
+from litestar.params import FromPath, QueryParameter, SkipValidation
 
+from registry.api import examples
 from registry.api.docs import described
 from registry.api.params import (
     AreaParam,
@@ -86,7 +87,7 @@ class PlanController(Controller):
     async def draft(
         self,
         request: Request[Actor, Any, Any],
-        data: SkipValidation[JSONBody[PlanIn]],
+        data: SkipValidation[Annotated[PlanIn, examples.PLAN]],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Draft an activity plan (coordinator)."""
@@ -123,7 +124,7 @@ class PlanController(Controller):
         self,
         request: Request[Actor, Any, Any],
         plan_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[SlotIn]],
+        data: SkipValidation[Annotated[SlotIn, examples.SLOT]],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
@@ -171,7 +172,7 @@ class PlanController(Controller):
         request: Request[Actor, Any, Any],
         plan_id: FromPath[uuid.UUID],
         slot_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[PeopleLimitIn]],
+        data: SkipValidation[Annotated[PeopleLimitIn, examples.PEOPLE_LIMIT]],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
@@ -240,7 +241,7 @@ class PlanController(Controller):
         self,
         request: Request[Actor, Any, Any],
         plan_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[ReasonIn | None]] = None,
+        data: SkipValidation[Annotated[ReasonIn | None, examples.REASON]] = None,
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
@@ -314,7 +315,7 @@ class PlanController(Controller):
         self,
         request: Request[Actor, Any, Any],
         plan_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[AllocateIn | None]] = None,
+        data: SkipValidation[Annotated[AllocateIn | None, examples.ALLOCATE]] = None,
         as_of: AsOf = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
@@ -369,7 +370,7 @@ class PlanController(Controller):
         self,
         request: Request[Actor, Any, Any],
         plan_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[CompleteIn | None]] = None,
+        data: SkipValidation[Annotated[CompleteIn | None, examples.COMPLETE]] = None,
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:

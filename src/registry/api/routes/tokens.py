@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, post
-from litestar.params import FromPath, JSONBody, SkipValidation
+from litestar.params import FromPath, SkipValidation
 
+from registry.api import examples
 from registry.api.docs import described
 from registry.api.params import PROBLEMS, IdempotencyKey, one
 from registry.api.request_checks import check_request
@@ -47,7 +48,7 @@ class TokenController(Controller):
     async def issue(
         self,
         request: Request[Actor, Any, Any],
-        data: SkipValidation[JSONBody[TokenIn]],
+        data: SkipValidation[Annotated[TokenIn, examples.TOKEN]],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[TokenOut]:
         """Issue a token; its secret is in this response only (a retried request gets `token: null`)."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody, SkipValidation
+from litestar.params import FromPath, FromQuery, SkipValidation
 
+from registry.api import examples
 from registry.api.docs import described
 from registry.api.params import (
     AreaParam,
@@ -63,7 +64,7 @@ class UnitController(Controller):
     async def register(
         self,
         request: Request[Actor, Any, Any],
-        data: SkipValidation[JSONBody[UnitIn]],
+        data: SkipValidation[Annotated[UnitIn, examples.UNIT]],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Register a co-building unit (coordinator)."""
@@ -174,7 +175,7 @@ class UnitController(Controller):
         self,
         request: Request[Actor, Any, Any],
         unit_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[UnitPatch]],
+        data: SkipValidation[Annotated[UnitPatch, examples.UNIT_PATCH]],
         if_match: IfMatch = None,
     ) -> Response[bytes]:
         """Update profile fields (coordinator, or the unit's own liaison)."""
