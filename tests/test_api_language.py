@@ -32,6 +32,10 @@ async def _bad_body(api: Api, headers: dict[str, str]) -> Any:
     return await api.post(UNITS, {"name": 3, "kind": "agency", "area": "虹口区/欧阳路街道"}, headers=headers)
 
 
+async def _bad_limit(api: Api, headers: dict[str, str]) -> Any:
+    return await api.get(f"{UNITS}?limit=many", headers=headers)
+
+
 async def _unknown_unit(api: Api, headers: dict[str, str]) -> Any:
     return await api.get(f"{UNITS}/{uuid.uuid4()}", headers=headers)
 
@@ -58,6 +62,7 @@ CASES = [
         _bad_body, 400, "Bad Request", r"name: Expected `str`, got `int`",
         "请求有误", r"name: 应为 字符串，实际为 整数",
     ),
+    (_bad_limit, 400, "Bad Request", r"the request is not valid", "请求有误", r"请求无效"),
     (
         _no_token, 401, "Unauthorized", r"an Authorization: Bearer <token> header is required",
         "未认证", r"需要 Authorization: Bearer <令牌> 请求头",
@@ -117,6 +122,15 @@ async def test_each_field_error_is_told_and_its_field_kept(shared: Api) -> None:
     for error in errors:
         assert not CHINESE.search(error["field"])
         assert CHINESE.search(error["message"]), error
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_query_parameter_error_is_told_in_chinese(shared: Api) -> None:
+    response = await shared.get(f"{UNITS}?limit=many", headers={"Accept-Language": "zh-CN"})
+    assert response.status_code == 400, response.text
+    (error,) = response.json()["errors"]
+    assert error["field"] == "limit"
+    assert CHINESE.search(error["message"]), error
 
 
 @pytest.mark.parametrize(
