@@ -1,8 +1,9 @@
 """The registry installs from its wheel and runs from there, far from this checkout.
 
 The wheel carries every file the code reads (each package's queries and migrations, the pages'
-templates and stylesheet). Built with `uv build`, installed into a fresh virtual environment in
-a temporary directory with the locked dependencies, it migrates a fresh database and serves.
+templates and stylesheet, the API docs' Swagger UI). Built with `uv build`, installed into a fresh
+virtual environment in a temporary directory with the locked dependencies, it migrates a fresh
+database and serves.
 """
 
 from __future__ import annotations
@@ -65,6 +66,9 @@ def test_the_installed_wheel_migrates_a_fresh_database_and_serves(
 
         assert httpx.get(f"http://127.0.0.1:{port}/pages/sign-in").status_code == 200
         assert httpx.get(f"http://127.0.0.1:{port}/static/pages.css").status_code == 200
+        # And the API's docs their vendored Swagger UI (no CDN).
+        assert httpx.get(f"http://127.0.0.1:{port}/static/swagger/swagger-ui-bundle.js").status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{port}/schema").status_code == 200
     finally:
         server.terminate()
         server.wait(timeout=30)

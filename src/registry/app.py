@@ -13,13 +13,13 @@ import asyncpg
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
 
 from events import EventStore, ProjectionError
 from events.runner import ProjectionRunner
 from events.store import create_pool
 from registry import secret as registry_secret
 from registry.api import ops
+from registry.api.docs import openapi_config
 from registry.api.metrics import request_metrics
 from registry.api.ops import health, metrics, ready
 from registry.api.routes.audit import AuditController
@@ -151,9 +151,7 @@ def create_app(settings: Settings) -> Litestar:
         request_max_body_size=MAX_BODY_BYTES,
         template_config=template_config(),
         csrf_config=csrf,
-        openapi_config=OpenAPIConfig(
-            title="共建资源登记簿 — co-building resource registry", version="1.0.0", path="/schema",
-        ),
+        openapi_config=openapi_config(),
     )  # fmt: skip
 
 

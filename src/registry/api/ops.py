@@ -14,6 +14,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Inf
 
 from events.outage import is_unavailable
 from events.watch import Failure
+from registry.api.docs import BEARER
+from registry.api.params import PROBLEMS
 from registry.domain.errors import Unauthenticated
 
 LOG_HEAD = Gauge("registry_log_head_position", "Position of the last event in the log")
@@ -48,7 +50,15 @@ def projection_failure(failure: Failure) -> None:
     PROJECTION_FAILURES.labels(failure.name).inc()
 
 
-@get("/health", operation_id="health", tags=["ops"], sync_to_thread=False)
+@get(
+    "/health",
+    operation_id="health",
+    tags=["ops"],
+    sync_to_thread=False,
+    summary="Liveness",
+    description="**Who may call it:** anyone, without a token.\n\n**What it changes:** Nothing: the process "
+    "answers `{status: ok}`.\n\n**Errors:** none.",
+)
 def health() -> dict[str, str]:
     """Liveness: the process answers."""
     return {"status": "ok"}
@@ -67,6 +77,10 @@ class Readiness(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     "/ready",
     operation_id="ready",
     tags=["ops"],
+    summary="Readiness",
+    description="**Who may call it:** anyone, without a token.\n\n**What it changes:** Nothing: says whether "
+    "the database answers and the read model has caught up with the log.\n\n**Errors:**\n\n"
+    "- `503`: the database or the read model is not ready (see `detail`; Retry-After)",
     responses={503: ResponseSpec(Readiness, description="The database or the read model is not ready")},
 )
 async def ready(request: Request[Any, Any, Any]) -> Response[Readiness]:
@@ -97,7 +111,20 @@ async def ready(request: Request[Any, Any, Any]) -> Response[Readiness]:
     )
 
 
-@get("/metrics", operation_id="metrics", tags=["ops"], media_type=CONTENT_TYPE_LATEST)
+@get(
+    "/metrics",
+    operation_id="metrics",
+    tags=["ops"],
+    media_type=CONTENT_TYPE_LATEST,
+    summary="Prometheus metrics",
+    description="**Who may call it:** anyone while REGISTRY_METRICS_TOKEN is unset; once set, only with "
+    "`Authorization: Bearer <that token>` (not a registry token).\n\n**What it changes:** Nothing: "
+    "request, write, log and projection figures in Prometheus text format.\n\n**Errors:**\n\n"
+    "- `401`: REGISTRY_METRICS_TOKEN is set and not given",
+    # Open, or the metrics token as a bearer token: either requirement satisfies it.
+    security=[{BEARER: []}, {}],
+    responses={401: PROBLEMS[401]},
+)
 async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Prometheus text format; with REGISTRY_METRICS_TOKEN set, only for `Authorization: Bearer <it>`."""
     state = request.app.state

@@ -1,4 +1,9 @@
-"""One map from errors to RFC 9457 problem details; nothing else in the API picks a status."""
+"""One map from errors to RFC 9457 problem details; nothing else in the API picks a status.
+
+A problem's `title`, `detail` and each `errors[].message` are told in the language the request's
+`Accept-Language` weighs highest of zh-CN and English (English without one: the API's default);
+the field names and `type` are the API's and never told.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ from registry.domain.errors import (
     RegistryError,
     Unauthenticated,
 )
+from registry.edge.language import Lang, joined, localize, localize_errors, negotiated
 
 log = logging.getLogger(__name__)
 
@@ -45,35 +51,49 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True):
     errors: list[FieldError] | msgspec.UnsetType = msgspec.UNSET
 
 
-_TITLES = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    409: "Conflict",
-    412: "Precondition Failed",
-    413: "Content Too Large",
-    422: "Unprocessable Content",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
+_TITLES: dict[int, tuple[str, str]] = {
+    400: ("Bad Request", "请求有误"),
+    401: ("Unauthorized", "未认证"),
+    403: ("Forbidden", "无权访问"),
+    404: ("Not Found", "未找到"),
+    405: ("Method Not Allowed", "不允许的请求方法"),
+    409: ("Conflict", "冲突"),
+    412: ("Precondition Failed", "前提条件不满足"),
+    413: ("Content Too Large", "请求体过大"),
+    422: ("Unprocessable Content", "无法处理的内容"),
+    429: ("Too Many Requests", "请求过多"),
+    500: ("Internal Server Error", "服务器内部错误"),
+    503: ("Service Unavailable", "服务暂不可用"),
 }
 
 
+CONTENT_LANGUAGE = {"zh": "zh-CN", "en": "en"}
+
+
+def language_of(request: Request[Any, Any, Any]) -> Lang:
+    """The language a problem for `request` is told in."""
+    return negotiated(request.headers.get("accept-language"))
+
+
 def problem(
+    request: Request[Any, Any, Any],
     status: int,
     detail: str | None,
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[Any]:
+    lang = language_of(request)
+    english, chinese = _TITLES.get(status, ("Error", "错误"))
     body = Problem(
         # about:blank: the status says it all; `errors` names the fields of a 400.
         type="about:blank",
-        title=_TITLES.get(status, "Error"), status=status, detail=detail,
-        errors=errors if errors else msgspec.UNSET,
+        title=chinese if lang == "zh" else english, status=status,
+        detail=None if detail is None else localize(detail, lang),
+        errors=localize_errors(errors, lang) if errors else msgspec.UNSET,
     )  # fmt: skip
-    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    # The same URL answers in another language to another Accept-Language: caches must know.
+    told = {"Content-Language": CONTENT_LANGUAGE[lang], "Vary": "Accept-Language"}
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers={**(headers or {}), **told})
 
 
 _REGISTRY_STATUS: dict[type[RegistryError], int] = {
@@ -86,36 +106,40 @@ _REGISTRY_STATUS: dict[type[RegistryError], int] = {
 }
 
 
-def registry_error(_: Request[Any, Any, Any], error: RegistryError) -> Response[Any]:
+def registry_error(request: Request[Any, Any, Any], error: RegistryError) -> Response[Any]:
     status = next((s for cls, s in _REGISTRY_STATUS.items() if isinstance(error, cls)), 409)
-    errors = error.errors if isinstance(error, InvalidInput) else None
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return problem(status, str(error), errors, headers)
+    if isinstance(error, InvalidInput):
+        # The detail is the errors again, each told on its own (the joined text has no one shape).
+        told = localize_errors(error.errors, language_of(request))
+        return problem(request, status, joined(told), error.errors, headers)
+    return problem(request, status, str(error), None, headers)
 
 
 def event_store_error(request: Request[Any, Any, Any], error: EventStoreError) -> Response[Any]:
     if isinstance(error, IdempotencyKeyReused):
-        return problem(422, "this Idempotency-Key was already used with a different request")
+        return problem(request, 422, "this Idempotency-Key was already used with a different request")
     if isinstance(error, WrongExpectedVersion):
-        return problem(409, str(error))
+        return problem(request, 409, str(error))
     if isinstance(error, ProjectionBehind):
-        return read_model_behind(error)
+        return read_model_behind(request, error)
     if isinstance(error, ProjectionError) and is_unavailable(error.__cause__):
         return database_unavailable(request, error)
     if isinstance(error, ProjectionError):
         # The write is in the log; only the read model failed to follow. A server fault, not the
         # client's: say so, so that a retry is made with the same Idempotency-Key or not at all.
         log.error("projection failed after a write: %s", error)
-        return problem(500, "the change was recorded, but the read model could not apply it yet")
+        return problem(request, 500, "the change was recorded, but the read model could not apply it yet")
     log.error("event store error: %s", error)
-    return problem(500, "the event store failed to answer this request")
+    return problem(request, 500, "the event store failed to answer this request")
 
 
-def read_model_behind(error: ProjectionBehind) -> Response[Any]:
+def read_model_behind(request: Request[Any, Any, Any], error: ProjectionBehind) -> Response[Any]:
     # The change is recorded; only its reading back must wait. A retry with the same
     # Idempotency-Key replays it (it is never written twice) once the read model has it.
     log.warning("a write waits for the read model: %s", error)
     return problem(
+        request,
         503,
         f"the change was recorded at log position {error.position}, but the read model has not "
         f"applied it yet ({error.reason}); retry with the same Idempotency-Key",
@@ -123,14 +147,14 @@ def read_model_behind(error: ProjectionBehind) -> Response[Any]:
     )
 
 
-def http_error(_: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     if isinstance(error, ValidationException):
-        return problem(400, "the request is not valid", _field_errors(error.extra))
+        return problem(request, 400, "the request is not valid", _field_errors(error.extra))
     status = error.status_code
     if status >= 500:
         log.error("http error %s: %s", status, error.detail)
-        return problem(status, "the server could not answer this request")
-    return problem(status, str(error.detail), headers=dict(error.headers or {}))
+        return problem(request, status, "the server could not answer this request")
+    return problem(request, status, str(error.detail), headers=dict(error.headers or {}))
 
 
 def _field_errors(extra: Any) -> list[FieldError]:
@@ -144,22 +168,25 @@ def _field_errors(extra: Any) -> list[FieldError]:
     return found
 
 
-def unstorable_value(_: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+def unstorable_value(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
     # Input checks should have caught it; this keeps a missed case a 400, not a 500.
     log.warning("a value the database refused: %s", error)
-    return problem(400, "the request holds a value that cannot be stored or compared")
+    return problem(request, 400, "the request holds a value that cannot be stored or compared")
 
 
-def undecodable_body(_: Request[Any, Any, Any], error: Exception) -> Response[Any]:
-    return problem(400, "the body is not UTF-8 JSON", [FieldError("body", str(error))])
+def undecodable_body(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    return problem(request, 400, "the body is not UTF-8 JSON", [FieldError("body", str(error))])
 
 
-def database_unavailable(_: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+def database_unavailable(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
     # A write may or may not have been recorded: the retry the client is asked for is safe with
     # the same Idempotency-Key (or an If-Match), which is why this is a 503 and never a 500.
     log.warning("database unavailable: %s: %s", type(error).__name__, error)
     return problem(
-        503, "the database is unavailable; retry shortly", headers={"Retry-After": RETRY_AFTER_SECONDS}
+        request,
+        503,
+        "the database is unavailable; retry shortly",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
     )
 
 
@@ -170,7 +197,7 @@ def unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[An
         return database_unavailable(request, error)
     # Logged with its traceback for operators; the client sees no internals.
     log.exception("unexpected error", exc_info=error)
-    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "the server failed to answer this request")
+    return problem(request, HTTP_500_INTERNAL_SERVER_ERROR, "the server failed to answer this request")
 
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {

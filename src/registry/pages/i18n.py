@@ -15,7 +15,7 @@ from registry.domain.errors import (
     RegistryError,
     Unauthenticated,
 )
-from registry.edge.language import LANGS, Lang
+from registry.edge.language import LANGS, Lang, joined, localize, localize_errors
 from registry.pages.words import WORDS
 
 DEFAULT_LANG: Lang = "zh"
@@ -42,6 +42,11 @@ def translator(lang: Lang) -> Translate:
     return t
 
 
+def _lang_of(t: Translate) -> Lang:
+    # The translator knows its language only by its words: one key tells them apart.
+    return "zh" if t("error.invalid", detail="") == TEXT["error.invalid"][0].format(detail="") else "en"
+
+
 def error_message(error: Exception, t: Translate) -> str:
     """An error as the reader is told it: the known kinds in words, the others by their own text."""
     if isinstance(error, Unauthenticated):
@@ -55,9 +60,9 @@ def error_message(error: Exception, t: Translate) -> str:
     if isinstance(error, PreconditionFailed):
         return t("error.stale")
     if isinstance(error, InvalidInput):
-        return t("error.invalid", detail=str(error))
+        return t("error.invalid", detail=joined(localize_errors(error.errors, _lang_of(t))))
     if isinstance(error, Conflict):
-        return t("error.conflict", detail=str(error))
+        return t("error.conflict", detail=localize(str(error), _lang_of(t)))
     if isinstance(error, RegistryError):
         return str(error)
     if isinstance(error, HTTPException):

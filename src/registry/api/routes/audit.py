@@ -19,6 +19,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 
 from events import VerifyReport
+from registry.api.docs import described
 from registry.api.params import one
 from registry.api.request_checks import check_request
 from registry.domain.errors import FieldError, InvalidInput, NotFound
@@ -96,6 +97,16 @@ class AuditController(Controller):
         guards=[AUDIT],
         responses=one(LogPage, description="A page of the log"),
         operation_class=_LogOperation,
+        **described(
+            "Read the log",
+            AUDIT,
+            changes=(
+                "Nothing: a read (`as_of` answers as of a past log position or time). The log in position "
+                "order, filtered by stream, type, actor and time; with `Accept: application/x-ndjson` all of"
+                " it, one event per line."
+            ),
+            errors={400: "a filter, `cursor`, `limit` or `as_of` is not valid"},
+        ),
     )
     async def events(
         self,
@@ -132,7 +143,21 @@ class AuditController(Controller):
         page = await log_page(pool, after, limit or DEFAULT_LIMIT, where)
         return Response(page, headers=_head(page.head_position, page.head_hash))
 
-    @get("/streams/{stream:str}", operation_id="auditStream", guards=[AUDIT], responses=one(StreamHistory))
+    @get(
+        "/streams/{stream:str}",
+        operation_id="auditStream",
+        guards=[AUDIT],
+        responses=one(StreamHistory),
+        **described(
+            "One stream's history",
+            AUDIT,
+            changes=(
+                "Nothing: a read (`as_of` answers as of a past log position or time). One stream's events in"
+                " version order with actor, role, time and the fields each changed."
+            ),
+            errors={400: "not a stream id (`<kind>-<uuid>`)", 404: "no stream with that id"},
+        ),
+    )
     async def stream(self, request: Request[Actor, Any, Any], stream: FromPath[str]) -> StreamHistory:
         """One stream's events in version order, with actor, role, time and the fields each changed
         (auditor, coordinator). Stream ids are `<kind>-<uuid>`."""
@@ -147,6 +172,12 @@ class AuditController(Controller):
         operation_id="auditVerify",
         guards=[AUDIT],
         responses=one(VerifyReport, description="The chain check"),
+        **described(
+            "Verify the hash chain",
+            AUDIT,
+            changes="Nothing: recomputes the whole hash chain and names the first position that breaks it.",
+            errors={},
+        ),
     )
     async def verify(self, request: Request[Actor, Any, Any]) -> VerifyReport:
         """Recompute the whole hash chain; name the first position that breaks it (auditor, coordinator)."""

@@ -8,8 +8,10 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipValidation
+from litestar.params import FromPath, FromQuery, QueryParameter, SkipValidation
 
+from registry.api import examples
+from registry.api.docs import described
 from registry.api.params import AsOf, CursorParam, IdempotencyKey, IfMatch, Limit, one, page_of
 from registry.api.request_checks import check_request
 from registry.domain.values import Role
@@ -74,11 +76,32 @@ class CommitmentController(Controller):
         operation_id="makeCommitment",
         guards=[COORDINATOR_OR_LIAISON],
         responses=one(CommitmentView, 201),
+        **described(
+            "Dispatch or claim a commitment",
+            COORDINATOR_OR_LIAISON,
+            changes=(
+                "Records `commitment_proposed` (a coordinator dispatches) or `commitment_claimed` (the "
+                "offer's unit's liaison claims), with `capacity_held` on the offer and `demand_covered` on "
+                "the slot or need."
+            ),
+            errors={
+                400: "the body or a parameter breaks a rule; `errors` names each field",
+                403: "a liaison claiming with another unit's offer",
+                404: "no offer, plan, slot or need with that id",
+                409: (
+                    "the offer cannot fit: not active, another category or measure, not available for the "
+                    "window, too little capacity left, or the slot or need is closed or covered"
+                ),
+                413: "the body is larger than 1 MiB",
+                422: "this Idempotency-Key was used with a different request",
+            },
+            who="a liaison only with its own unit's offers",
+        ),
     )
     async def make(
         self,
         request: Request[Actor, Any, Any],
-        data: SkipValidation[JSONBody[CommitmentIn]],
+        data: SkipValidation[Annotated[CommitmentIn, examples.COMMITMENT]],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Dispatch (a coordinator: `proposed`) or claim (the offer's unit's liaison: `claimed`).
@@ -102,6 +125,22 @@ class CommitmentController(Controller):
         guards=[COORDINATOR_OR_LIAISON],
         status_code=200,
         responses=STEP_RESPONSES,
+        **described(
+            "Confirm a commitment",
+            COORDINATOR_OR_LIAISON,
+            changes=(
+                "Records `commitment_confirmed`: the other side accepts (the unit's liaison a dispatch, a "
+                "coordinator a claim)."
+            ),
+            errors={
+                403: "the side that made it, or a liaison of another unit",
+                404: "no commitment with that id",
+                409: "the commitment is not proposed or claimed, or its plan is closed",
+                412: "If-Match names a version the entity no longer has",
+                422: "this Idempotency-Key was used with a different request",
+            },
+            who="the liaison of the offering unit for a dispatch, a coordinator for a claim",
+        ),
     )
     async def confirm(
         self,
@@ -119,12 +158,30 @@ class CommitmentController(Controller):
         guards=[COORDINATOR_OR_LIAISON],
         status_code=200,
         responses=STEP_RESPONSES,
+        **described(
+            "Decline a commitment",
+            COORDINATOR_OR_LIAISON,
+            changes=(
+                "Records `commitment_declined` (with the optional `reason`); the capacity it held returns "
+                "(`capacity_freed`)."
+            ),
+            errors={
+                400: "the body or a parameter breaks a rule; `errors` names each field",
+                403: "a liaison of another unit",
+                404: "no commitment with that id",
+                409: "the commitment is not proposed or claimed",
+                412: "If-Match names a version the entity no longer has",
+                413: "the body is larger than 1 MiB",
+                422: "this Idempotency-Key was used with a different request",
+            },
+            who="a liaison only for its own unit's commitments",
+        ),
     )
     async def decline(
         self,
         request: Request[Actor, Any, Any],
         commitment_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[ReasonIn | None]] = None,
+        data: SkipValidation[Annotated[ReasonIn | None, examples.REASON]] = None,
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
@@ -137,12 +194,30 @@ class CommitmentController(Controller):
         guards=[COORDINATOR_OR_LIAISON],
         status_code=200,
         responses=STEP_RESPONSES,
+        **described(
+            "Release a commitment",
+            COORDINATOR_OR_LIAISON,
+            changes=(
+                "Records `commitment_released` (with the optional `reason`); the capacity it held returns "
+                "(`capacity_freed`)."
+            ),
+            errors={
+                400: "the body or a parameter breaks a rule; `errors` names each field",
+                403: "a liaison of another unit",
+                404: "no commitment with that id",
+                409: "the commitment can no longer be released",
+                412: "If-Match names a version the entity no longer has",
+                413: "the body is larger than 1 MiB",
+                422: "this Idempotency-Key was used with a different request",
+            },
+            who="a liaison only for its own unit's commitments",
+        ),
     )
     async def release(
         self,
         request: Request[Actor, Any, Any],
         commitment_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[ReasonIn | None]] = None,
+        data: SkipValidation[Annotated[ReasonIn | None, examples.REASON]] = None,
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
@@ -155,12 +230,33 @@ class CommitmentController(Controller):
         guards=[COORDINATOR_OR_LIAISON],
         status_code=200,
         responses=STEP_RESPONSES,
+        **described(
+            "Record a fulfilment",
+            COORDINATOR_OR_LIAISON,
+            changes=(
+                "Records `commitment_fulfilled`: what a confirmed commitment delivered (people served, "
+                "volunteer hours), from its window's start on."
+            ),
+            errors={
+                400: (
+                    "the body or a parameter breaks a rule; `errors` names each field (figures over their "
+                    "bounds)"
+                ),
+                403: "a liaison of another unit",
+                404: "no commitment with that id",
+                409: "the commitment is not confirmed, or its window has not started",
+                412: "If-Match names a version the entity no longer has",
+                413: "the body is larger than 1 MiB",
+                422: "this Idempotency-Key was used with a different request",
+            },
+            who="a liaison only for its own unit's commitments",
+        ),
     )
     async def fulfil(
         self,
         request: Request[Actor, Any, Any],
         commitment_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[FulfilmentIn]],
+        data: SkipValidation[Annotated[FulfilmentIn, examples.FULFILMENT]],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
@@ -180,12 +276,28 @@ class CommitmentController(Controller):
         guards=[COORDINATOR],
         status_code=200,
         responses=STEP_RESPONSES,
+        **described(
+            "Correct a fulfilment",
+            COORDINATOR,
+            changes="Records `fulfilment_corrected`: the figures, with the reason; reports follow.",
+            errors={
+                400: (
+                    "the body or a parameter breaks a rule; `errors` names each field (figures over their "
+                    "bounds)"
+                ),
+                404: "no commitment with that id",
+                409: "the commitment is not fulfilled",
+                412: "If-Match names a version the entity no longer has",
+                413: "the body is larger than 1 MiB",
+                422: "this Idempotency-Key was used with a different request",
+            },
+        ),
     )
     async def correct(
         self,
         request: Request[Actor, Any, Any],
         commitment_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[CorrectionIn]],
+        data: SkipValidation[Annotated[CorrectionIn, examples.CORRECTION]],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
@@ -203,12 +315,30 @@ class CommitmentController(Controller):
         guards=[LIAISON],
         status_code=200,
         responses=STEP_RESPONSES,
+        **described(
+            "Ask for a fulfilment's correction",
+            LIAISON,
+            changes=(
+                "Records `fulfilment_correction_requested`: shown in the commitment's `correction_requests` "
+                "for the centre to act on."
+            ),
+            errors={
+                400: "the body or a parameter breaks a rule; `errors` names each field",
+                403: "a liaison of another unit",
+                404: "no commitment with that id",
+                409: "the commitment is not fulfilled",
+                412: "If-Match names a version the entity no longer has",
+                413: "the body is larger than 1 MiB",
+                422: "this Idempotency-Key was used with a different request",
+            },
+            who="only the liaison of the offering unit",
+        ),
     )
     async def request_correction(
         self,
         request: Request[Actor, Any, Any],
         commitment_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[CorrectionRequestIn]],
+        data: SkipValidation[Annotated[CorrectionRequestIn, examples.CORRECTION_REQUEST]],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
@@ -226,6 +356,20 @@ class CommitmentController(Controller):
         guards=[COORDINATOR],
         status_code=200,
         responses=one(CommitmentView),
+        **described(
+            "Mark a no-show",
+            COORDINATOR,
+            changes=(
+                "Records `commitment_no_show`: a confirmed commitment was not honoured (counts against the "
+                "unit's reliability)."
+            ),
+            errors={
+                404: "no commitment with that id",
+                409: "the commitment is not confirmed",
+                412: "If-Match names a version the entity no longer has",
+                422: "this Idempotency-Key was used with a different request",
+            },
+        ),
     )
     async def no_show(
         self,
@@ -237,7 +381,21 @@ class CommitmentController(Controller):
         """A confirmed commitment was not honoured (counts against the unit's reliability)."""
         return await _step(request, commitment_id, commitments.no_show, if_match, idempotency_key)
 
-    @get("/", operation_id="listCommitments", responses=page_of(CommitmentView))
+    @get(
+        "/",
+        operation_id="listCommitments",
+        responses=page_of(CommitmentView),
+        **described(
+            "List commitments",
+            None,
+            changes=(
+                "Nothing: a read (`as_of` answers as of a past log position or time). Commitments in the "
+                "order made; `unit_id` is the offering unit (a liaison's inbox); another unit's liaison sees"
+                " them without notes and reason."
+            ),
+            errors={400: "a filter, `cursor`, `limit` or `as_of` is not valid"},
+        ),
+    )
     async def list(
         self,
         request: Request[Actor, Any, Any],
@@ -268,6 +426,18 @@ class CommitmentController(Controller):
         operation_id="getCommitment",
         responses=one(CommitmentView),
         opt={READ_BY_ID: ReadById("commitments", "commitment_id")},
+        **described(
+            "Read a commitment",
+            None,
+            changes=(
+                "Nothing: a read (`as_of` answers as of a past log position or time). Another unit's liaison"
+                " sees it without its notes and reason."
+            ),
+            errors={
+                400: "`as_of` is not a log position or time, or lies beyond the log's head",
+                404: "no commitment with that id",
+            },
+        ),
     )
     async def read(
         self, request: Request[Actor, Any, Any], commitment_id: FromPath[uuid.UUID], as_of: AsOf = None

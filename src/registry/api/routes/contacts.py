@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import MediaType
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, JSONBody, SkipValidation
+from litestar.params import FromPath, SkipValidation
 
+from registry.api import examples
+from registry.api.docs import described
 from registry.api.params import PROBLEMS, IdempotencyKey, one
 from registry.api.request_checks import check_request
 from registry.domain.errors import NotFound
@@ -45,12 +47,25 @@ class ContactController(Controller):
         operation_id="addContact",
         guards=[COORDINATOR_OR_LIAISON],
         responses=one(Contact, 201),
+        **described(
+            "Add a contact",
+            COORDINATOR_OR_LIAISON,
+            changes="Records `contact_added`: a person to reach at the unit (name and phone, erasable).",
+            errors={
+                400: "the body or a parameter breaks a rule; `errors` names each field",
+                403: "a liaison of another unit",
+                404: "no unit with that id",
+                413: "the body is larger than 1 MiB",
+                422: "this Idempotency-Key was used with a different request",
+            },
+            who="a liaison only for its own unit",
+        ),
     )
     async def add(
         self,
         request: Request[Actor, Any, Any],
         unit_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[ContactIn]],
+        data: SkipValidation[Annotated[ContactIn, examples.CONTACT]],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Add a person to reach at the unit (its liaison, or a coordinator)."""
@@ -70,6 +85,13 @@ class ContactController(Controller):
         operation_id="listContacts",
         guards=[COORDINATOR_OR_LIAISON],
         responses={200: ResponseSpec(data_container=list[Contact], description="The contacts"), **PROBLEMS},
+        **described(
+            "List a unit's contacts",
+            COORDINATOR_OR_LIAISON,
+            changes="Nothing: a read of the unit's contacts with their names and phones.",
+            errors={403: "a liaison of another unit", 404: "no unit with that id"},
+            who="a liaison only for its own unit",
+        ),
     )
     async def roster(self, request: Request[Actor, Any, Any], unit_id: FromPath[uuid.UUID]) -> list[Contact]:
         """A unit's contacts with their names and phones (a coordinator, or the unit's liaison)."""
@@ -86,6 +108,18 @@ class ContactController(Controller):
         guards=[COORDINATOR],
         status_code=200,
         responses=one(Contact),
+        **described(
+            "Erase a contact",
+            COORDINATOR,
+            changes=(
+                "Records `contact_erased`: the person's name and phone are erased for good; the log keeps "
+                "only that it was done."
+            ),
+            errors={
+                404: "no contact with that id",
+                422: "this Idempotency-Key was used with a different request",
+            },
+        ),
     )
     async def erase(
         self,

@@ -6,8 +6,10 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipValidation
+from litestar.params import FromPath, FromQuery, QueryParameter, SkipValidation
 
+from registry.api import examples
+from registry.api.docs import described
 from registry.api.params import (
     AsOf,
     CandidateLimit,
@@ -58,12 +60,26 @@ class NeedController(Controller):
         operation_id="raiseNeed",
         guards=[COORDINATOR_OR_LIAISON],
         responses=one(NeedView, 201),
+        **described(
+            "Raise a need",
+            COORDINATOR_OR_LIAISON,
+            changes="Records `need_raised`: a new open need on the unit's need list.",
+            errors={
+                400: "the body or a parameter breaks a rule; `errors` names each field",
+                403: "a liaison of another unit",
+                404: "no unit with that id",
+                409: "the need's id is taken",
+                413: "the body is larger than 1 MiB",
+                422: "this Idempotency-Key was used with a different request",
+            },
+            who="a liaison only for its own unit",
+        ),
     )
     async def raise_need(
         self,
         request: Request[Actor, Any, Any],
         unit_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[NeedIn]],
+        data: SkipValidation[Annotated[NeedIn, examples.NEED]],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Raise a need on a unit's need list (its liaison, or a coordinator for residents)."""
@@ -86,7 +102,20 @@ class NeedController(Controller):
         written = await commands.raise_need(request.app.state.registry, ctx, cmd)
         return await written_response(request.app.state.store, "needs", written, 201)
 
-    @get("/needs", operation_id="listNeeds", responses=page_of(NeedView))
+    @get(
+        "/needs",
+        operation_id="listNeeds",
+        responses=page_of(NeedView),
+        **described(
+            "List needs",
+            None,
+            changes=(
+                "Nothing: a read (`as_of` answers as of a past log position or time). Needs in the order "
+                "raised; `category` includes its descendants."
+            ),
+            errors={400: "a filter, `cursor`, `limit` or `as_of` is not valid"},
+        ),
+    )
     async def list(
         self,
         request: Request[Actor, Any, Any],
@@ -108,6 +137,15 @@ class NeedController(Controller):
         operation_id="getNeed",
         responses=one(NeedView),
         opt={READ_BY_ID: ReadById("needs", "need_id")},
+        **described(
+            "Read a need",
+            None,
+            changes="Nothing: a read (`as_of` answers as of a past log position or time).",
+            errors={
+                400: "`as_of` is not a log position or time, or lies beyond the log's head",
+                404: "no need with that id",
+            },
+        ),
     )
     async def read(
         self, request: Request[Actor, Any, Any], need_id: FromPath[uuid.UUID], as_of: AsOf = None
@@ -120,6 +158,20 @@ class NeedController(Controller):
         operation_id="needMatches",
         guards=[COORDINATOR_OR_LIAISON],
         responses=one(NeedMatches),
+        **described(
+            "Offers that could meet a need",
+            COORDINATOR_OR_LIAISON,
+            changes=(
+                "Nothing: a read (`as_of` answers as of a past log position or time). Other units' offers "
+                "that pass every hard filter, ranked, each score with its factors."
+            ),
+            errors={
+                400: "`as_of` is not a log position or time, or lies beyond the log's head",
+                403: "a liaison of another unit than the needing one",
+                404: "no need with that id",
+            },
+            who="a liaison only for its own unit's needs",
+        ),
     )
     async def matches(
         self,
@@ -144,12 +196,27 @@ class NeedController(Controller):
         guards=[COORDINATOR],
         status_code=200,
         responses=one(NeedView),
+        **described(
+            "Bound the people served for a need",
+            COORDINATOR,
+            changes=(
+                "Records `need_people_limit_set`: the most people one commitment to the need may report "
+                "serving (null: 100 per unit of its quantity)."
+            ),
+            errors={
+                400: "the body or a parameter breaks a rule; `errors` names each field",
+                404: "no need with that id",
+                412: "If-Match names a version the entity no longer has",
+                413: "the body is larger than 1 MiB",
+                422: "this Idempotency-Key was used with a different request",
+            },
+        ),
     )
     async def set_people_limit(
         self,
         request: Request[Actor, Any, Any],
         need_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[PeopleLimitIn]],
+        data: SkipValidation[Annotated[PeopleLimitIn, examples.PEOPLE_LIMIT]],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
@@ -167,6 +234,19 @@ class NeedController(Controller):
         guards=[COORDINATOR_OR_LIAISON],
         status_code=200,
         responses=one(NeedView),
+        **described(
+            "Close a need",
+            COORDINATOR_OR_LIAISON,
+            changes="Records `need_closed`: the need takes no new commitments.",
+            errors={
+                403: "a liaison of another unit",
+                404: "no need with that id",
+                409: "the need is closed or cancelled already",
+                412: "If-Match names a version the entity no longer has",
+                422: "this Idempotency-Key was used with a different request",
+            },
+            who="a liaison only for its own unit's needs",
+        ),
     )
     async def close(
         self,
@@ -186,12 +266,29 @@ class NeedController(Controller):
         guards=[COORDINATOR_OR_LIAISON],
         status_code=200,
         responses=one(NeedView),
+        **described(
+            "Cancel a need",
+            COORDINATOR_OR_LIAISON,
+            changes=(
+                "Records `need_cancelled` (with the optional `reason`); its open commitments are released."
+            ),
+            errors={
+                400: "the body or a parameter breaks a rule; `errors` names each field",
+                403: "a liaison of another unit",
+                404: "no need with that id",
+                409: "the need is closed or cancelled already",
+                412: "If-Match names a version the entity no longer has",
+                413: "the body is larger than 1 MiB",
+                422: "this Idempotency-Key was used with a different request",
+            },
+            who="a liaison only for its own unit's needs",
+        ),
     )
     async def cancel(
         self,
         request: Request[Actor, Any, Any],
         need_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[ReasonIn | None]] = None,
+        data: SkipValidation[Annotated[ReasonIn | None, examples.REASON]] = None,
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:

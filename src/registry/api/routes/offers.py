@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, SkipValidation
+from litestar.params import FromPath, FromQuery, QueryParameter, SkipValidation
 
+from registry.api import examples
+from registry.api.docs import described
 from registry.api.params import (
     AreaParam,
     AsOf,
@@ -64,12 +66,29 @@ class OfferController(Controller):
         operation_id="submitOffer",
         guards=[COORDINATOR_OR_LIAISON],
         responses=one(OfferView, 201),
+        **described(
+            "Submit an offer",
+            COORDINATOR_OR_LIAISON,
+            changes=(
+                "Records `offer_submitted`: a new active offer on the unit's resource list, its whole "
+                "capacity remaining."
+            ),
+            errors={
+                400: "the body or a parameter breaks a rule; `errors` names each field",
+                403: "a liaison of another unit",
+                404: "no unit with that id",
+                409: "the offer's id is taken",
+                413: "the body is larger than 1 MiB",
+                422: "this Idempotency-Key was used with a different request",
+            },
+            who="a liaison only for its own unit",
+        ),
     )
     async def submit(
         self,
         request: Request[Actor, Any, Any],
         unit_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[OfferIn]],
+        data: SkipValidation[Annotated[OfferIn, examples.OFFER]],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Submit an offer to a unit's resource list (its liaison, or a coordinator)."""
@@ -81,7 +100,21 @@ class OfferController(Controller):
         response = await written_response(request.app.state.store, "offers", written, 201)
         return as_shown_at(response, request.app.state.registry.clock())
 
-    @get("/offers", operation_id="listOffers", responses=page_of(OfferView))
+    @get(
+        "/offers",
+        operation_id="listOffers",
+        responses=page_of(OfferView),
+        **described(
+            "List offers",
+            None,
+            changes=(
+                "Nothing: a read (`as_of` answers as of a past log position or time). Offers in submission "
+                "order; `category` includes its descendants, `available_from`/`available_to` keep the offers"
+                " available for that whole window, `status=expired` those past `valid_until`."
+            ),
+            errors={400: "a filter, `cursor`, `limit` or `as_of` is not valid"},
+        ),
+    )
     async def list(
         self,
         request: Request[Actor, Any, Any],
@@ -121,6 +154,18 @@ class OfferController(Controller):
         operation_id="getOffer",
         responses=one(OfferView),
         opt={READ_BY_ID: ReadById("offers", "offer_id")},
+        **described(
+            "Read an offer",
+            None,
+            changes=(
+                "Nothing: a read (`as_of` answers as of a past log position or time). With what remains of "
+                "its capacity; `status` is `expired` once `valid_until` has passed."
+            ),
+            errors={
+                400: "`as_of` is not a log position or time, or lies beyond the log's head",
+                404: "no offer with that id",
+            },
+        ),
     )
     async def read(
         self, request: Request[Actor, Any, Any], offer_id: FromPath[uuid.UUID], as_of: AsOf = None
@@ -138,12 +183,31 @@ class OfferController(Controller):
         operation_id="reviseOffer",
         guards=[COORDINATOR_OR_LIAISON],
         responses=one(OfferView),
+        **described(
+            "Revise an offer",
+            COORDINATOR_OR_LIAISON,
+            changes=(
+                "Records `offer_revised`: new fields of the offer; capacity held by commitments stays held."
+            ),
+            errors={
+                400: "the body or a parameter breaks a rule; `errors` names each field",
+                403: "a liaison of another unit",
+                404: "no offer with that id",
+                409: (
+                    "the offer is withdrawn, or the new capacity is below what commitments hold, or its "
+                    "measure changes while they hold it"
+                ),
+                412: "If-Match names a version the entity no longer has",
+                413: "the body is larger than 1 MiB",
+            },
+            who="a liaison only for its own unit's offers",
+        ),
     )
     async def revise(
         self,
         request: Request[Actor, Any, Any],
         offer_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[OfferPatch]],
+        data: SkipValidation[Annotated[OfferPatch, examples.OFFER_PATCH]],
         if_match: IfMatch = None,
     ) -> Response[bytes]:
         """Revise an offer (the unit's liaison, or a coordinator)."""
@@ -159,12 +223,30 @@ class OfferController(Controller):
         guards=[COORDINATOR_OR_LIAISON],
         status_code=200,
         responses=one(OfferView),
+        **described(
+            "Withdraw an offer",
+            COORDINATOR_OR_LIAISON,
+            changes=(
+                "Records `offer_withdrawn` (with the optional `reason`); its open commitments are released "
+                "(`commitment_released`, `capacity_freed`)."
+            ),
+            errors={
+                400: "the body or a parameter breaks a rule; `errors` names each field",
+                403: "a liaison of another unit",
+                404: "no offer with that id",
+                409: "the offer is already withdrawn",
+                412: "If-Match names a version the entity no longer has",
+                413: "the body is larger than 1 MiB",
+                422: "this Idempotency-Key was used with a different request",
+            },
+            who="a liaison only for its own unit's offers",
+        ),
     )
     async def withdraw(
         self,
         request: Request[Actor, Any, Any],
         offer_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[ReasonIn | None]] = None,
+        data: SkipValidation[Annotated[ReasonIn | None, examples.REASON]] = None,
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
@@ -181,6 +263,19 @@ class OfferController(Controller):
         guards=[COORDINATOR_OR_LIAISON],
         status_code=200,
         responses=one(OfferView),
+        **described(
+            "Pause an offer",
+            COORDINATOR_OR_LIAISON,
+            changes="Records `offer_paused`: the offer is not matched nor committed until resumed.",
+            errors={
+                403: "a liaison of another unit",
+                404: "no offer with that id",
+                409: "the offer is not active",
+                412: "If-Match names a version the entity no longer has",
+                422: "this Idempotency-Key was used with a different request",
+            },
+            who="a liaison only for its own unit's offers",
+        ),
     )
     async def pause(
         self,
@@ -201,6 +296,19 @@ class OfferController(Controller):
         guards=[COORDINATOR_OR_LIAISON],
         status_code=200,
         responses=one(OfferView),
+        **described(
+            "Resume an offer",
+            COORDINATOR_OR_LIAISON,
+            changes="Records `offer_resumed`: the offer is active again.",
+            errors={
+                403: "a liaison of another unit",
+                404: "no offer with that id",
+                409: "the offer is not paused",
+                412: "If-Match names a version the entity no longer has",
+                422: "this Idempotency-Key was used with a different request",
+            },
+            who="a liaison only for its own unit's offers",
+        ),
     )
     async def resume(
         self,

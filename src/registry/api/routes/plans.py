@@ -8,8 +8,10 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import MediaType
-from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
+from litestar.params import FromPath, QueryParameter, SkipValidation
 
+from registry.api import examples
+from registry.api.docs import described
 from registry.api.params import (
     AreaParam,
     AsOf,
@@ -65,11 +67,27 @@ class PlanController(Controller):
     tags = ["plans"]
     before_request = staticmethod(check_request)
 
-    @post("/", operation_id="draftPlan", guards=[COORDINATOR], responses=one(PlanView, 201))
+    @post(
+        "/",
+        operation_id="draftPlan",
+        guards=[COORDINATOR],
+        responses=one(PlanView, 201),
+        **described(
+            "Draft an activity plan",
+            COORDINATOR,
+            changes="Records `plan_drafted`: a new plan in `draft`.",
+            errors={
+                400: "the body or a parameter breaks a rule; `errors` names each field",
+                409: "the plan's id is taken",
+                413: "the body is larger than 1 MiB",
+                422: "this Idempotency-Key was used with a different request",
+            },
+        ),
+    )
     async def draft(
         self,
         request: Request[Actor, Any, Any],
-        data: SkipValidation[JSONBody[PlanIn]],
+        data: SkipValidation[Annotated[PlanIn, examples.PLAN]],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         """Draft an activity plan (coordinator)."""
@@ -80,12 +98,33 @@ class PlanController(Controller):
         written = await commands.change_plan(request.app.state.registry, ctx, cmd, creates=True)
         return await written_response(request.app.state.store, "plans", written, 201)
 
-    @post("/{plan_id:uuid}/slots", operation_id="addSlot", guards=[COORDINATOR], responses=one(SlotView, 201))
+    @post(
+        "/{plan_id:uuid}/slots",
+        operation_id="addSlot",
+        guards=[COORDINATOR],
+        responses=one(SlotView, 201),
+        **described(
+            "Add a slot to a plan",
+            COORDINATOR,
+            changes=(
+                "Records `slot_added`: a slot (a booth or post) of a category, quantity and window within "
+                "the plan's."
+            ),
+            errors={
+                400: "the body or a parameter breaks a rule; `errors` names each field",
+                404: "no plan with that id",
+                409: "the plan is completed or cancelled, or the slot's window is not within the plan's",
+                412: "If-Match names a version the entity no longer has",
+                413: "the body is larger than 1 MiB",
+                422: "this Idempotency-Key was used with a different request",
+            },
+        ),
+    )
     async def add_slot(
         self,
         request: Request[Actor, Any, Any],
         plan_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[SlotIn]],
+        data: SkipValidation[Annotated[SlotIn, examples.SLOT]],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
@@ -112,13 +151,28 @@ class PlanController(Controller):
         guards=[COORDINATOR],
         status_code=200,
         responses=one(PlanView),
+        **described(
+            "Bound the people served for a slot",
+            COORDINATOR,
+            changes=(
+                "Records `slot_people_limit_set`: the most people one commitment to the slot may report "
+                "serving (null: the plan's expected attendance, else 100 per unit of the slot's quantity)."
+            ),
+            errors={
+                400: "the body or a parameter breaks a rule; `errors` names each field",
+                404: "no plan or slot with that id",
+                412: "If-Match names a version the entity no longer has",
+                413: "the body is larger than 1 MiB",
+                422: "this Idempotency-Key was used with a different request",
+            },
+        ),
     )
     async def set_people_limit(
         self,
         request: Request[Actor, Any, Any],
         plan_id: FromPath[uuid.UUID],
         slot_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[PeopleLimitIn]],
+        data: SkipValidation[Annotated[PeopleLimitIn, examples.PEOPLE_LIMIT]],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
@@ -137,6 +191,17 @@ class PlanController(Controller):
         guards=[COORDINATOR],
         status_code=200,
         responses=one(PlanView),
+        **described(
+            "Publish a plan",
+            COORDINATOR,
+            changes="Records `plan_published`: its slots are open for claims and matching.",
+            errors={
+                404: "no plan with that id",
+                409: "the plan is not a draft",
+                412: "If-Match names a version the entity no longer has",
+                422: "this Idempotency-Key was used with a different request",
+            },
+        ),
     )
     async def publish(
         self,
@@ -156,12 +221,27 @@ class PlanController(Controller):
         guards=[COORDINATOR],
         status_code=200,
         responses=one(PlanView),
+        **described(
+            "Cancel a plan",
+            COORDINATOR,
+            changes=(
+                "Records `plan_cancelled` (with the optional `reason`); its open commitments are released."
+            ),
+            errors={
+                400: "the body or a parameter breaks a rule; `errors` names each field",
+                404: "no plan with that id",
+                409: "the plan is completed or cancelled already",
+                412: "If-Match names a version the entity no longer has",
+                413: "the body is larger than 1 MiB",
+                422: "this Idempotency-Key was used with a different request",
+            },
+        ),
     )
     async def cancel(
         self,
         request: Request[Actor, Any, Any],
         plan_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[ReasonIn | None]] = None,
+        data: SkipValidation[Annotated[ReasonIn | None, examples.REASON]] = None,
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
@@ -175,6 +255,18 @@ class PlanController(Controller):
         operation_id="planMatches",
         guards=[COORDINATOR],
         responses=one(PlanMatches),
+        **described(
+            "Offers that could fill a plan's slots",
+            COORDINATOR,
+            changes=(
+                "Nothing: a read (`as_of` answers as of a past log position or time). Per slot, the offers "
+                "that pass every hard filter, ranked, each score with its factors."
+            ),
+            errors={
+                400: "`as_of` is not a log position or time, or lies beyond the log's head",
+                404: "no plan with that id",
+            },
+        ),
     )
     async def matches(
         self,
@@ -198,12 +290,32 @@ class PlanController(Controller):
         guards=[COORDINATOR],
         status_code=200,
         responses=one(AllocationOut, description="The solver's allocation"),
+        **described(
+            "Allocate a plan's slots",
+            COORDINATOR,
+            changes=(
+                "A dry run (the default) changes nothing and shows the solver's assignments; `dry_run: "
+                "false` records `plan_allocated` and dispatches each assignment (`commitment_proposed`)."
+            ),
+            errors={
+                400: (
+                    "the body or a parameter breaks a rule; `errors` names each field (weights only on a dry"
+                    " run; `as_of` only on a dry run)"
+                ),
+                404: "no plan with that id",
+                409: (
+                    "the plan is completed or cancelled, or the registry kept changing while it was allocated"
+                ),
+                413: "the body is larger than 1 MiB",
+                422: "this Idempotency-Key was used with a different request",
+            },
+        ),
     )
     async def allocate(
         self,
         request: Request[Actor, Any, Any],
         plan_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[AllocateIn | None]] = None,
+        data: SkipValidation[Annotated[AllocateIn | None, examples.ALLOCATE]] = None,
         as_of: AsOf = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
@@ -234,12 +346,31 @@ class PlanController(Controller):
         guards=[COORDINATOR],
         status_code=200,
         responses=one(PlanView),
+        **described(
+            "Complete a plan",
+            COORDINATOR,
+            changes=(
+                "Records `plan_completed` with the outcome its fulfilled commitments add up to; with "
+                "`release_open: true` its open commitments are released in the same append."
+            ),
+            errors={
+                400: "the body or a parameter breaks a rule; `errors` names each field",
+                404: "no plan with that id",
+                409: (
+                    "the plan is not published, or commitments are still open (named) without `release_open:"
+                    " true`"
+                ),
+                412: "If-Match names a version the entity no longer has",
+                413: "the body is larger than 1 MiB",
+                422: "this Idempotency-Key was used with a different request",
+            },
+        ),
     )
     async def complete(
         self,
         request: Request[Actor, Any, Any],
         plan_id: FromPath[uuid.UUID],
-        data: SkipValidation[JSONBody[CompleteIn | None]] = None,
+        data: SkipValidation[Annotated[CompleteIn | None, examples.COMPLETE]] = None,
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
@@ -253,7 +384,23 @@ class PlanController(Controller):
         cmd = CompletePlan(plan_id=plan_id, notes=data.notes, release_open=data.release_open)
         return await apply_change(request, commitments.complete_plan, cmd, "plans", if_match, idempotency_key)
 
-    @get("/{plan_id:uuid}/report", operation_id="planReport", responses=one(PlanReport))
+    @get(
+        "/{plan_id:uuid}/report",
+        operation_id="planReport",
+        responses=one(PlanReport),
+        **described(
+            "A plan's report",
+            None,
+            changes=(
+                "Nothing: a read (`as_of` answers as of a past log position or time). Service items run, "
+                "people served, units involved, per-slot lines, with the log's hash."
+            ),
+            errors={
+                400: "`as_of` is not a log position or time, or lies beyond the log's head",
+                404: "no plan with that id",
+            },
+        ),
+    )
     async def report(
         self, request: Request[Actor, Any, Any], plan_id: FromPath[uuid.UUID], as_of: AsOf = None
     ) -> PlanReport:
@@ -261,7 +408,20 @@ class PlanController(Controller):
         position = await resolve_as_of(request.app.state.store, as_of)
         return await plan_report(await read_pool(request, position), plan_id, position)
 
-    @get("/", operation_id="listPlans", responses=page_of(PlanView))
+    @get(
+        "/",
+        operation_id="listPlans",
+        responses=page_of(PlanView),
+        **described(
+            "List plans",
+            None,
+            changes=(
+                "Nothing: a read (`as_of` answers as of a past log position or time). Plans in the order "
+                "drafted, with their slots."
+            ),
+            errors={400: "a filter, `cursor`, `limit` or `as_of` is not valid"},
+        ),
+    )
     async def list(
         self,
         request: Request[Actor, Any, Any],
@@ -281,6 +441,18 @@ class PlanController(Controller):
         operation_id="getPlan",
         responses=one(PlanView),
         opt={READ_BY_ID: ReadById("plans", "plan_id")},
+        **described(
+            "Read a plan",
+            None,
+            changes=(
+                "Nothing: a read (`as_of` answers as of a past log position or time). With its slots and "
+                "their committed and fulfilled quantities."
+            ),
+            errors={
+                400: "`as_of` is not a log position or time, or lies beyond the log's head",
+                404: "no plan with that id",
+            },
+        ),
     )
     async def read(
         self, request: Request[Actor, Any, Any], plan_id: FromPath[uuid.UUID], as_of: AsOf = None

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, post
-from litestar.params import FromPath, JSONBody, SkipValidation
+from litestar.params import FromPath, SkipValidation
 
+from registry.api import examples
+from registry.api.docs import described
 from registry.api.params import PROBLEMS, IdempotencyKey, one
 from registry.api.request_checks import check_request
 from registry.edge.auth import COORDINATOR
@@ -23,11 +25,30 @@ class TokenController(Controller):
     tags = ["tokens"]
     before_request = staticmethod(check_request)
 
-    @post("/", operation_id="issueToken", guards=[COORDINATOR], responses=one(TokenOut, 201, "The new token"))
+    @post(
+        "/",
+        operation_id="issueToken",
+        guards=[COORDINATOR],
+        responses=one(TokenOut, 201, "The new token"),
+        **described(
+            "Issue a token",
+            COORDINATOR,
+            changes=(
+                "Records `token_issued`: a new token for a role (a liaison's bound to its unit); its secret "
+                "is in this response only."
+            ),
+            errors={
+                400: "the body or a parameter breaks a rule; `errors` names each field",
+                404: "no unit with that id",
+                413: "the body is larger than 1 MiB",
+                422: "this Idempotency-Key was used with a different request",
+            },
+        ),
+    )
     async def issue(
         self,
         request: Request[Actor, Any, Any],
-        data: SkipValidation[JSONBody[TokenIn]],
+        data: SkipValidation[Annotated[TokenIn, examples.TOKEN]],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[TokenOut]:
         """Issue a token; its secret is in this response only (a retried request gets `token: null`)."""
@@ -53,6 +74,12 @@ class TokenController(Controller):
         guards=[COORDINATOR],
         status_code=204,
         responses=PROBLEMS,
+        **described(
+            "Revoke a token",
+            COORDINATOR,
+            changes="Records `token_revoked`: from the next request on, the token gets 401.",
+            errors={404: "no token with that id", 409: "the token is revoked already"},
+        ),
     )
     async def revoke(
         self, request: Request[Actor, Any, Any], token_id: FromPath[uuid.UUID]
