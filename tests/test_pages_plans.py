@@ -298,7 +298,7 @@ async def test_a_plan_is_given_slots_published_allocated_completed_and_reported(
     refused = await client.post(
         f"/pages/plans/{plan_id}/complete", data={"notes": "顺利", "_csrf_token": csrf_of(form.text)}
     )
-    assert refused.status_code == 409 and "open commitments" in refused.text and "顺利" in refused.text
+    assert refused.status_code == 409 and "未结束的承诺" in refused.text and "顺利" in refused.text
     done = await client.post(
         f"/pages/plans/{plan_id}/complete",
         data={"notes": "顺利", "release_open": "on", "_csrf_token": csrf_of(form.text)},
@@ -356,7 +356,7 @@ async def test_a_plan_is_cancelled_with_its_reason(client: Client, demo: Demo) -
     assert (await read_plan(demo.dsn, plan_id)).status == "cancelled"
     # A cancelled plan cannot be published: told in a page, not a 500.
     again = await client.post(f"/pages/plans/{plan_id}/publish", data={"_csrf_token": csrf_of(form.text)})
-    assert again.status_code == 409 and "cancelled" in again.text
+    assert again.status_code == 409 and "已取消" in again.text
 
 
 async def test_others_see_the_plans_and_the_report_but_not_the_coordinators_forms(
@@ -418,7 +418,7 @@ async def test_a_slot_of_a_completed_plan_is_not_changed(client: Client, demo: D
     refused = await client.post(
         f"/pages/plans/{FAIR_ID}/slots/{slot.id}/remove", data={"_csrf_token": csrf_of(form.text)}
     )
-    assert refused.status_code == 409 and "completed" in refused.text
+    assert refused.status_code == 409 and "已完成" in refused.text
     assert len((await read_plan(demo.dsn, FAIR_ID)).slots) == len(fair.slots)
 
 

@@ -343,6 +343,32 @@ _SHAPES: tuple[tuple[str, str], ...] = (
     # --- the pages' forms
     (rf"at least (?P<low>{_NUM})", "至少 {low}"),
     (r"a number is required", "须填写数字"),
+    (r"a whole number is required", "须填写整数"),
+    # --- the pages' list filters
+    (r"not a unit kind", "不是已知的单位类型"),
+    (r"a log position is required", "须填写日志位置"),
+    (rf"one line of at most (?P<n>{_NUM}) characters", "须为一行文字，最多 {n} 个字符"),
+    (r"an area path: place names joined by /", "须为区域路径：以 / 连接的地名，如 虹口区/欧阳路街道"),
+    (r"a date and time is required \(YYYY-MM-DDTHH:MM\)", "须填写日期和时间（YYYY-MM-DDTHH:MM）"),
+    # --- the pages' allocation: the dry run the dispatch was asked from is stale
+    (
+        r"the allocation changed since the dry run; look at the new one before dispatching",
+        "自预览以来派单方案已变化，请查看新方案后再派单",
+    ),
+    # --- the domain: a plan's slots once commitments name them
+    (
+        r"commitments name this slot: only its quantity and notes can change, not its "
+        r"category, measure or window",
+        "已有承诺指向该岗位：只能修改数量和备注，不能修改类别、计量单位或时间",
+    ),
+    (
+        rf"commitments cover (?P<n>{_NUM}) of this slot: its quantity cannot be less",
+        "该岗位已有 {n} 被承接，数量不能少于此数",
+    ),
+    (
+        r"commitments name this slot: it cannot be removed \(set its quantity instead\)",
+        "已有承诺指向该岗位，不能删除（可改为调整数量）",
+    ),
     (r"an id is required", "须填写 id"),
     # --- the problems' own details
     (r"the request is not valid", "请求无效"),

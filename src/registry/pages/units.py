@@ -72,7 +72,7 @@ def _filter(request: Request[Any, Any, Any]) -> tuple[UnitFilter, int]:
     if q is not None and (len(q) > 100 or not re.search(LINE, q)):
         raise InvalidInput([FieldError("q", "one line of at most 100 characters")])
     if area is not None and (len(area) > 200 or not re.search(AREA_PATTERN, area)):
-        raise InvalidInput([FieldError("area", "an area path such as 虹口区/欧阳路街道")])
+        raise InvalidInput([FieldError("area", "an area path: place names joined by /")])
     return UnitFilter(kind=kind, area=area, q=q), int(after)
 
 
