@@ -68,6 +68,13 @@ def text(form: Mapping[str, str], field: str) -> str | None:
     return form.get(field, "").strip() or None
 
 
+def drawn_from(form: Mapping[str, str]) -> str | None:
+    """The If-Match of the version the form was drawn from (its hidden `version` field): a change
+    someone made meanwhile makes the write stale (412), never silently overwritten."""
+    version = form.get("version", "")
+    return f'"{version}"' if version.isdigit() and len(version) < 10 else None
+
+
 def go(target: str) -> Redirect:
     return Redirect(target, status_code=HTTP_303_SEE_OTHER)
 

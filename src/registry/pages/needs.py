@@ -31,7 +31,7 @@ from registry.pages.choices import (
     units_by_id,
     urgency_options,
 )
-from registry.pages.forms import Form, checked, submitted, text
+from registry.pages.forms import Form, checked, drawn_from, submitted, text
 from registry.pages.i18n import lang_of, translator
 from registry.pages.offers import can_change, unit_of, whole
 from registry.pages.render import PAGES, as_of_position, page
@@ -173,9 +173,7 @@ async def _change(
     """Close or cancel from the need's page; a refusal is shown on it."""
 
     async def write() -> str:
-        version = data.get("version", "")
-        if_match = f'"{version}"' if version.isdigit() and len(version) < 10 else None
-        ctx = await command(request, if_match=if_match)
+        ctx = await command(request, if_match=drawn_from(data))
         registry = request.app.state.registry
         if which == "close":
             await commands.change_need(registry, ctx, CloseNeed(need_id=need_id))

@@ -34,7 +34,7 @@ from registry.pages.choices import (
     one_page,
     units_by_id,
 )
-from registry.pages.forms import Form, checked, submitted, text
+from registry.pages.forms import Form, checked, drawn_from, submitted, text
 from registry.pages.i18n import lang_of, translator
 from registry.pages.render import PAGES, as_of_position, page
 from registry.read.asked import asked_time
@@ -252,12 +252,6 @@ async def edit_offer(request: Request[Actor, Any, Any], offer_id: FromPath[uuid.
     return page(request, "offer_form.html", values=values, errors={}, **context)
 
 
-def _if_match(form: Mapping[str, str]) -> str | None:
-    """The version the form was drawn from: a change made meanwhile makes it stale (412)."""
-    version = form.get("version", "")
-    return f'"{version}"' if version.isdigit() and len(version) < 10 else None
-
-
 @post(f"{OFFERS}/{{offer_id:uuid}}", include_in_schema=False, guards=[COORDINATOR_OR_LIAISON])
 async def revise_offer(
     request: Request[Actor, Any, Any], offer_id: FromPath[uuid.UUID], data: Form
@@ -275,7 +269,7 @@ async def revise_offer(
 
     async def write() -> str:
         body = offer_body(OfferPatch, data, rows)
-        ctx = await command(request, if_match=_if_match(data))
+        ctx = await command(request, if_match=drawn_from(data))
         await commands.change_offer(request.app.state.registry, ctx, body.to_command(offer_id))
         return f"{OFFERS}/{offer_id}"
 
@@ -289,7 +283,7 @@ async def _lifecycle(
     """Pause, resume or withdraw from the offer's page; a refusal is shown on it."""
 
     async def write() -> str:
-        ctx = await command(request, if_match=_if_match(data))
+        ctx = await command(request, if_match=drawn_from(data))
         registry = request.app.state.registry
         if which == "pause":
             await commands.change_offer(registry, ctx, PauseOffer(offer_id=offer_id))

@@ -31,9 +31,10 @@ from registry.domain.values import LOCAL_ZONE, Measure
 from registry.edge.auth import COORDINATOR
 from registry.edge.http import command, read_pool
 from registry.edge.requests import CompleteIn, PlanIn, ReasonIn, SlotIn
+from registry.pages.choices import category_options
 from registry.pages.forms import Form, checked, submitted, text
 from registry.pages.i18n import lang_of
-from registry.pages.plans import category_options, local
+from registry.pages.plans import local
 from registry.pages.render import PAGES, page
 from registry.read.queries import get_doc
 from registry.read.views import PlanView

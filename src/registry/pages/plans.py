@@ -25,6 +25,7 @@ from registry.edge.auth import COORDINATOR_OR_LIAISON, EVERYONE
 from registry.edge.http import command, read_pool
 from registry.matching.board import plan_matches
 from registry.matching.config import MatchConfig
+from registry.pages.choices import category_label, category_options
 from registry.pages.forms import Form, ident, number
 from registry.pages.i18n import lang_of
 from registry.pages.render import PAGES, as_of_position, page
@@ -55,21 +56,6 @@ _commitments = msgspec.json.Decoder(CommitmentView)
 PAGE_SIZE = 20
 STATUSES = ("draft", "published", "staffed", "completed", "cancelled")
 LONGEST_SEARCH = 100
-
-
-def category_label(code: str, lang: str) -> str:
-    """A category as a reader is shown it: its label in the page's language (the code if unknown)."""
-    found = CATEGORIES.get(code)
-    if found is None:
-        return code
-    return found.label_zh if lang == "zh" else found.label_en
-
-
-def category_options(lang: str) -> list[tuple[str, str]]:
-    """Every category for a <select>: a child indented under its parent, by label."""
-    return [
-        (c.code, ("\u3000" if c.parent else "") + category_label(c.code, lang)) for c in CATEGORIES.values()
-    ]
 
 
 def local(moment: datetime) -> datetime:

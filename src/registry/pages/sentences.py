@@ -12,9 +12,9 @@ from typing import Any
 
 from registry.demo.load import demo_id
 from registry.domain import events as ev
-from registry.domain.taxonomy import CATEGORIES
 from registry.domain.values import Measure
 from registry.edge.language import Lang
+from registry.pages.choices import category_label
 from registry.pages.i18n import Translate
 from registry.read.names import Asked, Names
 
@@ -23,14 +23,6 @@ _ID_FIELDS = {
     "unit_id": "units", "need_unit_id": "units", "offer_id": "offers", "need_id": "needs",
     "plan_id": "plans", "commitment_id": "commitments", "token_id": "tokens",
 }  # fmt: skip
-
-
-def category_label(code: str, lang: Lang) -> str:
-    """A category as the reader says it: its label in the page's language (else the code)."""
-    found = CATEGORIES.get(code)
-    if found is None:
-        return code
-    return found.label_zh if lang == "zh" else found.label_en
 
 
 def token_of(subject: str) -> uuid.UUID | None:

@@ -21,10 +21,10 @@ from registry.domain.values import Role, UnitKind
 from registry.edge.auth import COORDINATOR, COORDINATOR_OR_LIAISON, EVERYONE
 from registry.edge.http import command, read_pool
 from registry.edge.requests import AREA_PATTERN, LINE, UnitIn, UnitPatch
-from registry.pages.forms import Form, checked, submitted, text
+from registry.pages.choices import category_label
+from registry.pages.forms import Form, checked, drawn_from, submitted, text
 from registry.pages.i18n import lang_of, translator
 from registry.pages.render import PAGES, as_of_position, page
-from registry.pages.sentences import category_label
 from registry.read.queries import (
     CommitmentFilter,
     NeedFilter,
@@ -175,8 +175,7 @@ async def edit_unit(
 ) -> Response[Any]:
     async def write() -> str:
         body = checked(UnitPatch, **_fields(data))
-        version = data.get("version", "")
-        ctx = await command(request, if_match=f'"{version}"' if version.isdigit() else None)
+        ctx = await command(request, if_match=drawn_from(data))
         cmd = UpdateUnitProfile(unit_id=unit_id, **msgspec.structs.asdict(body))
         await commands.update_unit(request.app.state.registry, ctx, cmd)
         return f"{PAGES}/units/{unit_id}"
