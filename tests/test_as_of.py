@@ -56,5 +56,6 @@ async def test_the_pages_refuse_a_position_beyond_the_head_too(api: Api) -> None
     await signed_in(api)
     now = await head(api)
     page = await api.client.get("/pages/plans", params={"as_of": str(now + 1)})
-    # The pages tell invalid input with a 422 (a form's answer), naming the head as the API does.
-    assert page.status_code == 422 and f"head, {now}" in page.text, page.text
+    # The pages tell invalid input with a 422 (a form's answer), naming the head as the API does,
+    # in the page's language.
+    assert page.status_code == 422 and f"超出了日志末端 {now}" in page.text, page.text
