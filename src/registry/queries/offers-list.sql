@@ -4,6 +4,9 @@
 -- availability covers it entirely ($9, $10; $13, $14 are its bounds in week positions).
 -- $15 is the time asked (now, or when position $1 was recorded): an offer whose expires_at has
 -- passed by then is `expired` (unless withdrawn), whatever its stored status; `expired` says so.
+-- A window without a text search is answered by offers-list-covering.sql instead, which pages
+-- in the availability index itself (registry.read.queries chooses); this one reads every covering
+-- offer by id, since the text is only in `offers`.
 SELECT doc, created_position,
        status <> 'withdrawn' AND expires_at IS NOT NULL AND expires_at <= $15::timestamptz AS expired
 FROM registry_read.offers

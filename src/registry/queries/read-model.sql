@@ -67,6 +67,8 @@ CREATE INDEX offers_all_order ON offers (created_position);
 -- are rewritten only when one of their columns changes (not on a title or a description).
 CREATE TABLE offer_windows (
     offer_id         uuid        NOT NULL,
+    -- The offer's: the order (and cursor) of the offer list, which pages through these rows.
+    created_position bigint      NOT NULL,
     unit_id          uuid        NOT NULL,
     category         text        COLLATE "C" NOT NULL,
     status           text        NOT NULL,
@@ -91,15 +93,21 @@ CREATE INDEX offer_windows_current ON offer_windows (offer_id) WHERE valid_to IS
 -- Lone ranges (unbounded week) and weekly runs apart: mixed, a lone range's week would widen every
 -- key above it to everything, and the weekly runs' months-long terms would do the same to terms.
 -- They carry what matching reads of a row, so the scan needs no heap (where the page is
--- all-visible).
-CREATE INDEX offer_windows_current_lone ON offer_windows USING gist (category, term)
+-- all-visible). created_position, last, lets the offer list walk the hits in creation order
+-- (ORDER BY created_position <-> cursor: btree_gist's distance) and stop at a page.
+CREATE INDEX offer_windows_current_lone ON offer_windows USING gist (category, term, created_position)
     INCLUDE (offer_id, unit_id, status, service_area, capacity, measure, expires_at, held, week, span_seconds)
     WHERE valid_to IS NULL AND lower_inf(week);
-CREATE INDEX offer_windows_current_weekly ON offer_windows USING gist (category, week, term)
+CREATE INDEX offer_windows_current_weekly ON offer_windows USING gist (category, week, term, created_position)
     INCLUDE (offer_id, unit_id, status, service_area, capacity, measure, expires_at, held, span_seconds)
     WHERE valid_to IS NULL AND NOT lower_inf(week);
-CREATE INDEX offer_windows_as_of_match ON offer_windows
-    USING gist (category, term, week, int8range(valid_from, valid_to));
+-- Every version, for "as of" reads, split the same way (one index for both made each lone half
+-- scan every weekly run of the category whose term holds the window).
+CREATE INDEX offer_windows_as_of_lone ON offer_windows
+    USING gist (category, term, int8range(valid_from, valid_to), created_position) WHERE lower_inf(week);
+CREATE INDEX offer_windows_as_of_weekly ON offer_windows
+    USING gist (category, week, term, int8range(valid_from, valid_to), created_position)
+    WHERE NOT lower_inf(week);
 
 CREATE TABLE needs (
     id               uuid        NOT NULL,

@@ -115,7 +115,7 @@ class TableBatch:
         after.children = rows
         after.child_rows = []
         for row in rows:
-            self.child_rows.append([key, *row, position, None])
+            self.child_rows.append([key, after.created_position, *row, position, None])
             after.child_rows.append(len(self.child_rows) - 1)
 
     def settle(self) -> None:

@@ -119,13 +119,22 @@ async def list_offers(
     pool: asyncpg.Pool[Any], where: OfferFilter, as_of: int | None, after: int, limit: int
 ) -> Page:
     start, end = where.available_from, where.available_to
-    week = week_span(start, end) if start is not None and end is not None else (None, None)
     asked = await asked_time(pool, as_of, where.now)
-    rows = await pool.fetch(
-        query("registry/offers-list"),
-        as_of, after, *_category(where.category), where.unit_id, where.status, where.area,
-        start, end, _q(where.q), limit, *week, asked,
-    )  # fmt: skip
+    if start is not None and end is not None and start < end and not where.q:
+        # Found and paged in the availability index itself; a text search (not in the index) or
+        # an empty window (which every range holds, so one offer's rows would repeat) goes on.
+        rows = await pool.fetch(
+            query("registry/offers-list-covering"),
+            as_of, after, *_category(where.category), where.unit_id, where.status, where.area,
+            start, end, limit, *week_span(start, end), asked,
+        )  # fmt: skip
+    else:
+        week = week_span(start, end) if start is not None and end is not None else (None, None)
+        rows = await pool.fetch(
+            query("registry/offers-list"),
+            as_of, after, *_category(where.category), where.unit_id, where.status, where.area,
+            start, end, _q(where.q), limit, *week, asked,
+        )  # fmt: skip
     page = _page(rows, limit)
     # The stored document keeps the lifecycle status; the few expired by the time asked say so.
     docs = [

@@ -27,7 +27,9 @@ class Child:
     """Rows another table keeps for an entity, each set valid while the entity's state gives it.
 
     Unlike the entity's own rows, they are rewritten only when they change (an offer's title
-    leaves its availability index alone), so their validity spans the entity's versions.
+    leaves its availability index alone), so their validity spans the entity's versions. Each
+    carries its entity's created_position after the key: the order its table's lists page by, so
+    a list can walk child rows in that order without reading the entities (offers-list-covering).
     """
 
     name: str
@@ -39,7 +41,7 @@ class Child:
 
     @property
     def copy_columns(self) -> list[str]:
-        return [self.key_column, *self.columns, "valid_from", "valid_to"]
+        return [self.key_column, "created_position", *self.columns, "valid_from", "valid_to"]
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,8 @@ WEEK_US = WEEK // MICROSECOND
 
 
 class WindowRow(NamedTuple):
-    """One row of `offer_windows`, its columns in order after offer_id and before valid_from."""
+    """One row of `offer_windows`, its columns in order after offer_id and created_position and
+    before valid_from."""
 
     unit_id: uuid.UUID
     category: str
