@@ -5,21 +5,13 @@ commitments name keeps what they were made for."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from registry.domain.values import LOCAL_ZONE
-from tests.api_fixtures import Api, offer_body, plan_body, serving_api
-from tests.clock import ManualClock
-
-
-@pytest.fixture
-async def api(database_dsn: str) -> AsyncIterator[Api]:
-    async with serving_api(database_dsn, ManualClock()) as api:
-        yield api
+from tests.api_fixtures import Api, offer_body, plan_body
 
 
 def window(api: Api, start_hours: int, end_hours: int) -> dict[str, str]:
