@@ -337,6 +337,20 @@ async def _slot_people_limit(api: Api) -> Target:
     )
 
 
+@target("PATCH /api/v1/plans/{plan_id}/slots/{slot_id}")
+async def _revise_slot(api: Api) -> Target:
+    plan, slot = await _slot_of_a_draft(api)
+    path = f"/api/v1/plans/{plan}"
+    return Target("PATCH", f"{path}/slots/{slot}", {"quantity": 7, "notes": "靠近入口"}, entity=path)
+
+
+@target("DELETE /api/v1/plans/{plan_id}/slots/{slot_id}")
+async def _remove_slot(api: Api) -> Target:
+    plan, slot = await _slot_of_a_draft(api)
+    path = f"/api/v1/plans/{plan}"
+    return Target("DELETE", f"{path}/slots/{slot}", entity=path)
+
+
 @target("POST /api/v1/needs/{need_id}/people-served-limit")
 async def _need_people_limit(api: Api) -> Target:
     path = f"/api/v1/needs/{await own_need(api)}"
@@ -458,6 +472,8 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "GET /api/v1/plans":                         (200,  200,   200,    200,    401,   401,   401),
     "GET /api/v1/plans/{plan_id}":               (200,  200,   200,    200,    401,   401,   401),
     "POST /api/v1/plans/{plan_id}/slots":        (201,  403,   403,    403,    401,   401,   401),
+    "PATCH /api/v1/plans/{plan_id}/slots/{slot_id}":  (200, 403, 403,  403,    401,   401,   401),
+    "DELETE /api/v1/plans/{plan_id}/slots/{slot_id}": (204, 403, 403,  403,    401,   401,   401),
     "POST /api/v1/plans/{plan_id}/publish":      (200,  403,   403,    403,    401,   401,   401),
     "POST /api/v1/plans/{plan_id}/cancel":       (200,  403,   403,    403,    401,   401,   401),
     "POST /api/v1/tokens":                       (201,  403,   403,    403,    401,   401,   401),

@@ -114,3 +114,16 @@ def test_an_unknown_slot_or_a_closed_plan_is_refused() -> None:
     cancelled = given(DRAFTED, ADDED, PlanCancelled(plan_id=PLAN))
     with pytest.raises(Conflict, match="can no longer change"):
         plan.decide(cancelled, plan.RemoveSlot(plan_id=PLAN, slot_id=SLOT))
+
+
+def test_a_revision_keeps_every_field_it_leaves_unset() -> None:
+    """The API's PATCH: only the fields given change; an unset window keeps the slot's own
+    (not the plan's, which a null gives)."""
+    later = START + timedelta(hours=1)
+    narrowed = plan.decide(given(DRAFTED, ADDED), revise(starts_at=later, measure=Measure.BOOTHS))
+    state = given(DRAFTED, ADDED, *narrowed)
+    [revised] = plan.decide(state, plan.ReviseSlot(plan_id=PLAN, slot_id=SLOT, quantity=7))
+    assert revised == SlotRevised(
+        plan_id=PLAN, slot_id=SLOT, category="repair.shoe", quantity=7, starts_at=later, ends_at=END,
+        notes="东侧", measure=Measure.BOOTHS,
+    )  # fmt: skip

@@ -137,6 +137,19 @@ SLOT = examples(
         },
     ),
 )
+SLOT_PATCH = examples(
+    ("Three booths instead", {"quantity": 3}),
+    ("New notes", {"notes": "移至东侧入口，靠近志愿者服务台"}),
+    (
+        "Another category and window",
+        {
+            "category": "repair.umbrella",
+            "measure": "booths",
+            "starts_at": "2030-10-19T10:00:00+08:00",
+            "ends_at": "2030-10-19T11:00:00+08:00",
+        },
+    ),
+)
 # Not `{"people_served_limit": null}` (back to the default): the document's writer drops null
 # values from examples, which would leave `{}`, a body the API refuses.
 PEOPLE_LIMIT = examples(("At most 60 people a commitment", {"people_served_limit": 60}))

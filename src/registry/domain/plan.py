@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TypeVar
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from registry.domain import demand
 from registry.domain.demand import Cover
@@ -34,6 +36,9 @@ LIVE_STATES = ("published", "staffed")
 PEOPLE_PER_UNIT = 100
 # Open commitments named in a refusal to complete, at most (the rest are counted).
 NAMED_AT_MOST = 10
+
+
+T = TypeVar("T")
 
 
 class Slot(msgspec.Struct, frozen=True, kw_only=True):
@@ -122,18 +127,19 @@ class AddSlot(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ReviseSlot(msgspec.Struct, frozen=True, kw_only=True):
-    """A slot's fields anew. Once commitments name it, only its quantity (not below what they
-    cover) and notes may change: they were made for its category, measure and window."""
+    """A slot's fields anew; a field left unset keeps its value (the API's PATCH). Once
+    commitments name it, only its quantity (not below what they cover) and notes may change:
+    they were made for its category, measure and window."""
 
     plan_id: uuid.UUID
     slot_id: uuid.UUID
-    category: str
-    quantity: int
-    # The plan's own window when not given, as for AddSlot.
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    notes: str | None = None
-    measure: Measure = Measure.PEOPLE
+    category: str | UnsetType = UNSET
+    quantity: int | UnsetType = UNSET
+    # None: the plan's own start or end, as for AddSlot; unset: the slot's own, kept.
+    starts_at: datetime | UnsetType | None = UNSET
+    ends_at: datetime | UnsetType | None = UNSET
+    notes: str | UnsetType | None = UNSET
+    measure: Measure | UnsetType = UNSET
 
 
 class RemoveSlot(msgspec.Struct, frozen=True, kw_only=True):
@@ -267,19 +273,43 @@ def _slot_revised(state: Plan, command: ReviseSlot) -> SlotRevised:
     slot = state.slot(command.slot_id)
     if slot is None:
         raise NotFound("slot", command.slot_id)
-    starts_at, ends_at = _window_of(state, command.starts_at, command.ends_at)
+    revised = _kept(slot, command)
+    starts_at, ends_at = _window_of(state, revised.starts_at, revised.ends_at)
     if slot.covers:
         same = (slot.category, slot.measure, slot.starts_at, slot.ends_at)
-        if (command.category, command.measure, starts_at, ends_at) != same:
+        if (revised.category, revised.measure, starts_at, ends_at) != same:
             raise Conflict(
                 "commitments name this slot: only its quantity and notes can change, not its "
                 "category, measure or window"
             )
-        if command.quantity < slot.committed:
+        if revised.quantity < slot.committed:
             raise Conflict(f"commitments cover {slot.committed} of this slot: its quantity cannot be less")
     return SlotRevised(
-        plan_id=state.id, slot_id=slot.id, category=command.category, quantity=command.quantity,
-        starts_at=starts_at, ends_at=ends_at, notes=command.notes, measure=command.measure,
+        plan_id=state.id, slot_id=slot.id, category=revised.category, quantity=revised.quantity,
+        starts_at=starts_at, ends_at=ends_at, notes=revised.notes, measure=revised.measure,
+    )  # fmt: skip
+
+
+class _RevisedSlot(msgspec.Struct, frozen=True, kw_only=True):
+    category: str
+    quantity: int
+    starts_at: datetime | None
+    ends_at: datetime | None
+    notes: str | None
+    measure: Measure
+
+
+def _given(value: T | UnsetType, own: T) -> T:
+    return own if isinstance(value, UnsetType) else value
+
+
+def _kept(slot: Slot, command: ReviseSlot) -> _RevisedSlot:
+    """The revision's fields, each one it leaves unset the slot's own."""
+
+    return _RevisedSlot(
+        category=_given(command.category, slot.category), quantity=_given(command.quantity, slot.quantity),
+        starts_at=_given(command.starts_at, slot.starts_at), ends_at=_given(command.ends_at, slot.ends_at),
+        notes=_given(command.notes, slot.notes), measure=_given(command.measure, slot.measure),
     )  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from msgspec import UNSET, UnsetType
 
 from registry.domain.errors import FieldError, InvalidInput
 from registry.domain.offer import ReviseOffer, SubmitOffer
+from registry.domain.plan import ReviseSlot
 from registry.domain.taxonomy import is_known
 from registry.domain.text import line_problem, normalise_line
 from registry.domain.values import (
@@ -383,6 +384,29 @@ class SlotIn(Body, frozen=True, kw_only=True):
         if (self.starts_at is None) != (self.ends_at is None):
             found.append(FieldError("ends_at", "give both starts_at and ends_at, or neither"))
         return found
+
+
+class SlotPatch(Body, frozen=True, kw_only=True):
+    """A slot's fields to change; those left out keep their value. `starts_at`/`ends_at` null: the
+    plan's own start or end. The bound on people served has its own route (people-served-limit)."""
+
+    category: CategoryCode | UnsetType = UNSET
+    quantity: PositiveQuantity | UnsetType = UNSET
+    starts_at: Moment | None | UnsetType = UNSET
+    ends_at: Moment | None | UnsetType = UNSET
+    notes: LongText | None | UnsetType = UNSET
+    measure: Measure | UnsetType = UNSET
+
+    def problems(self) -> list[FieldError]:
+        starts = self.starts_at if isinstance(self.starts_at, datetime) else None
+        ends = self.ends_at if isinstance(self.ends_at, datetime) else None
+        return category_problems("category", self.category) + _window("ends_at", starts, ends)
+
+    def to_command(self, plan_id: uuid.UUID, slot_id: uuid.UUID) -> ReviseSlot:
+        return ReviseSlot(
+            plan_id=plan_id, slot_id=slot_id, category=self.category, quantity=self.quantity,
+            starts_at=self.starts_at, ends_at=self.ends_at, notes=self.notes, measure=self.measure,
+        )  # fmt: skip
 
 
 # -- commitments ---------------------------------------------------------------------------------

@@ -6,13 +6,14 @@ import uuid
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.enums import MediaType
 from litestar.params import FromPath, QueryParameter, SkipValidation
 
 from registry.api import examples
 from registry.api.docs import described
 from registry.api.params import (
+    PROBLEMS,
     AreaParam,
     AsOf,
     CandidateLimit,
@@ -32,6 +33,7 @@ from registry.domain.plan import (
     CompletePlan,
     DraftPlan,
     PublishPlan,
+    RemoveSlot,
     SetSlotPeopleLimit,
 )
 from registry.edge.auth import COORDINATOR, READ_BY_ID, ReadById
@@ -45,7 +47,16 @@ from registry.edge.http import (
     resolve_as_of,
     written_response,
 )
-from registry.edge.requests import END, AllocateIn, CompleteIn, PeopleLimitIn, PlanIn, ReasonIn, SlotIn
+from registry.edge.requests import (
+    END,
+    AllocateIn,
+    CompleteIn,
+    PeopleLimitIn,
+    PlanIn,
+    ReasonIn,
+    SlotIn,
+    SlotPatch,
+)
 from registry.matching.board import PlanMatches, plan_matches
 from registry.matching.config import MatchConfig
 from registry.read.board import read_plan_board
@@ -55,6 +66,7 @@ from registry.read.views import PlanView, SlotView
 from registry.service import allocations, commands, commitments
 from registry.service.allocations import AllocationOut
 from registry.service.context import Actor
+from registry.service.execute import Written
 
 PlanStatus = Annotated[
     str | None, QueryParameter(pattern=rf"^(draft|published|staffed|completed|cancelled){END}")
@@ -135,15 +147,83 @@ class PlanController(Controller):
         slot_id = ctx.new_id()
         cmd = AddSlot(plan_id=plan_id, slot_id=slot_id, **msgspec.structs.asdict(data))
         written = await commands.change_plan(request.app.state.registry, ctx, cmd)
-        store = request.app.state.store
-        doc = await get_doc(store.pool, "plans", plan_id, written.position)
-        slot = next((s for s in _plan_doc.decode(doc.json).slots if s.id == slot_id), None) if doc else None
-        if slot is None:
-            raise NotFound("slot", slot_id)
-        headers = {"X-Log-Position": str(written.position), "ETag": f'"{written.version}"'}
-        return Response(
-            msgspec.json.encode(slot), status_code=201, media_type=MediaType.JSON, headers=headers
+        return await _slot_response(request, plan_id, slot_id, written, 201)
+
+    @patch(
+        "/{plan_id:uuid}/slots/{slot_id:uuid}",
+        operation_id="reviseSlot",
+        guards=[COORDINATOR],
+        responses=one(SlotView),
+        **described(
+            "Revise a slot",
+            COORDINATOR,
+            changes=(
+                "Records `slot_revised`: the fields given anew, the others kept. Once commitments name the "
+                "slot, only its quantity (not below what they cover) and notes may change."
+            ),
+            errors={
+                400: "the body or a parameter breaks a rule; `errors` names each field",
+                404: "no plan or slot with that id",
+                409: (
+                    "the plan is completed or cancelled, the slot's window is not within the plan's, or "
+                    "commitments name the slot and the change is to its category, measure or window, or "
+                    "its quantity below what they cover"
+                ),
+                412: "If-Match names a version the entity no longer has",
+                413: "the body is larger than 1 MiB",
+            },
+        ),
+    )
+    async def revise_slot(
+        self,
+        request: Request[Actor, Any, Any],
+        plan_id: FromPath[uuid.UUID],
+        slot_id: FromPath[uuid.UUID],
+        data: SkipValidation[Annotated[SlotPatch, examples.SLOT_PATCH]],
+        if_match: IfMatch = None,
+    ) -> Response[bytes]:
+        """Revise a slot of a draft or published plan: the fields given, the others kept."""
+        data = await decode_body(request, SlotPatch)
+        data.check()
+        ctx = await command(request, if_match=if_match)
+        written = await commands.change_plan(
+            request.app.state.registry, ctx, data.to_command(plan_id, slot_id)
         )
+        return await _slot_response(request, plan_id, slot_id, written, 200)
+
+    @delete(
+        "/{plan_id:uuid}/slots/{slot_id:uuid}",
+        operation_id="removeSlot",
+        guards=[COORDINATOR],
+        status_code=204,
+        responses=PROBLEMS,
+        **described(
+            "Remove a slot",
+            COORDINATOR,
+            changes=(
+                "Records `slot_removed`: the slot is gone from the plan. Only a slot no commitment ever "
+                "named (for one that has any, lower its quantity instead)."
+            ),
+            errors={
+                404: "no plan or slot with that id",
+                409: "the plan is completed or cancelled, or commitments name the slot",
+                412: "If-Match names a version the entity no longer has",
+            },
+        ),
+    )
+    async def remove_slot(
+        self,
+        request: Request[Actor, Any, Any],
+        plan_id: FromPath[uuid.UUID],
+        slot_id: FromPath[uuid.UUID],
+        if_match: IfMatch = None,
+    ) -> Response[None]:
+        """Remove a slot no commitment ever named; the plan's new version is in the ETag."""
+        ctx = await command(request, if_match=if_match)
+        cmd = RemoveSlot(plan_id=plan_id, slot_id=slot_id)
+        written = await commands.change_plan(request.app.state.registry, ctx, cmd)
+        headers = {"X-Log-Position": str(written.position), "ETag": f'"{written.version}"'}
+        return Response(None, status_code=204, headers=headers)
 
     @post(
         "/{plan_id:uuid}/slots/{slot_id:uuid}/people-served-limit",
@@ -459,3 +539,19 @@ class PlanController(Controller):
     ) -> Response[bytes]:
         """One plan with its slots and their committed and fulfilled quantities."""
         return await read_doc(request, "plans", plan_id, as_of)
+
+
+async def _slot_response(
+    request: Request[Actor, Any, Any],
+    plan_id: uuid.UUID,
+    slot_id: uuid.UUID,
+    written: Written[Any],
+    status: int,
+) -> Response[bytes]:
+    """The slot as the plan's document holds it once written, with the plan's version as ETag."""
+    doc = await get_doc(request.app.state.store.pool, "plans", plan_id, written.position)
+    slot = next((s for s in _plan_doc.decode(doc.json).slots if s.id == slot_id), None) if doc else None
+    if slot is None:
+        raise NotFound("slot", slot_id)
+    headers = {"X-Log-Position": str(written.position), "ETag": f'"{written.version}"'}
+    return Response(msgspec.json.encode(slot), status_code=status, media_type=MediaType.JSON, headers=headers)
