@@ -159,3 +159,4 @@ def test_offer_plan_allocate_accept_fulfil_complete_and_report_on_phones(
         assert demo.unit_name in report, report
         assert coordinator.locator("#people-served").inner_text() == "25"
         assert coordinator.locator("#volunteer-hours").inner_text() == "1.5"
+        assert coordinator.locator("#outcome-notes").inner_text() == "亲子阅读日圆满结束"

@@ -311,6 +311,7 @@ async def test_a_plan_is_given_slots_published_allocated_completed_and_reported(
         report.status_code == 200 and "活动成效报告" in report.text and 'id="people-served">0<' in report.text
     )
     assert "讲座" in report.text and "日志位置" in report.text
+    assert '<blockquote class="outcome" id="outcome-notes">顺利</blockquote>' in report.text
 
 
 async def test_the_dry_run_of_a_plan_dispatches_nothing(client: Client, demo: Demo) -> None:
