@@ -102,7 +102,11 @@ async def test_database_outage_is_503_within_a_bound_and_the_app_recovers_by_its
             await asyncio.wait_for(load, 60)
 
         refused = [a for a in record.attempts if stopped_at < a.started < restarted_at]
-        assert sum(1 for a in refused if a.status == 503) >= CLIENTS, record.statuses()
+        # Writes begun in the outage are refused with 503, not left hanging. Not one per client: a
+        # write that began as the database went away may wait and be answered 2xx after the restart,
+        # within the bound, which is right; how many do is the scheduler's (24 clients once gave 20).
+        assert any(a.status == 503 for a in refused), record.statuses()
+        assert all(a.status == 503 or 200 <= a.status < 300 for a in refused), record.statuses()
         assert all(a.retry_after for a in record.attempts if a.status == 503)
         unexpected = [a for a in record.attempts if a.status not in ANSWERS]
         assert not unexpected, unexpected[:5]
