@@ -9,7 +9,7 @@ the API's service code, so the rules are the API's; the availability editor is
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import msgspec
@@ -41,7 +41,8 @@ from registry.read.asked import asked_time
 from registry.read.queries import OfferFilter, get_doc, list_offers
 from registry.read.views import OfferView, expired_offer_doc
 from registry.service import commands, commitments
-from registry.service.context import Actor
+from registry.service.context import Actor, Command
+from registry.service.execute import Registry
 
 OFFERS = f"{PAGES}/offers"
 STATUSES = ("active", "paused", "withdrawn", "expired")
@@ -277,21 +278,17 @@ async def revise_offer(
     return await submitted(request, form, write, "offer_form.html", context)
 
 
+Change = Callable[[Registry, Command, Mapping[str, str]], Awaitable[object]]
+
+
 async def _lifecycle(
-    request: Request[Actor, Any, Any], offer_id: uuid.UUID, data: Mapping[str, str], which: str
+    request: Request[Actor, Any, Any], offer_id: uuid.UUID, data: Mapping[str, str], change: Change
 ) -> Response[Any]:
     """Pause, resume or withdraw from the offer's page; a refusal is shown on it."""
 
     async def write() -> str:
         ctx = await command(request, if_match=drawn_from(data))
-        registry = request.app.state.registry
-        if which == "pause":
-            await commands.change_offer(registry, ctx, PauseOffer(offer_id=offer_id))
-        elif which == "resume":
-            await commands.change_offer(registry, ctx, ResumeOffer(offer_id=offer_id))
-        else:
-            reason = checked(ReasonIn, reason=text(data, "reason")).reason
-            await commitments.withdraw_offer(registry, ctx, WithdrawOffer(offer_id=offer_id, reason=reason))
+        await change(request.app.state.registry, ctx, data)
         return f"{OFFERS}/{offer_id}"
 
     async def context() -> dict[str, Any]:
@@ -304,21 +301,33 @@ async def _lifecycle(
 async def pause_offer(
     request: Request[Actor, Any, Any], offer_id: FromPath[uuid.UUID], data: Form
 ) -> Response[Any]:
-    return await _lifecycle(request, offer_id, data, "pause")
+    async def pause(registry: Registry, ctx: Command, _: Mapping[str, str]) -> object:
+        return await commands.change_offer(registry, ctx, PauseOffer(offer_id=offer_id))
+
+    return await _lifecycle(request, offer_id, data, pause)
 
 
 @post(f"{OFFERS}/{{offer_id:uuid}}/resume", include_in_schema=False, guards=[COORDINATOR_OR_LIAISON])
 async def resume_offer(
     request: Request[Actor, Any, Any], offer_id: FromPath[uuid.UUID], data: Form
 ) -> Response[Any]:
-    return await _lifecycle(request, offer_id, data, "resume")
+    async def resume(registry: Registry, ctx: Command, _: Mapping[str, str]) -> object:
+        return await commands.change_offer(registry, ctx, ResumeOffer(offer_id=offer_id))
+
+    return await _lifecycle(request, offer_id, data, resume)
 
 
 @post(f"{OFFERS}/{{offer_id:uuid}}/withdraw", include_in_schema=False, guards=[COORDINATOR_OR_LIAISON])
 async def withdraw_offer(
     request: Request[Actor, Any, Any], offer_id: FromPath[uuid.UUID], data: Form
 ) -> Response[Any]:
-    return await _lifecycle(request, offer_id, data, "withdraw")
+    async def withdraw(registry: Registry, ctx: Command, form: Mapping[str, str]) -> object:
+        reason = checked(ReasonIn, reason=text(form, "reason")).reason
+        return await commitments.withdraw_offer(
+            registry, ctx, WithdrawOffer(offer_id=offer_id, reason=reason)
+        )
+
+    return await _lifecycle(request, offer_id, data, withdraw)
 
 
 # This area's routes, in the order the pages' router takes them ("new" before an offer's id).
