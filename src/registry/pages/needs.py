@@ -33,12 +33,13 @@ from registry.pages.choices import (
 )
 from registry.pages.forms import Form, checked, drawn_from, submitted, text
 from registry.pages.i18n import lang_of, translator
-from registry.pages.offers import can_change, unit_of, whole
+from registry.pages.offers import Change, can_change, unit_of, whole
 from registry.pages.render import PAGES, as_of_position, page
 from registry.read.queries import NeedFilter, get_doc, list_needs
 from registry.read.views import NeedView
 from registry.service import commands, commitments
-from registry.service.context import Actor
+from registry.service.context import Actor, Command
+from registry.service.execute import Registry
 
 NEEDS = f"{PAGES}/needs"
 STATUSES = ("open", "partially_met", "met", "closed", "cancelled")
@@ -168,18 +169,13 @@ async def raise_need(request: Request[Actor, Any, Any], data: Form) -> Response[
 
 
 async def _change(
-    request: Request[Actor, Any, Any], need_id: uuid.UUID, data: Mapping[str, str], which: str
+    request: Request[Actor, Any, Any], need_id: uuid.UUID, data: Mapping[str, str], change: Change
 ) -> Response[Any]:
     """Close or cancel from the need's page; a refusal is shown on it."""
 
     async def write() -> str:
         ctx = await command(request, if_match=drawn_from(data))
-        registry = request.app.state.registry
-        if which == "close":
-            await commands.change_need(registry, ctx, CloseNeed(need_id=need_id))
-        else:
-            reason = checked(ReasonIn, reason=text(data, "reason")).reason
-            await commitments.cancel_need(registry, ctx, CancelNeed(need_id=need_id, reason=reason))
+        await change(request.app.state.registry, ctx, data)
         return f"{NEEDS}/{need_id}"
 
     async def context() -> dict[str, Any]:
@@ -192,14 +188,21 @@ async def _change(
 async def close_need(
     request: Request[Actor, Any, Any], need_id: FromPath[uuid.UUID], data: Form
 ) -> Response[Any]:
-    return await _change(request, need_id, data, "close")
+    async def close(registry: Registry, ctx: Command, _: Mapping[str, str]) -> object:
+        return await commands.change_need(registry, ctx, CloseNeed(need_id=need_id))
+
+    return await _change(request, need_id, data, close)
 
 
 @post(f"{NEEDS}/{{need_id:uuid}}/cancel", include_in_schema=False, guards=[COORDINATOR_OR_LIAISON])
 async def cancel_need(
     request: Request[Actor, Any, Any], need_id: FromPath[uuid.UUID], data: Form
 ) -> Response[Any]:
-    return await _change(request, need_id, data, "cancel")
+    async def cancel(registry: Registry, ctx: Command, form: Mapping[str, str]) -> object:
+        reason = checked(ReasonIn, reason=text(form, "reason")).reason
+        return await commitments.cancel_need(registry, ctx, CancelNeed(need_id=need_id, reason=reason))
+
+    return await _change(request, need_id, data, cancel)
 
 
 # This area's routes, in the order the pages' router takes them ("new" before a need's id).
