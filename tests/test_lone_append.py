@@ -198,3 +198,56 @@ async def test_a_lone_append_waiting_on_the_head_does_not_judge_by_what_it_saw_b
         await holder.close()
     assert [e.version async for e in store.read_stream("s")] == [1, 2, 3]
     assert (await store.verify()).ok
+
+
+def _writer_running() -> bool:
+    return any(task.get_name() == "events-writer" for task in asyncio.all_tasks())
+
+
+async def _hold_the_head(database_dsn: str) -> tuple[asyncpg.Connection[Any], Any]:
+    """A session in a transaction that holds the head's lock, as an append in another process does."""
+    holder = await asyncpg.connect(database_dsn)
+    transaction = holder.transaction()
+    await transaction.start()
+    await holder.execute("SELECT position FROM events_head FOR UPDATE")
+    return holder, transaction
+
+
+async def test_an_idle_store_writes_a_lone_append_in_the_callers_turn_and_queues_what_follows(
+    store: EventStore, database_dsn: str
+) -> None:
+    assert await store.append("s", [ev(1)], NO_STREAM) == AppendResult(1, 1)
+    assert not _writer_running(), "nothing was queued: the caller wrote its request itself"
+    holder, transaction = await _hold_the_head(database_dsn)
+    try:
+        first = asyncio.create_task(store.append("s", [ev(2)], 1))
+        await _wait_until_blocked_on_a_lock(store, 1)
+        # The first is being written: the ones behind it queue and are written together.
+        behind = [asyncio.create_task(store.append(f"t-{i}", [ev(i)], NO_STREAM)) for i in range(10)]
+        await asyncio.sleep(0)
+        assert _writer_running()
+        await transaction.commit()
+        assert await first == AppendResult(2, 2)
+        assert sorted([(await task).position for task in behind]) == list(range(3, 13))
+    finally:
+        await holder.close()
+    assert (await store.verify()).ok
+
+
+async def test_a_cancelled_caller_does_not_cancel_its_lone_write(
+    store: EventStore, database_dsn: str
+) -> None:
+    holder, transaction = await _hold_the_head(database_dsn)
+    try:
+        caller = asyncio.create_task(store.append("s", [ev(1)], NO_STREAM, idempotency_key="k"))
+        await _wait_until_blocked_on_a_lock(store, 1)
+        caller.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await caller
+        await transaction.commit()
+    finally:
+        await holder.close()
+    # The write was sent before the caller gave up: it completes, whole, and the retry replays it.
+    assert await store.append("s", [ev(1)], NO_STREAM, idempotency_key="k") == AppendResult(1, 1)
+    assert [e.version async for e in store.read_stream("s")] == [1]
+    assert (await store.verify()).ok
