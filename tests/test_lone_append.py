@@ -5,8 +5,10 @@ transactions (group commit)."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -27,6 +29,7 @@ from events import (
 from events.append import prepare, write_batch
 from events.chain import GENESIS_HASH, chain, record_bytes
 from events.lone import MAX_LONE_EVENTS
+from events.migrate import MIGRATIONS, migrate
 from events.sql import query
 from events.store import create_pool
 from tests.helpers import ev
@@ -198,3 +201,124 @@ async def test_a_lone_append_waiting_on_the_head_does_not_judge_by_what_it_saw_b
         await holder.close()
     assert [e.version async for e in store.read_stream("s")] == [1, 2, 3]
     assert (await store.verify()).ok
+
+
+def _writer_running() -> bool:
+    return any(task.get_name() == "events-writer" for task in asyncio.all_tasks())
+
+
+async def _hold_the_head(database_dsn: str) -> tuple[asyncpg.Connection[Any], Any]:
+    """A session in a transaction that holds the head's lock, as an append in another process does."""
+    holder = await asyncpg.connect(database_dsn)
+    transaction = holder.transaction()
+    await transaction.start()
+    await holder.execute("SELECT position FROM events_head FOR UPDATE")
+    return holder, transaction
+
+
+async def test_an_idle_store_writes_a_lone_append_in_the_callers_turn_and_queues_what_follows(
+    store: EventStore, database_dsn: str
+) -> None:
+    assert await store.append("s", [ev(1)], NO_STREAM) == AppendResult(1, 1)
+    assert not _writer_running(), "nothing was queued: the caller wrote its request itself"
+    holder, transaction = await _hold_the_head(database_dsn)
+    try:
+        first = asyncio.create_task(store.append("s", [ev(2)], 1))
+        await _wait_until_blocked_on_a_lock(store, 1)
+        # The first is being written: the ones behind it queue and are written together.
+        behind = [asyncio.create_task(store.append(f"t-{i}", [ev(i)], NO_STREAM)) for i in range(10)]
+        await asyncio.sleep(0)
+        assert _writer_running()
+        await transaction.commit()
+        # Which waiter PostgreSQL hands the head to first is its business: positions, not order.
+        results = [await first] + [await task for task in behind]
+        assert results[0].version == 2
+        assert sorted(result.position for result in results) == list(range(2, 13))
+    finally:
+        await holder.close()
+    assert (await store.verify()).ok
+
+
+async def test_a_cancelled_caller_does_not_cancel_its_lone_write(
+    store: EventStore, database_dsn: str
+) -> None:
+    holder, transaction = await _hold_the_head(database_dsn)
+    try:
+        caller = asyncio.create_task(store.append("s", [ev(1)], NO_STREAM, idempotency_key="k"))
+        await _wait_until_blocked_on_a_lock(store, 1)
+        caller.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await caller
+        await transaction.commit()
+    finally:
+        await holder.close()
+    # The write was sent before the caller gave up: it completes, whole, and the retry replays it.
+    assert await store.append("s", [ev(1)], NO_STREAM, idempotency_key="k") == AppendResult(1, 1)
+    assert [e.version async for e in store.read_stream("s")] == [1]
+    assert (await store.verify()).ok
+
+
+async def test_a_lone_event_is_judged_and_written_without_a_locking_read(
+    store: EventStore, database_dsn: str
+) -> None:
+    conn = await asyncpg.connect(database_dsn)
+    try:
+        request = prepare([StreamAppend("s", [ev(1)], NO_STREAM)], None)
+        stream, event = request.streams[0], request.streams[0].events[0]
+        arguments = (
+            [stream.stream_id], [-2], [1], [event.event_id], [event.type], [event.schema_version],
+            [event.data], [event.metadata], None, b"",
+        )  # fmt: skip
+        async with conn.transaction():
+            row = await conn.fetchrow(query("events/append-one"), *arguments)
+            reads = await conn.fetchval(
+                "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'events_head'"
+            )
+        assert (row["stream_positions"], row["stream_versions"]) == ([1], [1])
+        # The snapshot's read of the head and the UPDATE that locks it by moving it; the locking
+        # read (and the check of it against the snapshot) that a longer append takes is not made.
+        assert reads == 2
+    finally:
+        await conn.close()
+    assert (await store.verify()).ok
+
+
+async def test_a_lone_event_replays_its_key_and_refuses_it_reused(store: EventStore) -> None:
+    first = await store.append("x", [ev(1)], NO_STREAM, idempotency_key="key-1")
+    assert await store.append("x", [ev(1)], NO_STREAM, idempotency_key="key-1") == first
+    with pytest.raises(IdempotencyKeyReused):
+        await store.append("x", [ev(2)], idempotency_key="key-1")
+    stored = await store.idempotent_result("key-1")
+    assert stored is not None and stored.streams == [("x", first)]
+    assert await store.append("x", [ev(3)], 1) == AppendResult(2, 2)
+    assert (await store.verify()).ok
+
+
+async def test_a_log_written_before_the_one_statement_event_chains_on_after_the_upgrade(
+    empty_database_dsn: str, tmp_path: Path
+) -> None:
+    # The store as it was before migration 0005: events_append_one with its two statements.
+    for migration in sorted(MIGRATIONS.glob("000[1-4]_*.sql")):
+        shutil.copy(migration, tmp_path)
+    conn = await asyncpg.connect(empty_database_dsn)
+    try:
+        assert [m.version for m in await migrate(conn, tmp_path)] == [1, 2, 3, 4]
+        store = await EventStore.connect(empty_database_dsn)
+        try:
+            await store.append("s", [ev(1)], NO_STREAM, idempotency_key="before")
+            await store.append_many([StreamAppend("s", [ev(2)], 1), StreamAppend("t", [ev(3)])])
+        finally:
+            await store.close()
+        assert [m.version for m in await migrate(conn)] == [5]
+    finally:
+        await conn.close()
+    store = await EventStore.connect(empty_database_dsn)
+    try:
+        assert await store.append("s", [ev(4)], 2) == AppendResult(4, 3)
+        assert await store.append("s", [ev(1)], NO_STREAM, idempotency_key="before") == AppendResult(1, 1)
+        with pytest.raises(WrongExpectedVersion):
+            await store.append("t", [ev(5)], NO_STREAM)
+        report = await store.verify()
+        assert report.ok and report.checked == 4
+    finally:
+        await store.close()

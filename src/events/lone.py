@@ -2,9 +2,10 @@
 
 When the group-commit writer's batch holds a single request, a batch transaction costs BEGIN,
 the head lock, the insert and COMMIT: four round trips where a bare INSERT has one. Here one call
-of `events_append_one` (events/migrations/0004_lone_append_in_one_statement.sql) locks the head,
-checks the conditions and the key, chains the hashes with the database's sha256 over the record
-`events.chain` defines, inserts, moves the head, keeps the key and notifies.
+of `events_append_one` (events/migrations/0004_lone_append_in_one_statement.sql; one event in
+one statement since 0005_lone_event_in_one_statement.sql) locks the head, checks the conditions
+and the key, chains the hashes with the database's sha256 over the record `events.chain`
+defines, inserts, moves the head, keeps the key and notifies.
 """
 
 from __future__ import annotations

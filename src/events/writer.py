@@ -2,7 +2,8 @@
 
 Every append must hold the single log-head lock, so appends are serial whatever we do; what we
 choose is how much work one hold of the lock (and one fsync at commit) carries. While one batch
-commits, the next gathers, so the batch size adapts to the load by itself.
+commits, the next gathers, so the batch size adapts to the load by itself. When nothing is
+queued or being written, a lone request skips the queue: its caller writes it at once.
 """
 
 from __future__ import annotations
@@ -41,11 +42,13 @@ class GroupCommitWriter:
         self._max = max_batch_events
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._in_flight: set[asyncio.Task[Any]] = set()
         self._slots = asyncio.Semaphore(BATCHES_IN_FLIGHT)
 
     async def submit(self, request: PreparedAppend) -> Outcome:
         """Queue one append and wait until its batch has committed (or failed)."""
+        if self._idle() and can_write_alone(request):
+            return await self._write_now(request)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name="events-writer")
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
@@ -53,6 +56,37 @@ class GroupCommitWriter:
         # Shielded: a caller that gives up must not cancel a write already in a batch; the
         # outcome then simply goes unread (an idempotency key makes the retry safe).
         return await asyncio.shield(future)
+
+    def _idle(self) -> bool:
+        # A request the writer has taken from the queue is in a batch task before the writer
+        # next yields, so an empty queue and no task in flight mean nobody is ahead of this one.
+        return not self._in_flight and self._queue.empty()
+
+    async def _write_now(self, request: PreparedAppend) -> Outcome:
+        """Write a lone request from the caller's turn of the loop, sparing the queue, the writer's
+        wake-up and its batch task: the hop that made a lone append cost more than the statement.
+
+        In a task of its own, which the caller awaits shielded, as the queue's futures are: a
+        caller that gives up must not cancel a write already sent. It counts as a batch in flight,
+        so requests that arrive meanwhile queue and are written together behind it.
+        """
+        await self._slots.acquire()  # free when idle: the writer holds at most the other one
+        task = asyncio.get_running_loop().create_task(self._write_alone(request))
+        self._in_flight.add(task)
+        task.add_done_callback(self._finished)
+        return await asyncio.shield(task)
+
+    async def _write_alone(self, request: PreparedAppend) -> Outcome:
+        try:
+            async with self._pool.acquire() as conn:
+                return await write_alone(conn, request)
+        finally:
+            self._slots.release()
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._in_flight.discard(task)
+        if not task.cancelled():
+            task.exception()  # its caller may have gone: the error is its, not the loop's to log
 
     async def close(self) -> None:
         if self._task is not None:
