@@ -88,7 +88,7 @@ class TableBatch:
             stamp = views.Stamp(recorded.version, created_at, recorded.recorded_at)
             self.rows.append([
                 key, recorded.version, created_position, *table.columns(new),
-                _encoder.encode(new).decode(), _encoder.encode(table.view(new, stamp)).decode(),
+                _encoder.encode(new), _encoder.encode(table.view(new, stamp)),
                 created_at, recorded.position, None,
             ])  # fmt: skip
             after = _Current(new, created_position, created_at, len(self.rows) - 1)
