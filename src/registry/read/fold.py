@@ -20,7 +20,7 @@ import msgspec
 
 from events import RecordedEvent
 from events.sql import Connection, query
-from registry.read import views, windows
+from registry.read import memo, views
 from registry.read.tables import TABLES, TABLES_BY_NAME, Table
 from registry.streams import entity_id
 
@@ -88,7 +88,7 @@ class TableBatch:
             stamp = views.Stamp(recorded.version, created_at, recorded.recorded_at)
             self.rows.append([
                 key, recorded.version, created_position, *table.columns(new),
-                _encoder.encode(new).decode(), _encoder.encode(table.view(new, stamp)).decode(),
+                table.encode_state(new), _encoder.encode(table.view(new, stamp)),
                 created_at, recorded.position, None,
             ])  # fmt: skip
             after = _Current(new, created_position, created_at, len(self.rows) - 1)
@@ -179,13 +179,7 @@ async def apply_page(conn: Connection, events: Sequence[RecordedEvent]) -> None:
         for key, recorded in page:
             batch.fold(key, recorded)
         await batch.write(conn)
-    _forget_memos()
-
-
-def _forget_memos() -> None:
-    # Remembered by identity for one page's sake; kept longer they would only hold memory.
-    views.forget_slot_views()
-    windows.forget_runs()
+    memo.forget_all()
 
 
 class Build:
@@ -211,7 +205,7 @@ class Build:
         for batch in batches:
             batch.settle()
         self._page = {}
-        _forget_memos()
+        memo.forget_all()
         return PageWrites(batches)
 
 

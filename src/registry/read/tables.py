@@ -11,6 +11,7 @@ import msgspec
 from registry.domain import commitment, need, offer, plan, token, unit
 from registry.domain.events import Event
 from registry.read import views
+from registry.read.memo import IdentityMemo
 from registry.read.windows import WindowRow, offer_window_rows
 from registry.streams import Kind
 
@@ -20,6 +21,7 @@ S = TypeVar("S", bound=msgspec.Struct)
 # valid_from, valid_to); a table names only its own columns.
 _LEADING = ("id", "version", "created_position")
 _TRAILING = ("state", "doc", "created_at", "valid_from", "valid_to")
+_encode = msgspec.json.Encoder().encode
 
 
 @dataclass(frozen=True)
@@ -58,10 +60,25 @@ class Table(Generic[S]):
     columns: Callable[[S], tuple[Any, ...]]
     event_types: Sequence[str]
     child: Child | None = None
+    # The state as JSON, as its `state` column stores it.
+    encode_state: Callable[[S], bytes] = _encode
 
     @property
     def copy_columns(self) -> list[str]:
         return [*_LEADING, *self.own_columns, *_TRAILING]
+
+
+def _encoded_slot(slot: plan.Slot, _: None) -> msgspec.Raw:
+    return msgspec.Raw(_encode(slot))
+
+
+_encoded_slots = IdentityMemo(_encoded_slot)
+
+
+def _encode_plan(state: plan.Plan) -> bytes:
+    # As it would encode whole; but a plan's event changes one slot at most and its evolve keeps
+    # the others (the same objects), so each slot, covers and all, is encoded once per change.
+    return _encode(msgspec.structs.replace(state, slots=[_encoded_slots(s, None) for s in state.slots]))
 
 
 def _search(*texts: str | None) -> str:
@@ -119,6 +136,7 @@ TABLES: tuple[Table[Any], ...] = (
         lambda s: (s.status, s.area, _search(s.title, s.series, s.venue)),
         ["plan_drafted", "slot_added", "plan_published", "plan_cancelled", "plan_completed",
          "plan_allocated", "demand_covered", "slot_people_limit_set", "slot_revised", "slot_removed"],
+        encode_state=_encode_plan,
     ),
     Table(
         "commitments", "commitment", commitment.Commitment, commitment.evolve, views.commitment_view,

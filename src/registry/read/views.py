@@ -29,6 +29,9 @@ from registry.domain.values import (
     Window,
     expiry,
 )
+from registry.read.memo import IdentityMemo
+
+_encode = msgspec.json.Encoder().encode
 
 
 class Stamp(msgspec.Struct, frozen=True):
@@ -229,31 +232,17 @@ def need_view(state: Need, stamp: Stamp) -> NeedView:
     return NeedView(**fields, **_fields(stamp))  # type: ignore[arg-type]
 
 
-def _slot_view(plan: Plan, slot: Slot) -> SlotView:
+def _slot_doc(slot: Slot, plan_id: uuid.UUID) -> msgspec.Raw:
     # A plan's event changes one slot at most, and its evolve keeps the others as they were (the
-    # same objects): their views are remembered by identity, so a page of a plan's events renders
-    # each slot once per change rather than every slot at every event. The memo holds the slot
-    # itself, so an id is never reused while remembered; it is emptied at the end of each page
-    # (a busy plan's slots hold long lists of covers) and whenever it grows large.
-    memo = _SLOT_VIEWS.get(id(slot))
-    if memo is not None and memo[0] is slot and memo[1].plan_id == plan.id:
-        return memo[1]
+    # same objects): their documents are remembered (registry.read.memo), so a page of a plan's
+    # events renders and encodes each slot once per change rather than every slot at every event.
     fields = _fields(slot)
     del fields["covers"]
-    view = SlotView(plan_id=plan.id, committed=slot.committed, fulfilled=slot.fulfilled, **fields)  # type: ignore[arg-type]
-    if len(_SLOT_VIEWS) >= _SLOT_MEMO_SIZE:
-        _SLOT_VIEWS.clear()
-    _SLOT_VIEWS[id(slot)] = (slot, view)
-    return view
+    view = SlotView(plan_id=plan_id, committed=slot.committed, fulfilled=slot.fulfilled, **fields)  # type: ignore[arg-type]
+    return msgspec.Raw(_encode(view))
 
 
-_SLOT_MEMO_SIZE = 2_000
-_SLOT_VIEWS: dict[int, tuple[Slot, SlotView]] = {}
-
-
-def forget_slot_views() -> None:
-    """Empty the memo (at the end of a projection page: what it holds is of use within one)."""
-    _SLOT_VIEWS.clear()
+_slot_docs = IdentityMemo(_slot_doc)
 
 
 def _outcome(done: PlanCompleted | None) -> Outcome | None:
@@ -265,8 +254,9 @@ def _outcome(done: PlanCompleted | None) -> Outcome | None:
 
 
 def plan_view(state: Plan, stamp: Stamp) -> PlanView:
+    """The plan's document, to be encoded: its slots go as already encoded (msgspec.Raw)."""
     fields = _fields(state)
-    fields["slots"] = [_slot_view(state, slot) for slot in state.slots]
+    fields["slots"] = [_slot_docs(slot, state.id) for slot in state.slots]
     fields["outcome"] = _outcome(state.outcome)
     return PlanView(**fields, **_fields(stamp))  # type: ignore[arg-type]
 
@@ -295,7 +285,6 @@ class _Parties(msgspec.Struct, frozen=True):
 
 
 _parties = msgspec.json.Decoder(_Parties)
-_encode = msgspec.json.Encoder().encode
 
 
 def commitment_seen_by(doc: str, unit_id: uuid.UUID) -> str:

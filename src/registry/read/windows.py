@@ -32,6 +32,7 @@ import asyncpg
 
 from registry.domain.offer import Offer
 from registry.domain.values import REFERENCE_WEEK, WEEK, Window, window_ranges
+from registry.read.memo import IdentityMemo
 
 MICROSECOND = timedelta(microseconds=1)
 WEEK_US = WEEK // MICROSECOND
@@ -98,30 +99,13 @@ def weekly_runs(ranges: list[tuple[datetime, datetime]]) -> list[tuple[datetime,
     return [(start, end, count) for start, end, count in runs]
 
 
-def _runs(availability: list[Window]) -> list[tuple[datetime, datetime, int]]:
-    """The availability's weekly runs, remembered by the list's identity.
-
-    Most of an offer's events (holds, pauses, a new title) keep its availability list, the same
-    object, so a projection page expands each weekly window once rather than once per version.
-    The memo holds the list itself, so its id is never reused while remembered.
-    """
-    memo = _RUNS.get(id(availability))
-    if memo is not None and memo[0] is availability:
-        return memo[1]
-    runs = weekly_runs(merged_ranges(window_ranges(availability)))
-    if len(_RUNS) >= _RUNS_MEMO_SIZE:
-        _RUNS.clear()
-    _RUNS[id(availability)] = (availability, runs)
-    return runs
+def _weekly_runs_of(availability: list[Window], _: None) -> list[tuple[datetime, datetime, int]]:
+    return weekly_runs(merged_ranges(window_ranges(availability)))
 
 
-_RUNS_MEMO_SIZE = 2_000
-_RUNS: dict[int, tuple[list[Window], list[tuple[datetime, datetime, int]]]] = {}
-
-
-def forget_runs() -> None:
-    """Empty the memo (at the end of a projection page: what it holds is of use within one)."""
-    _RUNS.clear()
+# Most of an offer's events (holds, pauses, a new title) keep its availability list, the same
+# object, so a projection page expands each weekly window once rather than once per version.
+_runs = IdentityMemo(_weekly_runs_of)
 
 
 def offer_window_rows(state: Offer) -> list[WindowRow]:
@@ -132,7 +116,7 @@ def offer_window_rows(state: Offer) -> list[WindowRow]:
         state.unit_id, state.category, state.status, state.service_area, state.capacity.quantity,
         state.capacity.measure.value, state.expires_at, held,
     )  # fmt: skip
-    for first, last, count in _runs(state.availability):
+    for first, last, count in _runs(state.availability, None):
         span = (last - first) if count == 1 else (last - first - (count - 1) * WEEK)
         term = asyncpg.Range(first, last)
         seconds = span.total_seconds()
