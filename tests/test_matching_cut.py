@@ -30,6 +30,8 @@ from tests.test_api_commitments import ok
 EPOCHS = itertools.count()
 FIRST_MONDAY = date(2027, 1, 4)
 CATEGORIES = ["repair", "repair.umbrella", "repair.shoe", "legal", "legal.consultation"]
+# Mostly people: a slot pairs only with offers of its own measure (the index's last key).
+MEASURES = ["people", "people", "booths"]
 AREAS: list[list[str]] = [[], ["虹口区"], ["虹口区/欧阳路街道"], ["浦东新区"]]
 # Units beside the fixture's two (both in 虹口区/欧阳路街道, the plans' area), for proximity.
 ELSEWHERE = {
@@ -68,7 +70,7 @@ def registry_case(draw: st.DrawFn) -> dict[str, Any]:
             "unit": draw(st.sampled_from(["own", "other", *ELSEWHERE])),
             "category": draw(st.sampled_from(CATEGORIES)),
             "title": f"资源{i}",
-            "capacity": {"quantity": draw(st.integers(1, 4)), "measure": "people"},
+            "capacity": {"quantity": draw(st.integers(1, 4)), "measure": draw(st.sampled_from(MEASURES))},
             "availability": draw(st.lists(window(monday), min_size=1, max_size=2)),
             "service_area": draw(st.sampled_from(AREAS)),
         }
@@ -79,7 +81,7 @@ def registry_case(draw: st.DrawFn) -> dict[str, Any]:
         day, start = monday + timedelta(days=draw(st.sampled_from([7, 8]))), draw(st.integers(8, 14))
         slots.append({
             "category": draw(st.sampled_from(["repair", "repair", "legal"])),
-            "quantity": draw(st.integers(1, 4)),
+            "quantity": draw(st.integers(1, 4)), "measure": draw(st.sampled_from(MEASURES)),
             "starts_at": at(day, start), "ends_at": at(day, start + draw(st.integers(1, 3))),
         })  # fmt: skip
     weights = Weights(
@@ -134,6 +136,7 @@ async def by_the_rules(api: Api, board: Board) -> list[set[uuid.UUID]]:
             o.id
             for o in states
             if o.status == "active"
+            and o.capacity.measure == d.measure
             and (o.category == d.category or o.category.startswith(d.category + "."))
             and covers_window(o.availability, d.starts_at, d.ends_at)
             and serves(o.service_area, d.place)
@@ -164,3 +167,39 @@ async def test_the_best_k_cut_in_sql_is_the_first_k_of_every_candidate_ranked(
         assert cut.candidates == all_of_them.candidates[: case["keep"]]
     expected = await by_the_rules(api, every)
     assert [{c.offer.offer_id for c in m.candidates} for m in every.demands] == expected
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(case=registry_case())
+async def test_a_board_as_of_a_position_is_the_board_read_current_at_it(
+    api: Api, case: dict[str, Any]
+) -> None:
+    """The as-of half of the query (every row version, its own indexes) answers what the current
+    half answered when the registry stood there: before and after dispatches, pauses and revisions."""
+    pool, config = api.registry.list_pool, MatchConfig(weights=case["weights"])
+    plan_id = await build(api, case)
+    then: list[Board] = []
+    for change in ("none", "dispatch", "pause", "revise"):
+        board = (await read_plan_board(pool, plan_id, None, config))[1]
+        if change == "dispatch":
+            await hold_some(api, plan_id, board)
+        elif board.offers:
+            offer_id = min(board.offers)
+            if change == "pause":
+                await ok(await api.post(f"/api/v1/offers/{offer_id}/pause"))
+            else:
+                capacity = (await ok(await api.get(f"/api/v1/offers/{offer_id}")))["capacity"]
+                more = {"capacity": {**capacity, "quantity": capacity["quantity"] + 1}}
+                await ok(await api.patch(f"/api/v1/offers/{offer_id}", more))
+        then.append(board)
+    for board in then:
+        for keep in (ALL, case["keep"]):
+            _, again = await read_plan_board(pool, plan_id, board.position, config, keep)
+            cut = [msgspec.structs.replace(m, candidates=m.candidates[:keep]) for m in board.demands]
+            assert again.demands == cut
+            assert set(again.offers) <= set(board.offers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +18,8 @@ from registry.matching.scoring import (
     UnitHistory,
     Weights,
     assess,
+    explain,
+    explain_all,
     ranked,
     score,
 )
@@ -144,3 +147,26 @@ def test_ties_rank_by_offer_id_whatever_order_they_came_in() -> None:
     )
     assert a is not None and b is not None
     assert ranked([a, b]) == ranked([b, a]) == [b, a]
+
+
+def test_explaining_many_at_once_is_explaining_each() -> None:
+    weights = Weights(category_fit=0.5, reciprocity=4.0)
+    found = [
+        assess(
+            DEMAND,
+            msgspec.structs.replace(BASE, offer_id=uuid.UUID(int=n), capacity=n),
+            history,
+            weights,
+            Tuning(),
+        )
+        for n, history in ((1, NEWCOMER), (3, UnitHistory(fulfilled=4, received_recently=2)))
+    ]
+    assert all(c is not None for c in found)
+    assert explain_all(found, weights) == [explain(c, weights) for c in found]  # type: ignore[arg-type]
+
+
+def test_an_answers_candidates_and_factors_are_left_to_reference_counting() -> None:
+    """An answer holds thousands of them: the cycle collector neither counts nor walks them."""
+    candidate = scored()
+    assert not gc.is_tracked(candidate)
+    assert not any(gc.is_tracked(f) for f in candidate.factors)

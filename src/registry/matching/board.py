@@ -12,7 +12,7 @@ import msgspec
 
 from registry.domain.need import Need
 from registry.domain.plan import Plan
-from registry.matching.scoring import Candidate, Weights, explain
+from registry.matching.scoring import Candidate, Weights, explain_all
 from registry.read.board import Board
 
 
@@ -50,7 +50,7 @@ def plan_matches(plan: Plan, board: Board, weights: Weights, limit: int) -> Plan
             uncovered=slot.uncovered,
             starts_at=slot.starts_at,
             ends_at=slot.ends_at,
-            candidates=[explain(c, weights) for c in found.candidates[:limit]],
+            candidates=explain_all(found.candidates[:limit], weights),
         )
         for slot, found in zip(plan.slots, board.demands, strict=True)
     ]
@@ -60,5 +60,5 @@ def plan_matches(plan: Plan, board: Board, weights: Weights, limit: int) -> Plan
 def need_matches(need: Need, board: Board, weights: Weights, limit: int) -> NeedMatches:
     return NeedMatches(
         need_id=need.id, log_position=board.position, weights=weights, uncovered=need.uncovered,
-        candidates=[explain(c, weights) for c in board.demands[0].candidates[:limit]],
+        candidates=explain_all(board.demands[0].candidates[:limit], weights),
     )  # fmt: skip

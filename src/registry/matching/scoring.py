@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, NamedTuple
 
@@ -44,7 +45,10 @@ class Tuning(msgspec.Struct, frozen=True, kw_only=True):
     received_for_full_nudge: int = 5
 
 
-class Factor(msgspec.Struct, frozen=True):
+# gc=False: an answer holds thousands of these (seven a candidate) and none can be part of a
+# cycle (strings and numbers; a Candidate only a list of Factors), so the cycle collector need
+# neither count nor walk them.
+class Factor(msgspec.Struct, frozen=True, gc=False):
     name: str
     value: float
     weight: float
@@ -90,7 +94,7 @@ class UnitHistory(msgspec.Struct, frozen=True, kw_only=True):
     received_recently: int = 0
 
 
-class Candidate(msgspec.Struct, frozen=True, kw_only=True):
+class Candidate(msgspec.Struct, frozen=True, kw_only=True, gc=False):  # as Factor
     offer_id: uuid.UUID
     unit_id: uuid.UUID
     title: str
@@ -199,9 +203,20 @@ def assess(
 
 def explain(scored: Scored, weights: Weights) -> Candidate:
     """The candidate as the API shows it: every factor with its value and weight."""
+    return explain_all([scored], weights)[0]
+
+
+def explain_all(candidates: Iterable[Scored], weights: Weights) -> list[Candidate]:
+    """`explain` for each (an answer explains hundreds with the same weights: paired once)."""
+    named = tuple(zip(FACTORS, msgspec.structs.astuple(weights), strict=True))
+    return [_explained(c, named) for c in candidates]
+
+
+def _explained(scored: Scored, named: tuple[tuple[str, float], ...]) -> Candidate:
+    # The values and `named` both follow FACTORS: one zip, no per-candidate checks.
     factors = [
         Factor(name, round(value, 4), weight)
-        for name, value, weight in zip(FACTORS, scored.values, msgspec.structs.astuple(weights), strict=True)
+        for (name, weight), value in zip(named, scored.values, strict=False)
     ]
     offer = scored.offer
     return Candidate(

@@ -7,7 +7,7 @@
 -- in byte order), the window and its bounds in week positions, the place served, a unit to leave
 -- out (the needing unit) and the quantity still wanted. $13..$16 bound the month and the recent
 -- days the units' records count; $17 holds the weights in factor order, $18 the tuning
--- (busy_commitments, received_for_full_nudge). $20 holds each demand's measure (by index + 1);
+-- (busy_commitments, received_for_full_nudge). $20 holds each demand's measure (beside $2..$12);
 -- $21 is the time asked (now, or the recorded time of position $1): an offer expired by then is
 -- no candidate.
 --
@@ -19,38 +19,38 @@ WITH demand AS MATERIALIZED (
     SELECT d.*, ARRAY(SELECT array_to_string(p[1:i], '/') FROM generate_subscripts(p, 1) AS i)
                 || d.place AS served_from
     FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
-                $7::timestamptz[], $8::int8[], $9::int8[], $10::text[], $11::uuid[], $12::int[])
-        AS d (demand, category, low, high, s, e, ws, we, place, excluded, wanted),
+                $7::timestamptz[], $8::int8[], $9::int8[], $10::text[], $11::uuid[], $12::int[],
+                $20::text[])
+        AS d (demand, category, low, high, s, e, ws, we, place, excluded, wanted, measure),
          string_to_array(d.place, '/') AS p
-), covering AS (
+), hit AS MATERIALIZED (
     -- The exact availability index: a row matches only if one of the offer's ranges covers the
     -- window (registry.read.windows), so no candidate is fetched to be thrown away. Lone ranges
     -- and weekly runs have an index each (a lone range's unbounded week would blur the weekly
-    -- runs' keys): the two halves differ in their last line only. [category, high) is what the
-    -- indexes use; the line after keeps the code itself and its descendants ("repair-x" sorts
-    -- inside the range too).
-    SELECT d.demand, w.* FROM demand AS d CROSS JOIN LATERAL (
+    -- runs' keys): the two halves differ in their last line only. [category, high), the window
+    -- and the measure are what the indexes use; the first line after them keeps the code itself and its descendants
+    -- ("repair-x" sorts inside the range too). The other filters test the lateral's rows against
+    -- their own demand directly: joined back to `demand` by index, PostgreSQL hashed each
+    -- demand's rows and probed them with all 30 demands (a third of the query's time).
+    SELECT d.demand, d.category AS wanted_category, d.s, d.e, d.place, d.wanted,
+           w.offer_id, w.unit_id, w.category, w.capacity, w.span_seconds,
+           -- A hold in the window makes what is left a peak-load question: Python answers it.
+           w.held && tstzrange(d.s, d.e) AS held
+    FROM demand AS d CROSS JOIN LATERAL (
         SELECT * FROM registry_read.offer_windows AS w
         WHERE (($1::bigint IS NULL AND w.valid_to IS NULL)
                OR ($1::bigint IS NOT NULL AND int8range(w.valid_from, w.valid_to) @> $1::bigint))
           AND w.category >= d.category AND w.category < d.high AND w.term @> tstzrange(d.s, d.e)
-          AND lower_inf(w.week)
+          AND w.measure = d.measure AND lower_inf(w.week)
         UNION ALL
         SELECT * FROM registry_read.offer_windows AS w
         WHERE (($1::bigint IS NULL AND w.valid_to IS NULL)
                OR ($1::bigint IS NOT NULL AND int8range(w.valid_from, w.valid_to) @> $1::bigint))
           AND w.category >= d.category AND w.category < d.high AND w.term @> tstzrange(d.s, d.e)
-          AND NOT lower_inf(w.week) AND w.week @> int8range(d.ws, d.we)
+          AND w.measure = d.measure AND NOT lower_inf(w.week) AND w.week @> int8range(d.ws, d.we)
     ) AS w
-), hit AS MATERIALIZED (
-    SELECT d.demand, d.category AS wanted_category, d.s, d.e, d.place, d.wanted,
-           w.offer_id, w.unit_id, w.category, w.capacity, w.span_seconds,
-           -- A hold in the window makes what is left a peak-load question: Python answers it.
-           w.held && tstzrange(d.s, d.e) AS held
-    FROM covering AS w JOIN demand AS d USING (demand)
     WHERE (w.category = d.category OR w.category >= d.low)
       AND w.status = 'active'
-      AND w.measure = ($20::text[])[d.demand + 1]
       AND (w.expires_at IS NULL OR w.expires_at > $21::timestamptz)
       AND (d.excluded IS NULL OR w.unit_id <> d.excluded)
       AND (d.place IS NULL OR cardinality(w.service_area) = 0 OR w.service_area && d.served_from)

@@ -93,20 +93,25 @@ CREATE INDEX offer_windows_current ON offer_windows (offer_id) WHERE valid_to IS
 -- Lone ranges (unbounded week) and weekly runs apart: mixed, a lone range's week would widen every
 -- key above it to everything, and the weekly runs' months-long terms would do the same to terms.
 -- They carry what matching reads of a row, so the scan needs no heap (where the page is
--- all-visible). created_position, last, lets the offer list walk the hits in creation order
--- (ORDER BY created_position <-> cursor: btree_gist's distance) and stop at a page.
-CREATE INDEX offer_windows_current_lone ON offer_windows USING gist (category, term, created_position)
-    INCLUDE (offer_id, unit_id, status, service_area, capacity, measure, expires_at, held, week, span_seconds)
+-- all-visible). created_position lets the offer list walk the hits in creation order
+-- (ORDER BY created_position <-> cursor: btree_gist's distance) and stop at a page. measure,
+-- last, lets matching's scan drop the other measures' rows itself (five in six in the bench)
+-- instead of handing them on to be filtered; last, so the tree is still split by what the list
+-- asks too (first, it cut matching's pages by a tenth and added a fifth to two thirds to a
+-- list page's).
+CREATE INDEX offer_windows_current_lone ON offer_windows USING gist (category, term, created_position, measure)
+    INCLUDE (offer_id, unit_id, status, service_area, capacity, expires_at, held, week, span_seconds)
     WHERE valid_to IS NULL AND lower_inf(week);
-CREATE INDEX offer_windows_current_weekly ON offer_windows USING gist (category, week, term, created_position)
-    INCLUDE (offer_id, unit_id, status, service_area, capacity, measure, expires_at, held, span_seconds)
+CREATE INDEX offer_windows_current_weekly ON offer_windows USING gist (category, week, term, created_position, measure)
+    INCLUDE (offer_id, unit_id, status, service_area, capacity, expires_at, held, span_seconds)
     WHERE valid_to IS NULL AND NOT lower_inf(week);
 -- Every version, for "as of" reads, split the same way (one index for both made each lone half
--- scan every weekly run of the category whose term holds the window).
+-- scan every weekly run of the category whose term holds the window); measure as above, which
+-- here also spares the heap look-up of each other measure's row.
 CREATE INDEX offer_windows_as_of_lone ON offer_windows
-    USING gist (category, term, int8range(valid_from, valid_to), created_position) WHERE lower_inf(week);
+    USING gist (category, term, int8range(valid_from, valid_to), created_position, measure) WHERE lower_inf(week);
 CREATE INDEX offer_windows_as_of_weekly ON offer_windows
-    USING gist (category, week, term, int8range(valid_from, valid_to), created_position)
+    USING gist (category, week, term, int8range(valid_from, valid_to), created_position, measure)
     WHERE NOT lower_inf(week);
 
 CREATE TABLE needs (
