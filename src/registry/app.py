@@ -32,6 +32,7 @@ from registry.api.routes.plans import PlanController
 from registry.api.routes.tokens import TokenController
 from registry.api.routes.units import UnitController
 from registry.edge.auth import PUBLIC_PATHS, BearerTokenAuth, auth_throttle
+from registry.edge.page_cache import PageCache
 from registry.edge.problems import EXCEPTION_HANDLERS
 from registry.matching import allocation
 from registry.pages import PAGE_PATHS, csrf_config, pages_router, static_router, template_config
@@ -126,6 +127,7 @@ def create_app(settings: Settings) -> Litestar:
             lifetime=timedelta(hours=settings.session_max_hours),
         )
         app.state.registry = registry
+        app.state.page_cache = PageCache(settings.list_cache_bytes)
         app.state.settings = settings
         app.state.store = registry.store
         app.state.runner = registry.runner

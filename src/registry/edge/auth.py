@@ -22,6 +22,7 @@ from events.sql import query
 from registry.domain.errors import Unauthenticated
 from registry.domain.values import Role
 from registry.edge.throttle import AuthThrottle, client_key
+from registry.read.projection import READ_MODEL
 from registry.read.queries import Doc, Table, get_doc_checking_token
 from registry.service.commands import hash_secret
 from registry.service.context import Actor
@@ -49,6 +50,10 @@ class ReadById(msgspec.Struct, frozen=True):
 READ_BY_ID = "read_by_id"
 # Where authentication leaves the document it read with the token, for the handler.
 DOC_READ = "doc_read_with_token"
+# A route marked `opt={READS_CHECKPOINT: True}` (a cached list) has the read model's checkpoint
+# read in the token's statement and left in the request's state under this name.
+READS_CHECKPOINT = "reads_checkpoint"
+CHECKPOINT = "read_model_checkpoint"
 
 
 class DocRead(msgspec.Struct, frozen=True):
@@ -85,9 +90,18 @@ class BearerTokenAuth(AbstractAuthenticationMiddleware):
 
     @staticmethod
     async def _look_up(connection: ASGIConnection[Any, Any, Any, Any], secret_hash: str) -> Any:
-        """The token's current row; for a GET by id, with the document in the same statement."""
+        """The token's current row; for a GET by id, with the document in the same statement, for a
+        cached list with the read model's checkpoint."""
         pool = connection.app.state.store.pool
-        read: ReadById | None = connection.route_handler.opt.get(READ_BY_ID)
+        opt = connection.route_handler.opt
+        if opt.get(READS_CHECKPOINT):
+            row = await pool.fetchrow(
+                query("registry/token-by-secret-and-checkpoint"), secret_hash, READ_MODEL
+            )
+            if row is not None:
+                connection.state[CHECKPOINT] = row["checkpoint"]
+            return row
+        read: ReadById | None = opt.get(READ_BY_ID)
         position = _as_of_position(connection.query_params.get("as_of"))
         if read is not None and position is not False:
             entity_id = connection.path_params[read.id_param]
