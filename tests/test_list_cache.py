@@ -8,13 +8,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 from prometheus_client import REGISTRY
 
 from registry.app import create_app
 from registry.domain.values import LOCAL_ZONE
 from registry.edge.page_cache import PageCache
-from registry.settings import Settings
+from registry.settings import Settings, settings_from_env
 from tests.api_fixtures import Api, offer_body, serving_api
 from tests.clock import ManualClock
 
@@ -165,3 +166,10 @@ def test_a_page_holds_from_the_time_it_was_read_until_the_next_expiry() -> None:
     assert cache.get("a", 7, NOW + timedelta(minutes=59)) == b"[]"
     assert cache.get("a", 7, NOW + timedelta(hours=1)) is None
     assert cache.get("a", 7, NOW - timedelta(seconds=1)) is None
+
+
+def test_the_cache_size_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://localhost/x")
+    assert settings_from_env().list_cache_bytes == 32 * 1024 * 1024
+    monkeypatch.setenv("REGISTRY_LIST_CACHE_BYTES", "1048576")
+    assert settings_from_env().list_cache_bytes == 1048576
