@@ -21,7 +21,7 @@ from events.store import create_pool
 from registry import secret as registry_secret
 from registry.api import ops
 from registry.api.docs import openapi_config
-from registry.api.metrics import request_metrics
+from registry.api.gate import ApiGate
 from registry.api.ops import health, metrics, ready
 from registry.api.routes.audit import AuditController
 from registry.api.routes.categories import list_categories
@@ -32,7 +32,8 @@ from registry.api.routes.offers import OfferController
 from registry.api.routes.plans import PlanController
 from registry.api.routes.tokens import TokenController
 from registry.api.routes.units import UnitController
-from registry.edge.auth import PUBLIC_PATHS, BearerTokenAuth, auth_throttle
+from registry.edge.auth import PUBLIC_PATHS, auth_throttle
+from registry.edge.page_cache import PageCache
 from registry.edge.problems import EXCEPTION_HANDLERS
 from registry.matching import allocation
 from registry.pages import PAGE_PATHS, csrf_config, pages_router, static_router, template_config
@@ -127,6 +128,7 @@ def create_app(settings: Settings) -> Litestar:
             lifetime=timedelta(hours=settings.session_max_hours),
         )
         app.state.registry = registry
+        app.state.page_cache = PageCache(settings.list_cache_bytes)
         app.state.settings = settings
         app.state.store = registry.store
         app.state.runner = registry.runner
@@ -151,7 +153,7 @@ def create_app(settings: Settings) -> Litestar:
             CommitmentController, ContactController, AuditController, pages_router(), static_router(),
         ],
         lifespan=[lifespan],
-        middleware=[request_metrics, DefineMiddleware(BearerTokenAuth, exclude=[*PUBLIC_PATHS, *PAGE_PATHS])],
+        middleware=[DefineMiddleware(ApiGate, exclude=[*PUBLIC_PATHS, *PAGE_PATHS])],
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"auth_throttle": auth_throttle(settings)}),
         request_max_body_size=MAX_BODY_BYTES,

@@ -49,6 +49,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     session_max_hours: float = 12.0
     # What "now" is for the rules that depend on it; tests pass a clock they move.
     clock: Clock = wall_clock
+    # The bytes of answered list pages each process keeps to answer again (registry.edge.page_cache).
+    list_cache_bytes: int = 32 * 1024 * 1024
     # When set, /metrics answers only `Authorization: Bearer <this>` (unset: open, as /health is).
     metrics_token: str | None = None
 
@@ -83,6 +85,7 @@ def settings_from_env(database_url: str | None = None) -> Settings:
         session_idle_minutes=_number("REGISTRY_SESSION_IDLE_MINUTES", 120.0),
         session_max_hours=_number("REGISTRY_SESSION_MAX_HOURS", 12.0),
         metrics_token=_token("REGISTRY_METRICS_TOKEN"),
+        list_cache_bytes=int(_number("REGISTRY_LIST_CACHE_BYTES", 32 * 1024 * 1024)),
     )
 
 

@@ -24,6 +24,7 @@ _LOGGED_HEADERS = (
     ("X-Correlation-Id", MAX_TRACE_ID),
 )
 _HEADER_TEXT = re.compile(HEADER_TEXT)
+_CHECKED_HEADERS = {b"if-match", *(name.lower().encode() for name, _ in _LOGGED_HEADERS)}
 
 
 def header_problems(headers: Mapping[str, str]) -> list[FieldError]:
@@ -57,13 +58,17 @@ def query_problems(query: bytes) -> list[FieldError]:
 
 async def check_request(request: Request[Any, Any, Any]) -> None:
     """A `before_request` hook: it runs after the guards, before the handler's parameters are read."""
-    found = header_problems(request.headers) + query_problems(request.scope["query_string"])
-    if found:
-        raise InvalidInput(found)
+    scope = request.scope
+    # Most reads send none of the checked headers and no query: told from the raw list (ASGI
+    # header names are lower case), without building and searching Litestar's Headers.
+    if scope["query_string"] or any(name in _CHECKED_HEADERS for name, _ in scope["headers"]):
+        found = header_problems(request.headers) + query_problems(scope["query_string"])
+        if found:
+            raise InvalidInput(found)
     # Litestar parses a JSON body for a handler's `data` parameter, untyped and recursively, before
     # the handler decodes it strictly by its type (`registry.edge.body`): a body nested some
     # thousands deep overflows that first parse (a 500), and a number like 1e400 fails it naming
     # no field. Marking the body as parsed leaves the strict decode the only one: it stops at the
     # first value of a wrong type, whatever the depth, and names the field. (The `data` parameters
     # are there for the OpenAPI document; handlers take their body from `decode_body`.)
-    ScopeState.from_scope(request.scope).json = None
+    ScopeState.from_scope(scope).json = None

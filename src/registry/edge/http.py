@@ -7,7 +7,7 @@ import binascii
 import hashlib
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -18,7 +18,8 @@ from litestar.enums import MediaType
 
 from events import EventStore
 from registry.domain.errors import FieldError, InvalidInput, NotFound
-from registry.edge.auth import DOC_READ, DocRead
+from registry.edge.auth import CHECKPOINT, DOC_READ, DocRead
+from registry.edge.page_cache import PageCache
 from registry.edge.requests import category_problems, year_problems
 from registry.read.queries import Doc, Page, Table, get_doc
 from registry.read.replica import ReadSide
@@ -191,6 +192,16 @@ def decode_cursor(cursor: str | None, as_of: int | None) -> tuple[int, int | Non
 Lister = Callable[[Any, F, int | None, int, int], Awaitable[Page]]
 
 
+class CachedAs(msgspec.Struct, frozen=True):
+    """How a list's current pages are kept (registry.edge.page_cache): the key of the list and
+    its filters, the time they ask about, and what reads how long an answer then holds (the
+    checkpoint and the time the answer changes by itself, None: never)."""
+
+    key: Hashable
+    now: datetime
+    holds: Callable[[asyncpg.Pool[Any], datetime], Awaitable[tuple[int | None, datetime | None]]]
+
+
 async def list_page(
     request: Request[Actor, Any, Any],
     lister: Lister[F],
@@ -198,11 +209,34 @@ async def list_page(
     as_of: str | None,
     cursor: str | None,
     limit: int,
+    cached: CachedAs | None = None,
 ) -> Response[bytes]:
-    """A page of a read-model list: the cursor's position and `as_of` resolved, run on the list pool."""
+    """A page of a read-model list: the cursor's position and `as_of` resolved, run on the list
+    pool; a current one of a `cached` list (its route marked READS_CHECKPOINT) answered from the
+    page cache while it holds."""
     after, position = decode_cursor(cursor, await resolve_as_of(request.app.state.store, as_of))
-    page = await lister(await read_pool(request, position), where, position, after, limit)
-    return page_response(page, position)
+    checkpoint: int | None = request.state.get(CHECKPOINT)
+    # A standby's read model is not at the primary's checkpoint, which the token's statement read.
+    if (
+        cached is None
+        or position is not None
+        or checkpoint is None
+        or request.app.state.registry.reads.is_replica
+    ):
+        page = await lister(await read_pool(request, position), where, position, after, limit)
+        return page_response(page, position)
+    cache: PageCache = request.app.state.page_cache
+    key = (cached.key, after, limit)
+    body = cache.get(key, checkpoint, cached.now)
+    if body is not None:
+        return Response(body, media_type=MediaType.JSON)
+    pool = await read_pool(request, None)
+    response = page_response(await lister(pool, where, None, after, limit), None)
+    # Kept only if the read model did not move while the page was read: then it is that state's.
+    still, valid_until = await cached.holds(pool, cached.now)
+    if still == checkpoint:
+        cache.put(key, checkpoint, cached.now, valid_until, response.content)
+    return response
 
 
 def page_response(page: Page, as_of: int | None) -> Response[bytes]:

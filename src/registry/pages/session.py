@@ -27,7 +27,7 @@ from registry.domain.errors import (
     RegistryError,
     Unauthenticated,
 )
-from registry.edge.auth import BearerTokenAuth
+from registry.edge.auth import authenticate
 from registry.edge.problems import EXCEPTION_HANDLERS
 from registry.pages.i18n import error_message, lang_of, translator
 from registry.pages.render import PAGES, page, safe_next
@@ -81,11 +81,7 @@ async def actor_for(connection: ASGIConnection[Any, Any, Any, Any], token: str) 
 
     Unauthenticated if there is none (counted, as the API counts it, against the address).
     """
-    checker = BearerTokenAuth(app=connection.app)
-    result = await checker.authenticate_request(_with_bearer(connection.scope, token))
-    actor: Actor = result.user
-    token_id: uuid.UUID = result.auth
-    return actor, token_id
+    return await authenticate(_with_bearer(connection.scope, token))
 
 
 def _session_cookie(request: Request[Any, Any, Any], value: str, max_age: int | None) -> Cookie:

@@ -56,6 +56,9 @@ CREATE UNIQUE INDEX offers_current ON offers (id) WHERE valid_to IS NULL;
 CREATE INDEX offers_current_order ON offers (created_position) WHERE valid_to IS NULL;
 CREATE INDEX offers_current_category ON offers (category, created_position) WHERE valid_to IS NULL;
 CREATE INDEX offers_current_unit ON offers (unit_id, created_position) WHERE valid_to IS NULL;
+-- The next expiry among the current offers: how long a cached page of the offer list holds
+-- (registry.edge.page_cache). Withdrawn offers never expire.
+CREATE INDEX offers_current_expiry ON offers (expires_at) WHERE valid_to IS NULL AND status <> 'withdrawn';
 CREATE INDEX offers_as_of ON offers USING gist (int8range(valid_from, valid_to));
 CREATE INDEX offers_all_order ON offers (created_position);
 

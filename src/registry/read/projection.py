@@ -18,11 +18,15 @@ SCHEMA = "registry_read"
 NOT_READ = {"unit_name_claimed", "unit_name_released"}
 
 
+# The read model's projection, whose checkpoint says how far every registry_read table is.
+READ_MODEL = "registry"
+
+
 def read_model_projection() -> Projection:
     missing = set(EVENT_TYPES) - set(ROUTES) - NOT_READ
     assert not missing, f"events with no read-model table: {sorted(missing)}"
     return Projection(
-        "registry", SCHEMA, query("registry/read-model"), apply=apply_page, types=ROUTES, build=Build
+        READ_MODEL, SCHEMA, query("registry/read-model"), apply=apply_page, types=ROUTES, build=Build
     )
 
 

@@ -12,6 +12,7 @@ import msgspec
 from events.sql import query
 from registry.domain.taxonomy import subtree_bounds
 from registry.read.asked import asked_time
+from registry.read.projection import READ_MODEL
 from registry.read.views import expired_offer_doc
 from registry.read.windows import week_span
 
@@ -142,6 +143,14 @@ async def list_offers(
         for doc, row in zip(page.docs, rows, strict=True)
     ]
     return Page(docs, page.last)
+
+
+async def next_offer_expiry(pool: asyncpg.Pool[Any], after: datetime) -> tuple[int | None, datetime | None]:
+    """The read model's checkpoint, and the first time after `after` at which a current offer
+    expires (None: none will), read together (registry.edge.page_cache)."""
+    row = await pool.fetchrow(query("registry/offers-next-expiry"), READ_MODEL, after)
+    assert row is not None  # one row, always
+    return row["checkpoint"], row["next_expiry"]
 
 
 async def list_needs(

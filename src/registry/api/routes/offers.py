@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, QueryParameter, SkipValidation
 
@@ -26,9 +27,10 @@ from registry.api.params import (
 from registry.api.request_checks import check_request
 from registry.domain.errors import InvalidInput
 from registry.domain.offer import PauseOffer, ResumeOffer, WithdrawOffer
-from registry.edge.auth import COORDINATOR_OR_LIAISON, READ_BY_ID, ReadById
+from registry.edge.auth import COORDINATOR_OR_LIAISON, READ_BY_ID, READS_CHECKPOINT, ReadById
 from registry.edge.body import decode_body, decode_optional_body
 from registry.edge.http import (
+    CachedAs,
     apply_change,
     check_category,
     check_window,
@@ -40,7 +42,7 @@ from registry.edge.http import (
 )
 from registry.edge.requests import END, OfferIn, OfferPatch, ReasonIn, year_problems
 from registry.read.asked import asked_time
-from registry.read.queries import OfferFilter, list_offers
+from registry.read.queries import OfferFilter, list_offers, next_offer_expiry
 from registry.read.views import OfferView, expired_offer_doc
 from registry.service import commands, commitments
 from registry.service.context import Actor
@@ -104,6 +106,7 @@ class OfferController(Controller):
         "/offers",
         operation_id="listOffers",
         responses=page_of(OfferView),
+        opt={READS_CHECKPOINT: True},
         **described(
             "List offers",
             None,
@@ -137,6 +140,7 @@ class OfferController(Controller):
             raise InvalidInput(years)
         check_window(available_from, available_to)
         check_category(category)
+        now = request.app.state.registry.clock()
         where = OfferFilter(
             category=category,
             unit_id=unit_id,
@@ -145,9 +149,11 @@ class OfferController(Controller):
             available_from=available_from,
             available_to=available_to,
             q=q,
-            now=request.app.state.registry.clock(),
+            now=now,
         )
-        return await list_page(request, list_offers, where, as_of, cursor, limit)
+        # Cached by the filters alone: the time they ask about decides how long a page holds.
+        cached = CachedAs(("offers", msgspec.structs.replace(where, now=None)), now, next_offer_expiry)
+        return await list_page(request, list_offers, where, as_of, cursor, limit, cached)
 
     @get(
         "/offers/{offer_id:uuid}",
