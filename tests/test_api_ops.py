@@ -40,6 +40,19 @@ async def test_metrics_count_requests_by_route_and_status_and_show_log_head(api:
     assert "registry_projection_lag_events 0.0" in text
 
 
+async def test_metrics_count_a_refused_token_as_401_not_500(api: Api) -> None:
+    refused = await api.get("/api/v1/offers", headers={"Authorization": "Bearer not-a-token"}, who="nobody")
+    assert refused.status_code == 401
+    text = (await api.get("/metrics", who="nobody")).text
+    lines = [
+        line
+        for line in text.splitlines()
+        if line.startswith("registry_requests_total{") and 'path="/api/v1/offers"' in line
+    ]
+    assert any('status_code="401"' in line for line in lines), lines
+    assert not any('status_code="500"' in line for line in lines), lines
+
+
 async def test_openapi_document_is_3_1_and_lists_the_contract(api: Api) -> None:
     document = (await api.get("/schema/openapi.json", who="nobody")).json()
     assert document["openapi"].startswith("3.1")

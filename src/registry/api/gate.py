@@ -18,6 +18,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Scopes, Send
 
 from registry.api.metrics import metrics_for
 from registry.edge.auth import authenticate
+from registry.edge.problems import status_of_refusal
 
 _AUTHENTICATED: Scopes = {ScopeType.HTTP, ScopeType.WEBSOCKET}
 _NOT_AUTHENTICATED_METHODS = (HttpMethod.OPTIONS,)
@@ -46,7 +47,13 @@ class ApiGate:
             await send(message)
 
         try:
-            await self._authenticate(scope)
+            try:
+                await self._authenticate(scope)
+            except Exception as refused:
+                # A 401, 429 or 503 is answered by the app's exception handlers around this layer,
+                # so its status never passes `record_status`.
+                status = status_of_refusal(refused)
+                raise
             await self.app(scope, receive, record_status)
         finally:
             path = scope.get("path_template") or "unmatched"

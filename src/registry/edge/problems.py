@@ -106,8 +106,22 @@ _REGISTRY_STATUS: dict[type[RegistryError], int] = {
 }
 
 
+def _registry_status(error: RegistryError) -> int:
+    return next((s for cls, s in _REGISTRY_STATUS.items() if isinstance(error, cls)), 409)
+
+
+def status_of_refusal(error: Exception) -> int:
+    """The status the handlers here answer an error raised before any route (the token's check)
+    with: for the request metrics, which count it outside the response they see sent."""
+    if isinstance(error, RegistryError):
+        return _registry_status(error)
+    if isinstance(error, HTTPException):
+        return error.status_code
+    return 503 if is_unavailable(error) else HTTP_500_INTERNAL_SERVER_ERROR
+
+
 def registry_error(request: Request[Any, Any, Any], error: RegistryError) -> Response[Any]:
-    status = next((s for cls, s in _REGISTRY_STATUS.items() if isinstance(error, cls)), 409)
+    status = _registry_status(error)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     if isinstance(error, InvalidInput):
         # The detail is the errors again, each told on its own (the joined text has no one shape).
