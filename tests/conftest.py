@@ -18,22 +18,11 @@ import pytest
 from events import EventStore
 from registry.database import embedded_dsn, with_database
 from registry.schema import migrate
-from tests.api_fixtures import api  # noqa: F401 — a fixture for every test module
+from tests.api_fixtures import _admin, api  # noqa: F401 — a fixture for every test module
+from tests.demo_fixture import demo_template  # noqa: F401 — for the page and browser modules
 
 ROOT = Path(__file__).resolve().parents[1]
 _counter = itertools.count()
-
-
-def _admin(dsn: str, *statements: str) -> None:
-    async def run() -> None:
-        conn = await asyncpg.connect(dsn)
-        try:
-            for statement in statements:
-                await conn.execute(statement)
-        finally:
-            await conn.close()
-
-    asyncio.run(run())
 
 
 @pytest.fixture(scope="session")
