@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
 import uuid
@@ -117,6 +118,20 @@ def plan_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def _admin(dsn: str, *statements: str) -> None:
+    """Run `statements` on the server at `dsn`, one at a time (CREATE DATABASE needs no transaction)."""
+
+    async def run() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            for statement in statements:
+                await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
 
 
 @asynccontextmanager

@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import os
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import asyncpg
@@ -18,22 +19,11 @@ import pytest
 from events import EventStore
 from registry.database import embedded_dsn, with_database
 from registry.schema import migrate
-from tests.api_fixtures import api  # noqa: F401 — a fixture for every test module
+from tests.api_fixtures import _admin, api  # noqa: F401 — a fixture for every test module
+from tests.demo_fixture import demo_template  # noqa: F401 — for the page and browser modules
 
 ROOT = Path(__file__).resolve().parents[1]
 _counter = itertools.count()
-
-
-def _admin(dsn: str, *statements: str) -> None:
-    async def run() -> None:
-        conn = await asyncpg.connect(dsn)
-        try:
-            for statement in statements:
-                await conn.execute(statement)
-        finally:
-            await conn.close()
-
-    asyncio.run(run())
 
 
 @pytest.fixture(scope="session")
@@ -66,22 +56,52 @@ def template_database(server_dsn: str, run_prefix: str) -> Iterator[str]:
     _admin(server_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+class Dropper:
+    """Drops the tests' databases in the background, a few at once.
+
+    PostgreSQL checkpoints at every DROP DATABASE and the DROP waits for it: on a server others
+    write to, a second or more, which the next test need not wait for. Drops issued together share
+    one checkpoint. A drop that fails fails the run at its end.
+    """
+
+    def __init__(self, server_dsn: str) -> None:
+        self.server_dsn = server_dsn
+        self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="drop-database")
+        self.pending: list[Future[None]] = []
+
+    def drop(self, name: str) -> None:
+        statement = f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        self.pending.append(self.pool.submit(_admin, self.server_dsn, statement))
+
+    def finish(self) -> None:
+        self.pool.shutdown(wait=True)
+        for dropped in self.pending:
+            dropped.result()
+
+
+@pytest.fixture(scope="session")
+def dropper(server_dsn: str) -> Iterator[Dropper]:
+    dropper = Dropper(server_dsn)
+    yield dropper
+    dropper.finish()
+
+
 @pytest.fixture
-def database_dsn(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[str]:
+def database_dsn(server_dsn: str, template_database: str, run_prefix: str, dropper: Dropper) -> Iterator[str]:
     """A DSN for a fresh, migrated database of this test alone."""
     name = f"{run_prefix}_{next(_counter)}"
     _admin(server_dsn, f"CREATE DATABASE {name} TEMPLATE {template_database}")
     yield with_database(server_dsn, name)
-    _admin(server_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    dropper.drop(name)
 
 
 @pytest.fixture
-def empty_database_dsn(server_dsn: str, run_prefix: str) -> Iterator[str]:
+def empty_database_dsn(server_dsn: str, run_prefix: str, dropper: Dropper) -> Iterator[str]:
     """A DSN for a fresh database with no schema at all."""
     name = f"{run_prefix}_{next(_counter)}"
     _admin(server_dsn, f"CREATE DATABASE {name}")
     yield with_database(server_dsn, name)
-    _admin(server_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    dropper.drop(name)
 
 
 @pytest.fixture

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.demo_fixture import TRAINING_ID, Demo, DemoTemplate, demo_database
 from tests.helpers import uvicorn_registry
-from tests.test_pages import TRAINING_ID, Demo, demo_database, dispatched_unit_liaison
+from tests.test_pages import dispatched_unit_liaison
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "screenshots" / "board.png"
@@ -33,8 +34,8 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def demo(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[Demo]:
-    yield from demo_database(server_dsn, template_database, f"{run_prefix}_browser")
+def demo(server_dsn: str, demo_template: DemoTemplate, run_prefix: str) -> Iterator[Demo]:
+    yield from demo_database(server_dsn, demo_template, f"{run_prefix}_browser")
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ from registry.demo.network import TRAINING
 from registry.domain.values import LOCAL_ZONE
 from tests.browser import PHONE, SCREENSHOTS, chromium, needs_browser, sign_in
 from tests.browser import assert_fits as fits
+from tests.demo_fixture import Demo, DemoTemplate, demo_database
 from tests.helpers import uvicorn_registry
-from tests.test_pages import Demo, demo_database
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -27,8 +27,8 @@ pytestmark = needs_browser
 
 
 @pytest.fixture(scope="module")
-def demo(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[Demo]:
-    yield from demo_database(server_dsn, template_database, f"{run_prefix}_browser_coordinator")
+def demo(server_dsn: str, demo_template: DemoTemplate, run_prefix: str) -> Iterator[Demo]:
+    yield from demo_database(server_dsn, demo_template, f"{run_prefix}_browser_coordinator")
 
 
 @pytest.fixture(scope="module")

@@ -22,9 +22,9 @@ import pytest
 from registry.demo.network import TRAINING
 from registry.domain.values import LOCAL_ZONE
 from tests.browser import PHONE, assert_fits, chromium, needs_browser, sign_in
+from tests.demo_fixture import Demo, DemoTemplate, demo_database
 from tests.helpers import uvicorn_registry
 from tests.served_clock import FACTORY, NOW_FILE
-from tests.test_pages import Demo, demo_database
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -34,8 +34,8 @@ OFFER = "亲子阅读分享会（每周）"
 
 
 @pytest.fixture(scope="module")
-def demo(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[Demo]:
-    yield from demo_database(server_dsn, template_database, f"{run_prefix}_browser_journey")
+def demo(server_dsn: str, demo_template: DemoTemplate, run_prefix: str) -> Iterator[Demo]:
+    yield from demo_database(server_dsn, demo_template, f"{run_prefix}_browser_journey")
 
 
 @pytest.fixture(scope="module")

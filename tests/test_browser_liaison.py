@@ -22,8 +22,8 @@ from registry.service import commands
 from registry.settings import Settings
 from tests.api_fixtures import CLI
 from tests.browser import DESKTOP, PHONE, assert_fits, chromium, needs_browser, sign_in
+from tests.demo_fixture import TRAINING_ID, Demo, DemoTemplate, demo_database
 from tests.helpers import uvicorn_registry
-from tests.test_pages import TRAINING_ID, Demo, demo_database
 
 pytestmark = needs_browser
 
@@ -56,8 +56,8 @@ async def _stage(demo: Demo) -> Staged:
 
 
 @pytest.fixture(scope="module")
-def staged(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[Staged]:
-    for demo in demo_database(server_dsn, template_database, f"{run_prefix}_browser_liaison"):
+def staged(server_dsn: str, demo_template: DemoTemplate, run_prefix: str) -> Iterator[Staged]:
+    for demo in demo_database(server_dsn, demo_template, f"{run_prefix}_browser_liaison"):
         yield asyncio.run(_stage(demo))
 
 

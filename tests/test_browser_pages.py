@@ -26,8 +26,8 @@ from registry.demo.network import FAIR, TRAINING
 from registry.domain.values import Role
 from registry.settings import Settings
 from tests.browser import DESKTOP, PHONE, SCREENSHOTS, assert_fits, chromium, needs_browser, sign_in
+from tests.demo_fixture import TRAINING_ID, Demo, DemoTemplate, demo_database
 from tests.helpers import uvicorn_registry
-from tests.test_pages import TRAINING_ID, Demo, demo_database
 from tests.test_pages_authorization import declared_roles, page_routes
 
 pytestmark = needs_browser
@@ -40,8 +40,8 @@ TAPPABLE = (
 
 
 @pytest.fixture(scope="module")
-def demo(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[Demo]:
-    yield from demo_database(server_dsn, template_database, f"{run_prefix}_browser_pages")
+def demo(server_dsn: str, demo_template: DemoTemplate, run_prefix: str) -> Iterator[Demo]:
+    yield from demo_database(server_dsn, demo_template, f"{run_prefix}_browser_pages")
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.browser import DESKTOP, PHONE, assert_fits, chromium, needs_browser
+from tests.demo_fixture import Demo, DemoTemplate, demo_database
 from tests.helpers import uvicorn_registry
-from tests.test_pages import Demo, demo_database
 
 pytestmark = needs_browser
 LOOPBACK = {"127.0.0.1", "localhost"}
@@ -24,8 +24,8 @@ WAIT_MS = 60_000
 
 
 @pytest.fixture(scope="module")
-def demo(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[Demo]:
-    yield from demo_database(server_dsn, template_database, f"{run_prefix}_browser_schema")
+def demo(server_dsn: str, demo_template: DemoTemplate, run_prefix: str) -> Iterator[Demo]:
+    yield from demo_database(server_dsn, demo_template, f"{run_prefix}_browser_schema")
 
 
 @pytest.fixture(scope="module")

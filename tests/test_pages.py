@@ -3,7 +3,6 @@ escaping, errors told in Chinese; and the whole 派单 → 接单 cycle through 
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -14,65 +13,24 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from registry.app import create_app, open_registry
-from registry.database import with_database
-from registry.demo.load import FAIR_ID, demo_id, load_demo
+from registry.demo.load import FAIR_ID, demo_id
 from registry.demo.network import TRAINING
 from registry.domain import plan
 from registry.domain.values import Role
-from registry.matching.config import MatchConfig
-from registry.read.board import read_plan_board
 from registry.read.queries import CommitmentFilter, list_commitments
 from registry.service import commands
-from registry.service.aggregates import UNITS
 from registry.settings import Settings
 from tests.api_fixtures import CLI
-from tests.conftest import _admin
+from tests.demo_fixture import TRAINING_ID, Demo, DemoTemplate, demo_database
 
 Client = AsyncTestClient[Litestar]
-TRAINING_ID = demo_id("plan", TRAINING.key)
 _CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
-
-
-class Demo(msgspec.Struct, kw_only=True):
-    dsn: str
-    coordinator: str
-    auditor: str
-    # The training's best candidate: its offer's title, its unit's name and its liaison's token.
-    offer_title: str
-    unit_name: str
-    liaison: str
 
 
 def csrf_of(html: str) -> str:
     found = _CSRF.search(html)
     assert found, "the page carries no CSRF token"
     return found.group(1)
-
-
-def demo_database(server_dsn: str, template: str, name: str) -> Iterator[Demo]:
-    """A database with the demo loaded (the fair closed, the training open) and the cast's tokens."""
-    _admin(server_dsn, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name} TEMPLATE {template}")
-    dsn = with_database(server_dsn, name)
-
-    async def load() -> Demo:
-        registry = await open_registry(Settings(database_url=dsn, pool_min_size=1, pool_max_size=4))
-        try:
-            await load_demo(registry, MatchConfig())
-            _, board = await read_plan_board(registry.list_pool, TRAINING_ID, None, MatchConfig())
-            best = board.demands[0].candidates[0].offer
-            unit, _ = await registry.load(UNITS, best.unit_id)
-            _, coordinator = await commands.issue_token(registry, CLI, Role.COORDINATOR, None, "pages")
-            _, auditor = await commands.issue_token(registry, CLI, Role.AUDITOR, None, "pages")
-            _, liaison = await commands.issue_token(registry, CLI, Role.LIAISON, best.unit_id, "pages")
-            return Demo(
-                dsn=dsn, coordinator=coordinator, auditor=auditor, offer_title=best.title,
-                unit_name=unit.name, liaison=liaison,
-            )  # fmt: skip
-        finally:
-            await registry.close()
-
-    yield asyncio.run(load())
-    _admin(server_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 async def dispatched_unit_liaison(dsn: str) -> str:
@@ -90,8 +48,8 @@ async def dispatched_unit_liaison(dsn: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[Demo]:
-    yield from demo_database(server_dsn, template_database, f"{run_prefix}_pages")
+def demo(server_dsn: str, demo_template: DemoTemplate, run_prefix: str) -> Iterator[Demo]:
+    yield from demo_database(server_dsn, demo_template, f"{run_prefix}_pages")
 
 
 @pytest.fixture

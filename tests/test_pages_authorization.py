@@ -20,7 +20,8 @@ from registry.app import create_app
 from registry.domain.values import Role
 from registry.edge.auth import allow
 from registry.settings import Settings
-from tests.test_pages import Client, Demo, csrf_of, demo_database, sign_in
+from tests.demo_fixture import Demo, DemoTemplate, demo_database
+from tests.test_pages import Client, csrf_of, sign_in
 
 # Open before signing in, or the sign-in itself: no role to check.
 UNGUARDED = {"/pages/sign-in", "/pages/lang", "/pages/sign-out", "/"}
@@ -51,8 +52,8 @@ def declared_roles(handler: HTTPRouteHandler) -> tuple[Role, ...] | None:
 
 
 @pytest.fixture(scope="module")
-def demo(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[Demo]:
-    yield from demo_database(server_dsn, template_database, f"{run_prefix}_pages_authz")
+def demo(server_dsn: str, demo_template: DemoTemplate, run_prefix: str) -> Iterator[Demo]:
+    yield from demo_database(server_dsn, demo_template, f"{run_prefix}_pages_authz")
 
 
 @pytest.fixture(scope="module")

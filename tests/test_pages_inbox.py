@@ -27,7 +27,8 @@ from registry.service.execute import Registry
 from registry.settings import Settings
 from tests.api_fixtures import CLI
 from tests.clock import ManualClock
-from tests.test_pages import TRAINING_ID, Client, Demo, csrf_of, demo_database, sign_in
+from tests.demo_fixture import TRAINING_ID, Demo, DemoTemplate, demo_database
+from tests.test_pages import Client, csrf_of, sign_in
 from tests.test_pages_offers import to_english
 
 
@@ -99,8 +100,8 @@ async def _unit_of_liaison(registry: Registry) -> uuid.UUID:
 
 
 @pytest.fixture(scope="module")
-def scene(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[Scene]:
-    for demo in demo_database(server_dsn, template_database, f"{run_prefix}_pages_inbox"):
+def scene(server_dsn: str, demo_template: DemoTemplate, run_prefix: str) -> Iterator[Scene]:
+    for demo in demo_database(server_dsn, demo_template, f"{run_prefix}_pages_inbox"):
         yield asyncio.run(_stage(demo))
 
 

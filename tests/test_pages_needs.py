@@ -16,15 +16,16 @@ from registry.read.queries import get_doc
 from registry.read.views import NeedView
 from registry.settings import Settings
 from tests.clock import ManualClock
-from tests.test_pages import Client, Demo, csrf_of, demo_database, sign_in
+from tests.demo_fixture import Demo, DemoTemplate, demo_database
+from tests.test_pages import Client, csrf_of, sign_in
 from tests.test_pages_offers import days_ahead, to_english
 
 _ID = re.compile(r"/pages/needs/([0-9a-f-]{36})$")
 
 
 @pytest.fixture(scope="module")
-def demo(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[Demo]:
-    yield from demo_database(server_dsn, template_database, f"{run_prefix}_pages_needs")
+def demo(server_dsn: str, demo_template: DemoTemplate, run_prefix: str) -> Iterator[Demo]:
+    yield from demo_database(server_dsn, demo_template, f"{run_prefix}_pages_needs")
 
 
 @pytest.fixture

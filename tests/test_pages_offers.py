@@ -19,14 +19,15 @@ from registry.read.queries import OfferFilter, get_doc, list_offers
 from registry.read.views import OfferView
 from registry.settings import Settings
 from tests.clock import ManualClock
-from tests.test_pages import Client, Demo, csrf_of, demo_database, sign_in
+from tests.demo_fixture import Demo, DemoTemplate, demo_database
+from tests.test_pages import Client, csrf_of, sign_in
 
 _ID = re.compile(r"/pages/offers/([0-9a-f-]{36})$")
 
 
 @pytest.fixture(scope="module")
-def demo(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[Demo]:
-    yield from demo_database(server_dsn, template_database, f"{run_prefix}_pages_offers")
+def demo(server_dsn: str, demo_template: DemoTemplate, run_prefix: str) -> Iterator[Demo]:
+    yield from demo_database(server_dsn, demo_template, f"{run_prefix}_pages_offers")
 
 
 @pytest.fixture

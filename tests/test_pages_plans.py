@@ -28,7 +28,8 @@ from registry.read.views import CommitmentView, PlanView
 from registry.service import commands
 from registry.settings import Settings
 from tests.api_fixtures import CLI
-from tests.test_pages import TRAINING_ID, Client, Demo, csrf_of, demo_database, sign_in
+from tests.demo_fixture import TRAINING_ID, Demo, DemoTemplate, demo_database
+from tests.test_pages import Client, csrf_of, sign_in
 
 _plan = msgspec.json.Decoder(PlanView)
 _commitment = msgspec.json.Decoder(CommitmentView)
@@ -36,8 +37,8 @@ LECTURE_ID = demo_id("slot", f"{TRAINING.key}/lecture")
 
 
 @pytest.fixture(scope="module")
-def demo(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[Demo]:
-    yield from demo_database(server_dsn, template_database, f"{run_prefix}_pages_plans")
+def demo(server_dsn: str, demo_template: DemoTemplate, run_prefix: str) -> Iterator[Demo]:
+    yield from demo_database(server_dsn, demo_template, f"{run_prefix}_pages_plans")
 
 
 @pytest.fixture

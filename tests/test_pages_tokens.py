@@ -15,15 +15,16 @@ from litestar.testing import AsyncTestClient
 from registry.app import create_app
 from registry.demo.load import demo_id
 from registry.service.commands import hash_secret
+from tests.demo_fixture import Demo, DemoTemplate, demo_database
 from tests.helpers import uvicorn_registry
-from tests.test_pages import Client, Demo, csrf_of, demo_database, sign_in
+from tests.test_pages import Client, csrf_of, sign_in
 
 SECRET = re.compile(r'<code class="hash" id="secret">([^<]+)</code>')
 
 
 @pytest.fixture(scope="module")
-def demo(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[Demo]:
-    yield from demo_database(server_dsn, template_database, f"{run_prefix}_pages_tokens")
+def demo(server_dsn: str, demo_template: DemoTemplate, run_prefix: str) -> Iterator[Demo]:
+    yield from demo_database(server_dsn, demo_template, f"{run_prefix}_pages_tokens")
 
 
 @pytest.fixture

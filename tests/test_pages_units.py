@@ -16,15 +16,16 @@ from registry.demo.load import demo_id
 from registry.demo.network import HONGYI, UNITS, YOUDIAN
 from registry.pages import units as units_pages
 from registry.settings import Settings
-from tests.test_pages import Client, Demo, csrf_of, demo_database, sign_in
+from tests.demo_fixture import Demo, DemoTemplate, demo_database
+from tests.test_pages import Client, csrf_of, sign_in
 
 HEPING = demo_id("unit", "heping-eye")
 _CARD = re.compile(r'<li class="card unit" id="unit-([0-9a-f-]+)"')
 
 
 @pytest.fixture(scope="module")
-def demo(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[Demo]:
-    yield from demo_database(server_dsn, template_database, f"{run_prefix}_pages_units")
+def demo(server_dsn: str, demo_template: DemoTemplate, run_prefix: str) -> Iterator[Demo]:
+    yield from demo_database(server_dsn, demo_template, f"{run_prefix}_pages_units")
 
 
 @pytest.fixture

@@ -25,15 +25,8 @@ from registry.pages.sentences import Teller, asked_by
 from registry.pages.words import WORDS
 from registry.read.names import CapacityName, CommitmentName, Names, OfferName, TokenName, UnitName
 from registry.settings import Settings
-from tests.test_pages import (
-    TRAINING_ID,
-    Client,
-    Demo,
-    csrf_of,
-    demo_database,
-    dispatched_unit_liaison,
-    sign_in,
-)
+from tests.demo_fixture import TRAINING_ID, Demo, DemoTemplate, demo_database
+from tests.test_pages import Client, csrf_of, dispatched_unit_liaison, sign_in
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
 _TAGS = re.compile(r"<[^>]+>")
@@ -119,8 +112,8 @@ def test_a_dispatch_accepted_reads_as_the_issue_asks() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[Demo]:
-    yield from demo_database(server_dsn, template_database, f"{run_prefix}_timeline")
+def demo(server_dsn: str, demo_template: DemoTemplate, run_prefix: str) -> Iterator[Demo]:
+    yield from demo_database(server_dsn, demo_template, f"{run_prefix}_timeline")
 
 
 @pytest.fixture
