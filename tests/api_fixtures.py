@@ -120,18 +120,19 @@ def plan_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def _admin(dsn: str, *statements: str) -> None:
+async def run_statements(dsn: str, *statements: str) -> None:
     """Run `statements` on the server at `dsn`, one at a time (CREATE DATABASE needs no transaction)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
 
-    async def run() -> None:
-        conn = await asyncpg.connect(dsn)
-        try:
-            for statement in statements:
-                await conn.execute(statement)
-        finally:
-            await conn.close()
 
-    asyncio.run(run())
+def _admin(dsn: str, *statements: str) -> None:
+    """`run_statements`, from code that is not in an event loop."""
+    asyncio.run(run_statements(dsn, *statements))
 
 
 @asynccontextmanager

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from click.testing import CliRunner, Result
 
@@ -24,6 +23,7 @@ from events import RecordedEvent
 from events.projection import Projection
 from registry.cli import main
 from registry.progress import counting_bytes, progress, tracking
+from tests.api_fixtures import run_statements
 from tests.test_transfer import fill_registry_at, read_model_rows
 
 # What a drawn bar leaves in its output: the bar's glyphs or a terminal escape sequence.
@@ -38,15 +38,6 @@ def run(dsn: str, *args: str, monkeypatch: pytest.MonkeyPatch) -> Result:
 def assert_no_bar(result: Result) -> None:
     assert not any(mark in result.stderr for mark in BAR_MARKS), result.stderr
     assert not any(mark in result.stdout for mark in BAR_MARKS), result.stdout
-
-
-async def _sql(dsn: str, *statements: str) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        for statement in statements:
-            await conn.execute(statement)
-    finally:
-        await conn.close()
 
 
 @pytest.fixture
@@ -154,7 +145,7 @@ def test_rebuild_check_finds_an_altered_read_model_row_and_rebuild_repairs_it(
     assert_no_bar(clean)
 
     asyncio.run(
-        _sql(
+        run_statements(
             registry_log,
             'UPDATE registry_read.units SET doc = \'{"name":"forged"}\' '
             "WHERE valid_to IS NULL AND id = (SELECT min(id::text)::uuid FROM registry_read.units)",
