@@ -167,8 +167,9 @@ def _freeze_what_start_up_made(_: object) -> None:
     """Keep the objects start-up made (modules, routes, pandas under CP-SAT, pools) out of every
     later full collection: none of them is garbage, yet each full collection walked them all, and
     a board's few thousand objects a request bring one on every ten or so (50-150 ms each: the
-    matches p99). Collected first, so no garbage is frozen with them."""
-    gc.collect()
+    matches p99). Not collected first: a full collection here costs 0.1-0.3 s, at every start of
+    an app, which the tests do thousands of times; what start-up left as garbage is little, and
+    given back to the collector when the app stops."""
     gc.freeze()
 
 
