@@ -217,25 +217,21 @@ async def list_page(
     after, position = decode_cursor(cursor, await resolve_as_of(request.app.state.store, as_of))
     checkpoint: int | None = request.state.get(CHECKPOINT)
     # A standby's read model is not at the primary's checkpoint, which the token's statement read.
-    if (
-        cached is None
-        or position is not None
-        or checkpoint is None
-        or request.app.state.registry.reads.is_replica
-    ):
-        page = await lister(await read_pool(request, position), where, position, after, limit)
-        return page_response(page, position)
+    if position is not None or request.app.state.registry.reads.is_replica:
+        checkpoint = None
     cache: PageCache = request.app.state.page_cache
-    key = (cached.key, after, limit)
-    body = cache.get(key, checkpoint, cached.now)
-    if body is not None:
-        return Response(body, media_type=MediaType.JSON)
-    pool = await read_pool(request, None)
-    response = page_response(await lister(pool, where, None, after, limit), None)
-    # Kept only if the read model did not move while the page was read: then it is that state's.
-    still, valid_until = await cached.holds(pool, cached.now)
-    if still == checkpoint:
-        cache.put(key, checkpoint, cached.now, valid_until, response.content)
+    key = None if cached is None else (cached.key, after, limit)
+    if cached is not None and checkpoint is not None:
+        body = cache.get(key, checkpoint, cached.now)
+        if body is not None:
+            return Response(body, media_type=MediaType.JSON)
+    pool = await read_pool(request, position)
+    response = page_response(await lister(pool, where, position, after, limit), position)
+    if cached is not None and checkpoint is not None:
+        # Kept only if the read model did not move while the page was read: then it is that state's.
+        still, valid_until = await cached.holds(pool, cached.now)
+        if still == checkpoint:
+            cache.put(key, checkpoint, cached.now, valid_until, response.content)
     return response
 
 
