@@ -45,9 +45,9 @@ class Statements:
         conn.add_query_logger(lambda logged: self.sent.append(logged.query))
 
     def names(self) -> list[str]:
-        """The statements, each named by its first word or the function it calls."""
-        lone = query("events/append-one")
-        return ["append-one" if q == lone else q.split()[0].upper().rstrip(";") for q in self.sent]
+        """The statements, each named by its first word or the query file it comes from."""
+        named = {query(f"events/{name}"): name for name in ("append-one", "append-one-event")}
+        return [named.get(q) or q.split()[0].upper().rstrip(";") for q in self.sent]
 
 
 @pytest.fixture
@@ -62,13 +62,35 @@ async def watched(database_dsn: str) -> AsyncIterator[tuple[EventStore, Statemen
         await pool.close()
 
 
+async def warm_up(store: EventStore) -> None:
+    """asyncpg looks up a statement's types when a connection first sends it: both are sent."""
+    await store.append("warm-up", [ev()])
+    await store.append("warm-up", [ev(), ev()])
+
+
 async def test_a_lone_append_is_one_statement(watched: tuple[EventStore, Statements]) -> None:
     store, statements = watched
-    await store.append("warm-up", [ev()])  # asyncpg looks up the statement's types once
+    await warm_up(store)
     statements.sent.clear()
     await store.append("s-1", [ev(1)], expected_version=NO_STREAM)
     await store.append_many([StreamAppend("s-1", [ev(2), ev(3)], 1), StreamAppend("s-2", [ev(4)])])
-    assert statements.names() == ["append-one", "append-one"]
+    # One event to one stream: the statement itself; anything longer: the function.
+    assert statements.names() == ["append-one-event", "append-one"]
+
+
+async def test_a_lone_event_the_statement_cannot_write_is_judged_by_the_function(
+    watched: tuple[EventStore, Statements],
+) -> None:
+    store, statements = watched
+    await warm_up(store)
+    await store.append("s", [ev(1)], NO_STREAM, idempotency_key="k")
+    statements.sent.clear()
+    with pytest.raises(WrongExpectedVersion):
+        await store.append("s", [ev(2)], NO_STREAM)
+    assert await store.append("s", [ev(1)], NO_STREAM, idempotency_key="k") == AppendResult(4, 1)
+    assert statements.names() == ["append-one-event", "append-one"] * 2
+    assert await store.append("s", [ev(2)], 1) == AppendResult(5, 2)
+    assert (await store.verify()).ok
 
 
 async def test_concurrent_appends_still_share_transactions(watched: tuple[EventStore, Statements]) -> None:
@@ -281,6 +303,83 @@ async def test_a_lone_event_is_judged_and_written_without_a_locking_read(
     finally:
         await conn.close()
     assert (await store.verify()).ok
+
+
+async def test_a_lone_event_finds_the_head_by_its_key_not_by_reading_every_page(
+    store: EventStore, database_dsn: str
+) -> None:
+    # The head's row moves with every append; the pages its old versions spread over stay. A
+    # sequential scan (as events_append_one's statements make) reads them all, every append.
+    for i in range(3):
+        await store.append(f"warm-{i}", [ev(i)])
+    conn = await asyncpg.connect(database_dsn)
+    try:
+        request = prepare([StreamAppend("s", [ev(1)], NO_STREAM)], None)
+        stream, event = request.streams[0], request.streams[0].events[0]
+        async with conn.transaction():
+            row = await conn.fetchrow(
+                query("events/append-one-event"), stream.stream_id, -2, event.event_id, event.type,
+                event.schema_version, event.data, event.metadata, None, b"",
+            )  # fmt: skip
+            scans = await conn.fetchrow(
+                "SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'events_head'"
+            )
+        assert (row["position"], row["version"]) == (4, 1)
+        assert (scans["seq_scan"], scans["idx_scan"]) == (0, 2)
+    finally:
+        await conn.close()
+    assert (await store.verify()).ok
+
+
+async def _others(admin: asyncpg.Connection[Any], store: EventStore) -> list[int]:
+    """The sessions of this database besides `admin` and the store's pooled ones."""
+    async with store.pool.acquire() as pooled:
+        pooled_pid = await pooled.fetchval("SELECT pg_backend_pid()")
+    rows = await admin.fetch(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        " AND pid NOT IN (pg_backend_pid(), $1)",
+        pooled_pid,
+    )
+    return [row["pid"] for row in rows]
+
+
+async def test_a_store_writes_lone_appends_on_a_connection_of_its_own(database_dsn: str) -> None:
+    store = await EventStore.connect(database_dsn, min_size=1, max_size=1)
+    admin = await asyncpg.connect(database_dsn)
+    try:
+        assert await store.append("s", [ev(1)], NO_STREAM) == AppendResult(1, 1)
+        assert len(await _others(admin, store)) == 1, "the pool's one connection and the writer's"
+        async with store.pool.acquire():
+            # The pool's only connection is taken (a reader, say): a lone append does not wait.
+            written = await asyncio.wait_for(store.append("s", [ev(2)], 1), timeout=10)
+        assert written == AppendResult(2, 2)
+        # Only the writer's statements run there, planned once: generic plans from the first call.
+        lone = store._writer._lone  # the session alone sees its prepared statements
+        assert lone is not None
+        plans = await lone.fetchrow(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1",
+            query("events/append-one-event"),
+        )
+        assert (plans["generic_plans"], plans["custom_plans"]) == (2, 0)
+    finally:
+        await admin.close()
+        await store.close()
+
+
+async def test_a_lost_lone_connection_is_replaced(database_dsn: str) -> None:
+    store = await EventStore.connect(database_dsn, min_size=1, max_size=1)
+    admin = await asyncpg.connect(database_dsn)
+    try:
+        await store.append("s", [ev(1)], NO_STREAM)
+        (lone,) = await _others(admin, store)
+        await admin.execute("SELECT pg_terminate_backend($1, 10000)", lone)
+        await asyncio.sleep(0.2)  # the client reads the server's goodbye
+        assert await store.append("s", [ev(2)], 1) == AppendResult(2, 2)
+        assert len(await _others(admin, store)) == 1
+        assert [e.version async for e in store.read_stream("s")] == [1, 2]
+    finally:
+        await admin.close()
+        await store.close()
 
 
 async def test_a_lone_event_replays_its_key_and_refuses_it_reused(store: EventStore) -> None:

@@ -6,6 +6,12 @@ of `events_append_one` (events/migrations/0004_lone_append_in_one_statement.sql;
 one statement since 0005_lone_event_in_one_statement.sql) locks the head, checks the conditions
 and the key, chains the hashes with the database's sha256 over the record `events.chain`
 defines, inserts, moves the head, keeps the key and notifies.
+
+The commonest append, one event to one stream, is sent as the bare statement inside that
+function (`events/append-one-event`: scalar parameters, prepared and cached by asyncpg per
+connection): PL/pgSQL's call, its SPI and its ten arrays cost more than that statement's work.
+When it writes nothing (a failed condition, a used key, a head moved meanwhile) the function
+judges the request under the head lock, as before.
 """
 
 from __future__ import annotations
@@ -36,6 +42,36 @@ def _code(expected: ExpectedVersion) -> int:
 async def write_alone(conn: Connection, request: PreparedAppend) -> Outcome:
     """Append one request in one statement; `conn` must not be in a transaction (the statement's
     own implicit one commits it). The result, or the error its conditions call for."""
+    if len(request.streams) == 1 and len(request.streams[0].events) == 1:
+        written = await _write_one_event(conn, request)
+        if written is not None:
+            return written
+    return await _write_by_function(conn, request)
+
+
+async def _write_one_event(conn: Connection, request: PreparedAppend) -> Outcome | None:
+    """The one event written as the snapshot saw the log, or None: nothing written, judge it
+    under the lock."""
+    stream = request.streams[0]
+    event = stream.events[0]
+    row = await conn.fetchrow(
+        query("events/append-one-event"),
+        stream.stream_id,
+        _code(stream.expected_version),
+        event.event_id,
+        event.type,
+        event.schema_version,
+        event.data,
+        event.metadata,
+        request.idempotency_key,
+        request.fingerprint,
+    )
+    if row is None:
+        return None
+    return [AppendResult(row["position"], row["version"])]
+
+
+async def _write_by_function(conn: Connection, request: PreparedAppend) -> Outcome:
     stream_of_event: list[int] = []
     events = []
     for number, stream in enumerate(request.streams, start=1):

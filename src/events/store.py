@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from typing import Any, Self
@@ -72,13 +73,15 @@ class EventStore:
         dsn: str | None = None,
         connect_kwargs: dict[str, Any] | None = None,
         owns_pool: bool = False,
+        acquire_timeout: float | None = None,
     ) -> None:
         self.pool = pool
         self.codec: Codec = codec or JsonCodec()
         self._dsn = dsn
         self._connect_kwargs = connect_kwargs or {}
         self._owns_pool = owns_pool
-        self._writer = GroupCommitWriter(pool)
+        self._acquire_timeout = acquire_timeout
+        self._writer = GroupCommitWriter(pool, open_lone=self._open_lone_writer if dsn else None)
 
     @classmethod
     async def connect(
@@ -93,7 +96,10 @@ class EventStore:
         pool = await create_pool(
             dsn, min_size=min_size, max_size=max_size, acquire_timeout=acquire_timeout, **connect_kwargs
         )
-        return cls(pool, codec=codec, dsn=dsn, connect_kwargs=connect_kwargs, owns_pool=True)
+        return cls(
+            pool, codec=codec, dsn=dsn, connect_kwargs=connect_kwargs, owns_pool=True,
+            acquire_timeout=acquire_timeout,
+        )  # fmt: skip
 
     async def close(self) -> None:
         await self._writer.close()
@@ -186,6 +192,17 @@ class EventStore:
         if self._dsn is None:
             raise RuntimeError("a separate connection needs a store made by EventStore.connect")
         conn: asyncpg.Connection[Any] = await asyncpg.connect(self._dsn, **self._connect_kwargs)
+        return conn
+
+    async def _open_lone_writer(self) -> asyncpg.Connection[Any]:
+        """The connection the writer sends lone appends on: only its two statements run there,
+        so it plans them once (generic plans from the first call, as the function's are) and
+        never considers JIT for them; opened within the pool's bound on waiting for one."""
+        settings = self._connect_kwargs.get("server_settings") or {}
+        lone_settings = {**settings, "plan_cache_mode": "force_generic_plan", "jit": "off"}
+        kwargs = {**self._connect_kwargs, "server_settings": lone_settings}
+        async with asyncio.timeout(self._acquire_timeout):
+            conn: asyncpg.Connection[Any] = await asyncpg.connect(self._dsn, **kwargs)
         return conn
 
     async def stream_version(self, stream_id: str) -> int:
