@@ -28,7 +28,7 @@ from events import (
 )
 from events.append import prepare, write_batch
 from events.chain import GENESIS_HASH, chain, record_bytes
-from events.lone import MAX_LONE_EVENTS
+from events.lone import MAX_LONE_EVENTS, write_alone
 from events.migrate import MIGRATIONS, migrate
 from events.sql import query
 from events.store import create_pool
@@ -294,7 +294,7 @@ async def test_a_lone_event_is_judged_and_written_without_a_locking_read(
         async with conn.transaction():
             row = await conn.fetchrow(query("events/append-one"), *arguments)
             reads = await conn.fetchval(
-                "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'events_head'"
+                "SELECT seq_scan + idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'events_head'"
             )
         assert (row["stream_positions"], row["stream_versions"]) == ([1], [1])
         # The snapshot's read of the head and the UPDATE that locks it by moving it; the locking
@@ -408,7 +408,7 @@ async def test_a_log_written_before_the_one_statement_event_chains_on_after_the_
             await store.append_many([StreamAppend("s", [ev(2)], 1), StreamAppend("t", [ev(3)])])
         finally:
             await store.close()
-        assert [m.version for m in await migrate(conn)] == [5]
+        assert [m.version for m in await migrate(conn)] == [5, 6]
     finally:
         await conn.close()
     store = await EventStore.connect(empty_database_dsn)
@@ -421,3 +421,34 @@ async def test_a_log_written_before_the_one_statement_event_chains_on_after_the_
         assert report.ok and report.checked == 4
     finally:
         await store.close()
+
+
+async def test_no_append_path_and_no_read_of_the_head_scans_the_head_table(
+    store: EventStore, database_dsn: str
+) -> None:
+    # As above, for the other statements that touch the head (migration 0006): the batch path's
+    # events_begin_append and insert, events_append_one's locking path (two events; a condition
+    # that fails), the head's reads and an import's lock. A scan of the table reads every page
+    # the head's row has left behind, and their count only grows with the log.
+    for i in range(3):
+        await store.append(f"warm-{i}", [ev(i)])
+    conn = await asyncpg.connect(database_dsn)
+    try:
+        async with conn.transaction():
+            two = await write_alone(conn, prepare([StreamAppend("two", [ev(1), ev(2)], NO_STREAM)], None))
+            refused = await write_alone(conn, prepare([StreamAppend("two", [ev(3)], 7)], None))
+            batch = await write_batch(
+                conn, [prepare([StreamAppend(f"b-{n}", [ev(n)], NO_STREAM)], None) for n in range(2)]
+            )
+            head = await conn.fetchval(query("events/head-position"))
+            await conn.fetchrow(query("events/head"))
+            await conn.fetchrow(query("events/import-begin"))
+            scans = await conn.fetchrow(
+                "SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'events_head'"
+            )
+        assert two == [AppendResult(5, 2)] and isinstance(refused, WrongExpectedVersion)
+        assert batch == [[AppendResult(6, 1)], [AppendResult(7, 1)]] and head == 7
+        assert scans["seq_scan"] == 0 and scans["idx_scan"] > 0, dict(scans)
+    finally:
+        await conn.close()
+    assert (await store.verify()).ok

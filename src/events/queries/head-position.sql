@@ -1,1 +1,1 @@
-SELECT position FROM events_head
+SELECT position FROM events_head WHERE singleton

@@ -1,2 +1,2 @@
 -- The log head: last position and its hash.
-SELECT position, hash FROM events_head
+SELECT position, hash FROM events_head WHERE singleton

@@ -8,5 +8,5 @@ WITH inserted AS (
     RETURNING 1
 )
 UPDATE events_head SET position = $11::bigint, hash = $12
-WHERE (SELECT count(*) FROM inserted) = cardinality($1::bigint[])
+WHERE singleton AND (SELECT count(*) FROM inserted) = cardinality($1::bigint[])
 RETURNING events_head.position, pg_notify('events', $11::bigint::text)

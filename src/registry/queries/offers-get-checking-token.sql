@@ -3,7 +3,7 @@
 -- entity's document and version, current ($2 NULL) or as of log position $2, and the log's head
 -- (an `as_of` past it is refused). No row: no such token.
 SELECT t.id, t.secret_hash, t.revoked, t.state ->> 'role' AS role, (t.state ->> 'unit_id')::uuid AS unit_id,
-       d.doc, d.version, (SELECT position FROM events_head) AS head
+       d.doc, d.version, (SELECT position FROM events_head WHERE singleton) AS head
 FROM registry_read.tokens t
 LEFT JOIN registry_read.offers d
   ON NOT t.revoked AND d.id = $1
