@@ -19,7 +19,7 @@ import pytest
 from events import EventStore
 from registry.database import embedded_dsn, with_database
 from registry.schema import migrate
-from tests.api_fixtures import _admin, api  # noqa: F401 — a fixture for every test module
+from tests.api_fixtures import CastTemplate, _admin, api, cast_template  # noqa: F401 — fixtures for every module
 from tests.demo_fixture import demo_template  # noqa: F401 — for the page and browser modules
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,13 +86,28 @@ def dropper(server_dsn: str) -> Iterator[Dropper]:
     dropper.finish()
 
 
+def _clone(server_dsn: str, template: str, run_prefix: str, dropper: Dropper) -> Iterator[str]:
+    name = f"{run_prefix}_{next(_counter)}"
+    _admin(server_dsn, f"CREATE DATABASE {name} TEMPLATE {template}")
+    yield with_database(server_dsn, name)
+    dropper.drop(name)
+
+
 @pytest.fixture
 def database_dsn(server_dsn: str, template_database: str, run_prefix: str, dropper: Dropper) -> Iterator[str]:
     """A DSN for a fresh, migrated database of this test alone."""
-    name = f"{run_prefix}_{next(_counter)}"
-    _admin(server_dsn, f"CREATE DATABASE {name} TEMPLATE {template_database}")
-    yield with_database(server_dsn, name)
-    dropper.drop(name)
+    yield from _clone(server_dsn, template_database, run_prefix, dropper)
+
+
+@pytest.fixture
+def cast_database_dsn(
+    server_dsn: str,
+    cast_template: CastTemplate,  # noqa: F811 — the fixture imported above
+    run_prefix: str,
+    dropper: Dropper,
+) -> Iterator[str]:
+    """A DSN for a fresh database of this test alone that holds the cast (see `cast_template`)."""
+    yield from _clone(server_dsn, cast_template.database, run_prefix, dropper)
 
 
 @pytest.fixture
