@@ -19,6 +19,7 @@ from litestar.testing import AsyncTestClient
 from registry.app import create_app, open_registry
 from registry.database import with_database
 from registry.domain.values import Role
+from registry.edge.auth import auth_throttle
 from registry.service import commands
 from registry.service.context import Actor, Clock, Command, wall_clock
 from registry.service.execute import Registry
@@ -154,16 +155,12 @@ async def _make_cast(api: Api) -> None:
 
 
 @asynccontextmanager
-async def serving_api(
-    database_dsn: str, clock: Clock = wall_clock, cast: Cast | None = None
-) -> AsyncIterator[Api]:
-    """An app on `database_dsn` under the test client, with the cast's tokens and units; `clock`
-    is its "now" (tests that depend on time pass one they move). With `cast`, the database holds
-    that cast already (a clone of the cast template): the tokens and units are not made again."""
-    settings = Settings(database_url=database_dsn, clock=clock)
+async def serving(app: Litestar, settings: Settings, cast: Cast | None = None) -> AsyncIterator[Api]:
+    """`app` (made from `settings`) started under the test client, with the cast's tokens and
+    units. With `cast`, the database holds that cast already (a clone of the cast template): the
+    tokens and units are not made again."""
     registry = await open_registry(settings)
     try:
-        app = create_app(settings)
         async with AsyncTestClient(app) as client:
             api = Api(app, client, registry)
             if cast is None:
@@ -174,6 +171,17 @@ async def serving_api(
             yield api
     finally:
         await registry.close()
+
+
+@asynccontextmanager
+async def serving_api(
+    database_dsn: str, clock: Clock = wall_clock, cast: Cast | None = None
+) -> AsyncIterator[Api]:
+    """An app of its own on `database_dsn` (see `serving`); `clock` is its "now" (tests that
+    depend on time pass one they move)."""
+    settings = Settings(database_url=database_dsn, clock=clock)
+    async with serving(create_app(settings), settings, cast) as api:
+        yield api
 
 
 @asynccontextmanager
@@ -228,8 +236,33 @@ def cast_template(server_dsn: str, template_database: str, run_prefix: str) -> I
     _admin(server_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+class SharedApp(msgspec.Struct, frozen=True, kw_only=True):
+    app: Litestar
+    settings: Settings
+    database: str  # the name in its settings: the same for every test (see cast_database_dsn)
+
+
+@pytest.fixture(scope="session")
+def shared_app(server_dsn: str, run_prefix: str) -> SharedApp:
+    """The one app every `api` test starts: building an app costs about 0.2 s of CPU (Litestar
+    parses every handler's signature), over a hundred and fifty tests.
+
+    Each test starts it afresh (its start opens the registry, the page cache and sessions, the
+    secret) on a database of that test alone, made under the name its settings give. What the app
+    makes when it is built and keeps across starts is the auth throttle alone
+    (`test_app.py` holds it to that); each test gets a fresh one.
+    """
+    name = f"{run_prefix}_api"
+    settings = Settings(database_url=with_database(server_dsn, name))
+    return SharedApp(app=create_app(settings), settings=settings, database=name)
+
+
 @pytest.fixture
-async def api(cast_database_dsn: str, cast_template: CastTemplate) -> AsyncIterator[Api]:
-    """An app on a database of this test alone, holding the cast and nothing else."""
-    async with serving_api(cast_database_dsn, cast=cast_template.cast) as api:
+async def api(
+    cast_database_dsn: str, cast_template: CastTemplate, shared_app: SharedApp
+) -> AsyncIterator[Api]:
+    """The app on a database of this test alone, holding the cast and nothing else."""
+    assert cast_database_dsn == shared_app.settings.database_url
+    shared_app.app.state.auth_throttle = auth_throttle(shared_app.settings)
+    async with serving(shared_app.app, shared_app.settings, cast_template.cast) as api:
         yield api
