@@ -93,7 +93,8 @@ def dropper(server_dsn: str) -> Iterator[Dropper]:
     dropper.finish()
 
 
-def _clone(server_dsn: str, template: str, run_prefix: str, dropper: Dropper) -> Iterator[str]:
+def clone_of(server_dsn: str, template: str, run_prefix: str, dropper: Dropper) -> Iterator[str]:
+    """A DSN for a fresh clone of the database `template`, dropped in the background after."""
     name = f"{run_prefix}_{next(_counter)}"
     _admin(server_dsn, f"CREATE DATABASE {name} TEMPLATE {template}")
     yield with_database(server_dsn, name)
@@ -103,7 +104,7 @@ def _clone(server_dsn: str, template: str, run_prefix: str, dropper: Dropper) ->
 @pytest.fixture
 def database_dsn(server_dsn: str, template_database: str, run_prefix: str, dropper: Dropper) -> Iterator[str]:
     """A DSN for a fresh, migrated database of this test alone."""
-    yield from _clone(server_dsn, template_database, run_prefix, dropper)
+    yield from clone_of(server_dsn, template_database, run_prefix, dropper)
 
 
 @pytest.fixture
