@@ -19,7 +19,14 @@ import pytest
 from events import EventStore
 from registry.database import embedded_dsn, with_database
 from registry.schema import migrate
-from tests.api_fixtures import _admin, api  # noqa: F401 — a fixture for every test module
+from tests.api_fixtures import (  # noqa: F401 — fixtures for every module
+    CastTemplate,
+    SharedApp,
+    _admin,
+    api,
+    cast_template,
+    shared_app,
+)
 from tests.demo_fixture import demo_template  # noqa: F401 — for the page and browser modules
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,13 +93,48 @@ def dropper(server_dsn: str) -> Iterator[Dropper]:
     dropper.finish()
 
 
+def clone_of(server_dsn: str, template: str, run_prefix: str, dropper: Dropper) -> Iterator[str]:
+    """A DSN for a fresh clone of the database `template`, dropped in the background after."""
+    name = f"{run_prefix}_{next(_counter)}"
+    _admin(server_dsn, f"CREATE DATABASE {name} TEMPLATE {template}")
+    yield with_database(server_dsn, name)
+    dropper.drop(name)
+
+
 @pytest.fixture
 def database_dsn(server_dsn: str, template_database: str, run_prefix: str, dropper: Dropper) -> Iterator[str]:
     """A DSN for a fresh, migrated database of this test alone."""
-    name = f"{run_prefix}_{next(_counter)}"
-    _admin(server_dsn, f"CREATE DATABASE {name} TEMPLATE {template_database}")
-    yield with_database(server_dsn, name)
-    dropper.drop(name)
+    yield from clone_of(server_dsn, template_database, run_prefix, dropper)
+
+
+@pytest.fixture
+def cast_database_dsn(
+    server_dsn: str,
+    cast_template: CastTemplate,  # noqa: F811 — the fixture imported above
+    shared_app: SharedApp,  # noqa: F811 — the fixture imported above
+    run_prefix: str,
+    dropper: Dropper,
+) -> Iterator[str]:
+    """A DSN for a fresh database of this test alone that holds the cast (see `cast_template`),
+    under the one name the shared app's settings give (see `shared_app`).
+
+    Once the test is over, the database is renamed out of the way (no connection may remain: any
+    left are ended, as DROP ... WITH (FORCE) ends them) and dropped in the background.
+    """
+    name = shared_app.database
+    _admin(
+        server_dsn,
+        f"DROP DATABASE IF EXISTS {name} WITH (FORCE)",  # left by a run that was killed
+        f"CREATE DATABASE {name} TEMPLATE {cast_template.database}",
+    )
+    yield shared_app.settings.database_url
+    retired = f"{run_prefix}_{next(_counter)}"
+    _admin(
+        server_dsn,
+        f"SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = '{name}'",
+        f"ALTER DATABASE {name} RENAME TO {retired}",
+    )
+    dropper.drop(retired)
 
 
 @pytest.fixture

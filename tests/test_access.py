@@ -234,15 +234,15 @@ async def test_a_login_role_that_is_a_member_serves_writes_reads_projections_and
 
 
 async def test_a_rebuild_from_the_command_line_leaves_the_read_model_to_the_application(
-    api: Api, database_dsn: str, monkeypatch: pytest.MonkeyPatch
+    api: Api, cast_database_dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The CLI logs in as the owner (DATABASE_URL) but rebuilds as the application's role: a read
     # model it made as the owner would refuse the application's next write.
-    monkeypatch.setenv("DATABASE_URL", database_dsn)
+    monkeypatch.setenv("DATABASE_URL", cast_database_dsn)
     result = await asyncio.to_thread(CliRunner().invoke, main, ["projections", "rebuild"])
     assert result.exit_code == 0, result.output
     owner = await fetchval(
-        database_dsn, "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = $1", SCHEMA
+        cast_database_dsn, "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = $1", SCHEMA
     )
     assert owner == APP_ROLE
     written = await api.post("/api/v1/units", unit_body("重建之后"))

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,10 @@ from click.testing import CliRunner, Result
 from events import RecordedEvent
 from events.projection import Projection
 from registry.cli import main
+from registry.database import with_database
 from registry.progress import counting_bytes, progress, tracking
-from tests.api_fixtures import run_statements
+from tests.api_fixtures import _admin, run_statements
+from tests.conftest import Dropper, clone_of
 from tests.test_transfer import fill_registry_at, read_model_rows
 
 # What a drawn bar leaves in its output: the bar's glyphs or a terminal escape sequence.
@@ -40,11 +43,24 @@ def assert_no_bar(result: Result) -> None:
     assert not any(mark in result.stdout for mark in BAR_MARKS), result.stdout
 
 
+@pytest.fixture(scope="module")
+def filled_template(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[str]:
+    """A registry's events and caught-up read models, made once for the module (about a second
+    through the API), for each test to clone."""
+    name = f"{run_prefix}_cli_audit"
+    _admin(
+        server_dsn, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name} TEMPLATE {template_database}"
+    )
+    asyncio.run(fill_registry_at(with_database(server_dsn, name)))
+    yield name
+    _admin(server_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 @pytest.fixture
-def registry_log(database_dsn: str) -> str:
-    """A database whose log holds a registry's events and whose read models are caught up."""
-    asyncio.run(fill_registry_at(database_dsn))
-    return database_dsn
+def registry_log(server_dsn: str, filled_template: str, run_prefix: str, dropper: Dropper) -> Iterator[str]:
+    """A database of this test alone whose log holds a registry's events and whose read models are
+    caught up."""
+    yield from clone_of(server_dsn, filled_template, run_prefix, dropper)
 
 
 @pytest.fixture

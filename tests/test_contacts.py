@@ -46,10 +46,10 @@ async def places_holding(dsn: str, *needles: str) -> list[str]:
         await conn.close()
 
 
-async def test_a_contacts_name_and_phone_are_never_in_the_log(api: Api, database_dsn: str) -> None:
+async def test_a_contacts_name_and_phone_are_never_in_the_log(api: Api, cast_database_dsn: str) -> None:
     made = await contact(api)
     assert (made["name"], made["phone"], made["title"], made["erased"]) == (NAME, PHONE, "联络员", False)
-    assert await places_holding(database_dsn, NAME, PHONE) == [
+    assert await places_holding(cast_database_dsn, NAME, PHONE) == [
         '"public"."contacts": ' + NAME,
         '"public"."contacts": ' + PHONE,
     ]
@@ -58,7 +58,7 @@ async def test_a_contacts_name_and_phone_are_never_in_the_log(api: Api, database
 
 
 async def test_erasure_removes_name_and_phone_everywhere_and_history_still_verifies(
-    api: Api, database_dsn: str
+    api: Api, cast_database_dsn: str
 ) -> None:
     made = await contact(api)
     erased = await api.post(f"/api/v1/contacts/{made['id']}/erase")
@@ -69,7 +69,7 @@ async def test_erasure_removes_name_and_phone_everywhere_and_history_still_verif
         True,
     )
 
-    assert await places_holding(database_dsn, NAME, PHONE) == []
+    assert await places_holding(cast_database_dsn, NAME, PHONE) == []
     exported = b"".join([line async for line in export_log(api.registry.store.pool)])
     assert exported.count(b"\n") > 3  # the header and the events
     assert NAME.encode() not in exported and PHONE.encode() not in exported
@@ -119,7 +119,7 @@ async def test_a_retried_add_with_its_key_adds_one_contact(api: Api) -> None:
     assert len((await api.get(path)).json()) == 1  # the first request's contact was not undone
 
 
-async def test_no_hash_of_a_contacts_name_or_phone_is_kept(api: Api, database_dsn: str) -> None:
+async def test_no_hash_of_a_contacts_name_or_phone_is_kept(api: Api, cast_database_dsn: str) -> None:
     """Idempotency fingerprints are kept for good: one of a body with a phone in it would outlive
     erasure (and a phone number's hash is easily reversed)."""
     path = f"/api/v1/units/{api.units['own']}/contacts"
@@ -128,7 +128,7 @@ async def test_no_hash_of_a_contacts_name_or_phone_is_kept(api: Api, database_ds
     assert response.status_code == 201, response.text
     sent = response.request.content
     digest = hashlib.sha256(b"POST " + path.encode() + b"\n" + sent).digest()
-    conn = await asyncpg.connect(database_dsn)
+    conn = await asyncpg.connect(cast_database_dsn)
     try:
         kept = [
             bytes(row["fingerprint"])
@@ -140,13 +140,13 @@ async def test_no_hash_of_a_contacts_name_or_phone_is_kept(api: Api, database_ds
 
 
 async def test_registry_contacts_erase_erases_from_the_command_line(
-    api: Api, database_dsn: str, monkeypatch: pytest.MonkeyPatch
+    api: Api, cast_database_dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     made = await contact(api)
-    monkeypatch.setenv("DATABASE_URL", database_dsn)
+    monkeypatch.setenv("DATABASE_URL", cast_database_dsn)
     result = await asyncio.to_thread(CliRunner().invoke, main, ["contacts", "erase", made["id"]])
     assert result.exit_code == 0, result.output
     assert f"contact {made['id']} erased" in result.output
-    assert await places_holding(database_dsn, NAME, PHONE) == []
+    assert await places_holding(cast_database_dsn, NAME, PHONE) == []
     again = await asyncio.to_thread(CliRunner().invoke, main, ["contacts", "erase", str(uuid.uuid4())])
     assert again.exit_code == 1 and "no contact" in again.output

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import stat
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -24,15 +23,9 @@ from registry.app import create_app
 from registry.domain.values import Role
 from registry.service import commands
 from registry.settings import Settings, SettingsError, settings_from_env
-from tests.api_fixtures import CLI, Api, serving_api
+from tests.api_fixtures import CLI, Api
 
 _CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture
-async def api(database_dsn: str) -> AsyncIterator[Api]:
-    async with serving_api(database_dsn) as served:
-        yield served
 
 
 async def _plans(api: Api, session: str) -> int:
