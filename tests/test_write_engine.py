@@ -1,5 +1,7 @@
 """The write engine: claims on one stream take turns in a process, a retry reads again only what
-moved, If-Match losses are 412 at once, retries are bounded, the lock table forgets its streams.
+moved, If-Match losses are 412 at once, retries are bounded, the lock table forgets its streams;
+turns are taken all at once, a sure refusal does not queue, a release waits for the turns of what
+it writes.
 
 Two `Registry` objects on one database stand for two processes: each has its own lock table, so
 only they can make each other's appends lose, as two servers would. (The HTTP test client runs
@@ -30,7 +32,7 @@ from registry.service.commitments import MakeCommitment
 from registry.service.context import Actor, Command
 from registry.service.execute import Registry
 from registry.service.locks import INSISTENT, StreamLocks
-from registry.service.retry import WRITE_ATTEMPTS, WRITE_RETRIES, RetryPolicy
+from registry.service.retry import WRITE_ATTEMPTS, WRITE_EARLY_REFUSALS, WRITE_RETRIES, RetryPolicy
 from registry.service.work import UnitOfWork, run
 from registry.settings import Settings
 from registry.streams import stream_id
@@ -415,8 +417,10 @@ async def test_a_claim_that_cannot_succeed_is_refused_while_another_has_the_offe
     holder = asyncio.create_task(held_until(cast.here.locks, [spent, spare], taken, go))
     await taken.wait()
     # The capacity is gone by the state read now: that is the answer, without queueing.
+    refused = total(WRITE_EARLY_REFUSALS)
     async with asyncio.timeout(30):
         assert await claim(cast.here, cast, cast.first, target) == "409"
+    assert total(WRITE_EARLY_REFUSALS) - refused == 1
     # One that can succeed waits for its turn instead.
     waiting = asyncio.create_task(claim(cast.here, cast, cast.second, target))
     while cast.here.locks.queued(spare) == 0 and not waiting.done():
@@ -466,3 +470,17 @@ async def test_a_claim_on_a_free_plan_is_not_held_up_by_a_claim_queued_for_a_bus
     go.set()
     await holder
     assert await queued == "201"
+
+
+async def test_a_stream_moved_by_this_process_is_not_read_again_under_the_turn(cast: Cast) -> None:
+    target = await published_slot(cast.here, 30)
+    unit = UnitOfWork(cast.here, cast.liaison)
+    assert (await unit.require(OFFERS, cast.first)).remaining == 5
+    # A claim of this process lands meanwhile (as the ones ahead in the queue do).
+    assert await claim(cast.here, cast, cast.first, target) == "201"
+    assert not await unit.forget_moved()
+    unit.begin_attempt()
+    # Its state comes from what the claim's append left, at the version the store reports.
+    assert (await unit.require(OFFERS, cast.first)).remaining == 4
+    assert unit.version_of(OFFERS, cast.first) == 2
+    assert unit.reads == [stream_id("offer", cast.first)]

@@ -50,6 +50,7 @@ from registry.domain.events import Event
 from registry.service.context import Command
 from registry.service.entity import Aggregate, Written
 from registry.service.retry import WRITE_ATTEMPTS, WRITE_EARLY_REFUSALS, WRITE_RETRIES
+from registry.service.states import fold_key
 from registry.streams import entity_id, stream_id
 
 if TYPE_CHECKING:
@@ -161,16 +162,39 @@ class UnitOfWork:
     async def forget_moved(self) -> bool:
         """Forget the streams that moved since they were read (one query for all their versions).
 
+        A stream moved by this process's own appends is taken from the state cache at its new
+        version instead, without reading it: under a turn that is the common case (the commands
+        ahead in the queue moved it), and it keeps the turn from being held across those reads.
         True if none had moved: then every stream as read was the store's at the query's instant.
         """
         if not self._read:
             return True
         # The store answers one stream's version; its query answers any number in one round trip.
         rows = await self.registry.store.pool.fetch(query("events/stream-versions"), list(self._read))
-        moved = [row["stream_id"] for row in rows if row["version"] != self._read[row["stream_id"]].version]
-        for stream in moved:
-            del self._read[stream]
+        now = {row["stream_id"]: row["version"] for row in rows}
+        moved = [(stream, v) for stream, v in now.items() if v != self._read[stream].version]
+        for stream, version in moved:
+            aggregate = self._read[stream].aggregate
+            known, state = self.registry.states.get(fold_key(aggregate.evolve, stream))
+            if known == version:
+                self._read[stream] = _Read(aggregate, state, version)
+            else:
+                del self._read[stream]
         return not moved
+
+    def keep_landed(self, results: list[AppendResult]) -> None:
+        """Let the state cache know the states this unit's appends left (one result per stream).
+
+        Only when the append is certainly this unit's own: a keyed request may have been answered
+        with the result of an earlier copy, whose events were decided on another state.
+        """
+        if self.context.scoped_key is not None:
+            return
+        for (stream, events), result in zip(self._emitted.items(), results, strict=True):
+            read = self._read[stream]
+            if result.version == read.version + len(events):
+                key = fold_key(read.aggregate.evolve, stream)
+                self.registry.states.keep(key, result.version, self._states[stream])
 
 
 class Landed(NamedTuple):
@@ -226,6 +250,7 @@ async def write(
                 losses += 1
                 continue
             primary, results = outcome
+            unit.keep_landed(results)
             if not results:
                 earlier = await _landed_meanwhile(context, replay)
                 return earlier if earlier is not None else answer(Landed(primary, unit, []))
