@@ -125,6 +125,8 @@ class StreamLocks:
                     break
                 if self._grantable(waiter):
                     self._take(waiter)
+                elif waiter.overtaken >= INSISTENT:
+                    break  # nobody behind it here may pass it
 
     def _grantable(self, waiter: _Waiter) -> bool:
         for name in waiter.streams:
