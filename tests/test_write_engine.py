@@ -1,5 +1,7 @@
 """The write engine: claims on one stream take turns in a process, a retry reads again only what
-moved, If-Match losses are 412 at once, retries are bounded, the lock table forgets its streams.
+moved, If-Match losses are 412 at once, retries are bounded, the lock table forgets its streams;
+turns are taken all at once, a sure refusal does not queue, a release waits for the turns of what
+it writes.
 
 Two `Registry` objects on one database stand for two processes: each has its own lock table, so
 only they can make each other's appends lose, as two servers would. (The HTTP test client runs
@@ -29,8 +31,8 @@ from registry.service.aggregates import NEEDS, OFFERS, PLANS
 from registry.service.commitments import MakeCommitment
 from registry.service.context import Actor, Command
 from registry.service.execute import Registry
-from registry.service.locks import StreamLocks
-from registry.service.retry import WRITE_ATTEMPTS, WRITE_RETRIES, RetryPolicy
+from registry.service.locks import INSISTENT, StreamLocks
+from registry.service.retry import WRITE_ATTEMPTS, WRITE_EARLY_REFUSALS, WRITE_RETRIES, RetryPolicy
 from registry.service.work import UnitOfWork, run
 from registry.settings import Settings
 from registry.streams import stream_id
@@ -351,3 +353,134 @@ async def test_concurrent_copies_of_one_keyed_revision_all_get_the_first_ones_po
     answers = await asyncio.gather(*(commands.change_offer(cast.here, keyed, revise) for _ in range(4)))
     assert {(a.version, a.position) for a in answers} == {(2, answers[0].position)}
     assert answers[0].position is not None
+
+
+# -- turns: all at once, refusals without queueing, every stream written -----------------------
+
+
+async def held_until(locks: StreamLocks, streams: list[str], taken: asyncio.Event, go: asyncio.Event) -> None:
+    """Hold `streams`' turns (as another command of the process would) until told to let go."""
+    async with locks.hold(streams):
+        taken.set()
+        await go.wait()
+
+
+async def test_a_waiter_for_two_streams_holds_neither_while_one_is_busy() -> None:
+    locks = StreamLocks()
+    taken, go = asyncio.Event(), asyncio.Event()
+    holder = asyncio.create_task(held_until(locks, ["plan-x"], taken, go))
+    await taken.wait()
+    waiting = asyncio.create_task(held_until(locks, ["offer-a", "plan-x"], asyncio.Event(), asyncio.Event()))
+    while locks.queued("offer-a") == 0:
+        await asyncio.sleep(0)
+    # Taken one by one, the waiter would hold offer-a while queued for plan-x: this would hang.
+    async with asyncio.timeout(30), locks.hold(["offer-a", "plan-y"]):
+        assert not waiting.done()
+    go.set()
+    await holder
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert len(locks) == 0
+
+
+async def test_a_waiter_passed_by_younger_ones_reserves_its_streams_after_insistent_passes() -> None:
+    locks = StreamLocks()
+    taken, go = asyncio.Event(), asyncio.Event()
+    order: list[str] = []
+
+    async def turn(name: str, streams: list[str]) -> None:
+        async with locks.hold(streams):
+            order.append(name)
+            await asyncio.sleep(0)
+
+    holder = asyncio.create_task(held_until(locks, ["b"], taken, go))
+    await taken.wait()
+    both = asyncio.create_task(turn("both", ["a", "b"]))
+    await asyncio.sleep(0)
+    younger = [asyncio.create_task(turn(f"a{i}", ["a"])) for i in range(20)]
+    # b is let go only once every younger one has had "a" or is stuck waiting for it.
+    while sum(t.done() for t in younger) + locks.queued("a") - 1 < len(younger):
+        await asyncio.sleep(0)
+    go.set()
+    await asyncio.gather(holder, both, *younger)
+    # Without the reservation all twenty would pass it while b is busy.
+    assert order.index("both") == INSISTENT
+    assert len(locks) == 0
+
+
+async def test_a_claim_that_cannot_succeed_is_refused_while_another_has_the_offers_turn(cast: Cast) -> None:
+    target = await published_slot(cast.here, 30)
+    assert [await claim(cast.here, cast, cast.first, target) for _ in range(6)] == ["201"] * 5 + ["409"]
+    taken, go = asyncio.Event(), asyncio.Event()
+    spent, spare = stream_id("offer", cast.first), stream_id("offer", cast.second)
+    holder = asyncio.create_task(held_until(cast.here.locks, [spent, spare], taken, go))
+    await taken.wait()
+    # The capacity is gone by the state read now: that is the answer, without queueing.
+    refused = total(WRITE_EARLY_REFUSALS)
+    async with asyncio.timeout(30):
+        assert await claim(cast.here, cast, cast.first, target) == "409"
+    assert total(WRITE_EARLY_REFUSALS) - refused == 1
+    # One that can succeed waits for its turn instead.
+    waiting = asyncio.create_task(claim(cast.here, cast, cast.second, target))
+    while cast.here.locks.queued(spare) == 0 and not waiting.done():
+        await asyncio.sleep(0.01)
+    assert not waiting.done()
+    go.set()
+    await holder
+    assert await waiting == "201"
+    assert len(cast.here.locks) == 0
+
+
+async def test_a_release_takes_the_turns_of_the_offer_and_plan_it_writes(cast: Cast) -> None:
+    target = await published_slot(cast.here, 30)
+    commitment_id = uuid.uuid4()
+    made = MakeCommitment(commitment_id=commitment_id, offer_id=cast.first, quantity=1, **target)
+    await commitments.make_commitment(cast.here, cast.liaison, made)
+    taken, go = asyncio.Event(), asyncio.Event()
+    offer_stream = stream_id("offer", cast.first)
+    holder = asyncio.create_task(held_until(cast.here.locks, [offer_stream], taken, go))
+    await taken.wait()
+    lost = lost_appends()
+    release = commitments.step(cast.here, cast.liaison, commitment_id, commitments.releasing("人手调整"))
+    releasing = asyncio.create_task(release)
+    while cast.here.locks.queued(offer_stream) == 0 and not releasing.done():
+        await asyncio.sleep(0.01)
+    # It names only its commitment, but appends to the offer too: it waits for the offer's turn.
+    assert not releasing.done()
+    go.set()
+    await asyncio.gather(holder, releasing)
+    offered, _ = await cast.here.load(OFFERS, cast.first)
+    assert (offered.remaining, lost_appends() - lost) == (5, 0)
+
+
+async def test_a_claim_on_a_free_plan_is_not_held_up_by_a_claim_queued_for_a_busy_one(cast: Cast) -> None:
+    busy, free = await published_slot(cast.here, 30), await published_slot(cast.here, 30)
+    taken, go = asyncio.Event(), asyncio.Event()
+    busy_stream = stream_id("plan", busy["plan_id"])
+    holder = asyncio.create_task(held_until(cast.here.locks, [busy_stream], taken, go))
+    await taken.wait()
+    queued = asyncio.create_task(claim(cast.here, cast, cast.first, busy))
+    while cast.here.locks.queued(busy_stream) == 0:
+        await asyncio.sleep(0.01)
+    # Same offer, another plan: the queued claim holds no turn of the offer while it waits.
+    async with asyncio.timeout(30):
+        assert await claim(cast.here, cast, cast.first, free) == "201"
+    assert not queued.done()
+    go.set()
+    await holder
+    assert await queued == "201"
+
+
+async def test_a_stream_moved_by_this_process_is_not_read_again_under_the_turn(cast: Cast) -> None:
+    target = await published_slot(cast.here, 30)
+    unit = UnitOfWork(cast.here, cast.liaison)
+    assert (await unit.require(OFFERS, cast.first)).remaining == 5
+    # A claim of this process lands meanwhile (as the ones ahead in the queue do).
+    assert await claim(cast.here, cast, cast.first, target) == "201"
+    assert not await unit.forget_moved()
+    unit.begin_attempt()
+    # Its state comes from what the claim's append left, at the version the store reports.
+    assert (await unit.require(OFFERS, cast.first)).remaining == 4
+    assert unit.version_of(OFFERS, cast.first) == 2
+    assert unit.reads == [stream_id("offer", cast.first)]

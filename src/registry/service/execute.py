@@ -26,7 +26,7 @@ from registry.service.context import Clock, Command, wall_clock
 from registry.service.entity import Aggregate, Written
 from registry.service.locks import StreamLocks
 from registry.service.retry import RETRY, RetryPolicy
-from registry.service.states import StateCache
+from registry.service.states import StateCache, fold_key
 from registry.service.work import Landed, UnitOfWork, write
 from registry.streams import stream_id
 
@@ -88,7 +88,7 @@ class Registry:
         Only the events after the version this process last folded are read (service.states).
         """
         stream = stream_id(aggregate.kind, entity_id)
-        key = (aggregate.evolve, stream)
+        key = fold_key(aggregate.evolve, stream)
         version, state = self.states.get(key)
         async for recorded in self.store.read_stream(stream, from_version=version + 1):
             state = aggregate.evolve(state, recorded.data)

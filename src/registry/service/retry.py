@@ -22,6 +22,10 @@ WRITE_RETRIES = Counter(
     "Appends that lost a race to a concurrent write and were decided again, by the losing stream's kind",
     ["stream"],
 )
+WRITE_EARLY_REFUSALS = Counter(
+    "registry_write_early_refusals",
+    "Commands refused on state read while another command had the turn of their stream (no queueing)",
+)
 
 
 class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):

@@ -11,10 +11,15 @@ the fold as well as the stream, since two aggregates may fold one stream differe
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 CAPACITY = 1_000
+
+
+def fold_key(evolve: Callable[..., Any], stream: str) -> Hashable:
+    """The cache's key: the fold as well as the stream."""
+    return (evolve, stream)
 
 
 class StateCache:

@@ -11,18 +11,27 @@ and no unconditional update is lost.
 
 How one command runs:
 
-1. An earlier request with the same idempotency key is answered as it was (before any lock).
-2. The locks of its hot streams (the ones it names: a claim names its offer and its slot's plan
-   or need) are taken, so commands on one stream in this process take turns instead of racing
-   (`registry.service.locks`); only another process's write can make the append lose.
-3. The work reads and decides; the append expects the versions read. The locks are let go when
-   the append returns, before the wait for the read model.
-4. Lost (`WrongExpectedVersion`): a stream held to the request's If-Match is 412 at once; else a
+1. An earlier request with the same idempotency key is answered as it was (before any turn).
+2. If another command of this process has (or waits for) the turn of one of its hot streams (the
+   ones it names: a claim names its offer and its slot's plan or need), it decides first without
+   the turn. A refusal (the capacity is gone) is the answer at once, once one query for the
+   versions of every stream read says none moved: the state was real at that instant. So a
+   claim that cannot succeed never queues behind the ones that can.
+3. The turns of its hot streams, and of every stream the decision writes, are taken all at once
+   (`registry.service.locks`: nobody holds one turn while waiting for another): commands on one
+   stream in this process take turns instead of racing; only another process's write can make
+   the append lose. A decision that writes a stream whose turn it does not hold (a release
+   names its commitment, and writes its offer and plan too) takes that turn too if nobody has
+   or wants it; else it is not appended, and the work is decided again with those turns.
+4. Under the turns the work reads (what moved since an earlier look, per one version query) and
+   decides; the append expects the versions read. The turns are let go when the append returns,
+   before the wait for the read model.
+5. Lost (`WrongExpectedVersion`): a stream held to the request's If-Match is 412 at once; else a
    pause (`registry.service.retry`: exponential backoff, full jitter, bounded attempts), then
-   the locks of every stream the lost attempt wrote, and the work is decided again. The streams
+   the turns of every stream the lost attempt wrote, and the work is decided again. The streams
    as read are kept across attempts: the one the append lost on is read again, the others only
    when one query for their versions says they moved too.
-5. A domain error on the fresh state (the capacity is gone, the slot is full) is the answer at
+6. A domain error on the fresh state (the capacity is gone, the slot is full) is the answer at
    once: it is never retried. If a request with the same idempotency key landed meanwhile (two
    copies of one request queued behind each other), that one's answer is given instead.
 """
@@ -40,7 +49,8 @@ from registry.domain.errors import Conflict, NotFound, PreconditionFailed, Regis
 from registry.domain.events import Event
 from registry.service.context import Command
 from registry.service.entity import Aggregate, Written
-from registry.service.retry import WRITE_ATTEMPTS, WRITE_RETRIES
+from registry.service.retry import WRITE_ATTEMPTS, WRITE_EARLY_REFUSALS, WRITE_RETRIES
+from registry.service.states import fold_key
 from registry.streams import entity_id, stream_id
 
 if TYPE_CHECKING:
@@ -149,15 +159,42 @@ class UnitOfWork:
             raise PreconditionFailed(self.context.if_match, lost.actual) from None
         self._read.pop(lost.stream_id, None)
 
-    async def forget_moved(self) -> None:
-        """Forget the streams that moved since they were read (one query for all their versions)."""
+    async def forget_moved(self) -> bool:
+        """Forget the streams that moved since they were read (one query for all their versions).
+
+        A stream moved by this process's own appends is taken from the state cache at its new
+        version instead, without reading it: under a turn that is the common case (the commands
+        ahead in the queue moved it), and it keeps the turn from being held across those reads.
+        True if none had moved: then every stream as read was the store's at the query's instant.
+        """
         if not self._read:
-            return
+            return True
         # The store answers one stream's version; its query answers any number in one round trip.
         rows = await self.registry.store.pool.fetch(query("events/stream-versions"), list(self._read))
-        for row in rows:
-            if row["version"] != self._read[row["stream_id"]].version:
-                del self._read[row["stream_id"]]
+        now = {row["stream_id"]: row["version"] for row in rows}
+        moved = [(stream, v) for stream, v in now.items() if v != self._read[stream].version]
+        for stream, version in moved:
+            aggregate = self._read[stream].aggregate
+            known, state = self.registry.states.get(fold_key(aggregate.evolve, stream))
+            if known == version:
+                self._read[stream] = _Read(aggregate, state, version)
+            else:
+                del self._read[stream]
+        return not moved
+
+    def keep_landed(self, results: list[AppendResult]) -> None:
+        """Let the state cache know the states this unit's appends left (one result per stream).
+
+        Only when the append is certainly this unit's own: a keyed request may have been answered
+        with the result of an earlier copy, whose events were decided on another state.
+        """
+        if self.context.scoped_key is not None:
+            return
+        for (stream, events), result in zip(self._emitted.items(), results, strict=True):
+            read = self._read[stream]
+            if result.version == read.version + len(events):
+                key = fold_key(read.aggregate.evolve, stream)
+                self.registry.states.keep(key, result.version, self._states[stream])
 
 
 class Landed(NamedTuple):
@@ -189,40 +226,78 @@ async def write(
         return earlier
     policy = registry.retry
     unit = UnitOfWork(registry, context)
-    locked = set(hot_streams)
-    for attempt in range(policy.attempts):
-        if attempt:
-            await asyncio.sleep(policy.pause(attempt))
-        try:
-            outcome = await _attempt(unit, work, locked, retry=attempt > 0)
+    turns = set(hot_streams)
+    try:
+        stale = False
+        if not registry.locks.free(turns):
+            # Someone has the turn: decide meanwhile; a sure refusal need not queue at all.
+            turns.update(await _peek(unit, work))
+            stale = True
+        losses = 0
+        for attempt in range(policy.attempts):
+            if attempt and losses:
+                await asyncio.sleep(policy.pause(losses))
+            outcome = await _attempt(unit, work, turns, refresh=stale)
+            stale = True
+            if isinstance(outcome, _Wider):
+                turns.update(outcome.streams)
+                losses = 0  # nothing raced: no pause
+                continue
             if isinstance(outcome, WrongExpectedVersion):
                 WRITE_RETRIES.labels(outcome.stream_id.partition("-")[0]).inc()
                 unit.lost_on(outcome)
-                locked.update(unit.written())
+                turns.update(unit.written())
+                losses += 1
                 continue
-        except RegistryError:
-            # Out of the locks: a replay may wait for the read model.
-            if (earlier := await _landed_meanwhile(context, replay)) is not None:
-                return earlier
-            raise
-        primary, results = outcome
-        if not results:
-            earlier = await _landed_meanwhile(context, replay)
-            return earlier if earlier is not None else answer(Landed(primary, unit, []))
-        await registry.runner.await_position(max(r.position for r in results))
-        return answer(Landed(primary, unit, results))
+            primary, results = outcome
+            unit.keep_landed(results)
+            if not results:
+                earlier = await _landed_meanwhile(context, replay)
+                return earlier if earlier is not None else answer(Landed(primary, unit, []))
+            await registry.runner.await_position(max(r.position for r in results))
+            return answer(Landed(primary, unit, results))
+    except RegistryError:
+        # Out of the turns: a replay may wait for the read model.
+        if (earlier := await _landed_meanwhile(context, replay)) is not None:
+            return earlier
+        raise
     raise Conflict(
         f"the entities kept changing while this was decided ({policy.attempts} attempts); try again"
     )
 
 
+class _Wider(NamedTuple):
+    """The work wrote streams whose turns it did not hold: nothing appended, try again with them."""
+
+    streams: list[str]
+
+
+async def _peek(unit: UnitOfWork, work: Work) -> list[str]:
+    """Decide without the turns; the streams the decision writes (their turns are needed too).
+
+    A refusal (capacity gone, slot full, 404, 412) is the answer at once if every stream read
+    is still at the version read (one query): the state decided on was then the registry's state
+    at that query's instant, so the refusal is what a turn taken at that instant would have
+    answered too. If something moved meanwhile, the refusal is forgotten and the work queues.
+    """
+    unit.begin_attempt()
+    try:
+        await work(unit)
+    except RegistryError:
+        if await unit.forget_moved():
+            WRITE_EARLY_REFUSALS.inc()
+            raise
+        return []
+    return unit.written()
+
+
 async def _attempt(
-    unit: UnitOfWork, work: Work, locked: set[str], retry: bool
-) -> tuple[uuid.UUID, list[AppendResult]] | WrongExpectedVersion:
-    """Decide and append once, holding `locked` until the append returns (no results: nothing decided)."""
+    unit: UnitOfWork, work: Work, turns: set[str], refresh: bool
+) -> tuple[uuid.UUID, list[AppendResult]] | WrongExpectedVersion | _Wider:
+    """Decide and append once, holding `turns` until the append returns (no results: nothing decided)."""
     registry, context = unit.registry, unit.context
-    async with registry.locks.hold(locked):
-        if retry:
+    async with registry.locks.hold(turns) as held:
+        if refresh:
             await unit.forget_moved()
         unit.begin_attempt()
         WRITE_ATTEMPTS.inc()
@@ -230,6 +305,9 @@ async def _attempt(
         appends = unit.appends()
         if not appends:
             return primary, []
+        if not held.extend(unit.written()):
+            # Appending now could race a command of this process that has one of those turns.
+            return _Wider(unit.written())
         try:
             return primary, await registry.store.append_many(appends, context.scoped_key, context.fingerprint)
         except WrongExpectedVersion as lost:
