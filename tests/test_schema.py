@@ -48,14 +48,14 @@ async def test_a_database_migrated_in_one_sequence_takes_the_registrys_back(empt
         applied = await schema.migrate(conn)
         assert [(m.path.parent.parent.name, m.name) for m in applied] == [
             ("events", "lone_append_in_one_statement"), ("events", "lone_event_in_one_statement"),
-            ("registry", "page_sessions_and_secret"),
+            ("events", "the_head_found_by_its_key"), ("registry", "page_sessions_and_secret"),
         ]  # fmt: skip
         report = await schema.status(conn)
         assert {s.state for _, s in report} == {"applied"} and len(report) == schema.count()
         rows = await conn.fetch("SELECT component, version, name FROM schema_migrations ORDER BY 1, 2")
         assert [tuple(r) for r in rows][3:] == [
             ("events", 4, "lone_append_in_one_statement"), ("events", 5, "lone_event_in_one_statement"),
-            ("registry", 1, "btree_gist"),
+            ("events", 6, "the_head_found_by_its_key"), ("registry", 1, "btree_gist"),
             ("registry", 2, "contacts"), ("registry", 3, "application_role"),
             ("registry", 4, "page_sessions_and_secret"),
         ]  # fmt: skip
