@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 try:
-    from playwright.sync_api import Browser, Page, sync_playwright
+    from playwright.sync_api import Browser, Locator, Page, sync_playwright
 except ImportError:  # pragma: no cover — the dev group installs it
     sync_playwright = None  # type: ignore[assignment]
 
@@ -45,8 +45,22 @@ def chromium() -> Iterator[Browser]:
 def sign_in(page: Page, base: str, token: str) -> None:
     page.goto(f"{base}/pages/sign-in")
     page.fill("input[name=token]", token)
-    page.click("button[type=submit].primary")
-    page.wait_for_load_state()
+    follow(page, "button[type=submit].primary")
+
+
+def follow(page: Page, target: str | Locator) -> None:
+    """Click what leads to another page (a link, a form's button) and wait until that page has loaded.
+
+    `click` returns once the click is dispatched, and a form's submission starts its navigation
+    after that: a `wait_for_load_state()` called then finds the old page loaded and returns at
+    once, and what follows reads a page that is going away (`assert_fits` once found no document).
+    Waiting for the navigation the click sets off, up to its load event, has no such gap.
+    """
+    with page.expect_navigation():
+        if isinstance(target, str):
+            page.click(target)
+        else:
+            target.click()
 
 
 def assert_fits(page: Page) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import follow, sign_in
 from tests.demo_fixture import TRAINING_ID, Demo, DemoTemplate, demo_database
 from tests.helpers import uvicorn_registry
 from tests.test_pages import dispatched_unit_liaison
@@ -22,7 +23,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "screenshots" / "board.png"
 
 try:
-    from playwright.sync_api import Page, sync_playwright
+    from playwright.sync_api import sync_playwright
 except ImportError:  # pragma: no cover — the dev group installs it
     sync_playwright = None  # type: ignore[assignment]
 
@@ -51,13 +52,6 @@ def _liaison_token(dsn: str) -> str:
         return pool.submit(asyncio.run, dispatched_unit_liaison(dsn)).result()
 
 
-def _sign_in(page: Page, base: str, token: str) -> None:
-    page.goto(f"{base}/pages/sign-in")
-    page.fill("input[name=token]", token)
-    page.click("button[type=submit].primary")
-    page.wait_for_load_state()
-
-
 def test_coordinator_allocates_liaison_accepts_board_shows_it_covered(
     served: str, demo: Demo, tmp_path: Path
 ) -> None:
@@ -71,22 +65,19 @@ def test_coordinator_allocates_liaison_accepts_board_shows_it_covered(
         try:
             coordinator = browser.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900})
             page = coordinator.new_page()
-            _sign_in(page, served, demo.coordinator)
+            sign_in(page, served, demo.coordinator)
             assert "活动计划" in page.content()
-            page.click(f"a[href='/pages/plans/{TRAINING_ID}']")
+            follow(page, f"a[href='/pages/plans/{TRAINING_ID}']")
             assert "已承接 0 / 需 1" in page.content()
-            page.click("#allocate")  # the dry run, then its dispatch
-            page.wait_for_load_state()
-            page.click("#dispatch-allocation")
-            page.wait_for_load_state()
+            follow(page, "#allocate")  # the dry run, then its dispatch
+            follow(page, "#dispatch-allocation")
             assert "已承接 1 / 需 1" in page.content()
 
             liaison = browser.new_context(locale="zh-CN")
             inbox = liaison.new_page()
-            _sign_in(inbox, served, _liaison_token(demo.dsn))
+            sign_in(inbox, served, _liaison_token(demo.dsn))
             assert inbox.url.endswith("/pages/inbox")
-            inbox.click("li.item form[action$='/accept'] button")
-            inbox.wait_for_load_state()
+            follow(inbox, "li.item form[action$='/accept'] button")
             assert "已接单" in inbox.content() and "登记成效" in inbox.content()
 
             page.reload()

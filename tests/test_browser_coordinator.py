@@ -15,7 +15,7 @@ import pytest
 
 from registry.demo.network import TRAINING
 from registry.domain.values import LOCAL_ZONE
-from tests.browser import PHONE, SCREENSHOTS, chromium, needs_browser, sign_in
+from tests.browser import PHONE, SCREENSHOTS, chromium, follow, needs_browser, sign_in
 from tests.browser import assert_fits as fits
 from tests.demo_fixture import Demo, DemoTemplate, demo_database
 from tests.helpers import uvicorn_registry
@@ -45,12 +45,6 @@ def assert_fits(page: Page) -> None:
         name = "-".join(part if len(part) < 36 else "plan" for part in name.split("/"))
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"coordinator-{name}.png"), full_page=True)
-
-
-def follow(page: Page, selector: str) -> None:
-    """Click what leads to another page, and wait until that page has loaded."""
-    with page.expect_navigation():
-        page.click(selector)
 
 
 def _local(moment: object) -> str:

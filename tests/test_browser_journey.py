@@ -22,12 +22,13 @@ import pytest
 from registry.demo.network import TRAINING
 from registry.domain.values import LOCAL_ZONE
 from tests.browser import PHONE, assert_fits, chromium, needs_browser, sign_in
+from tests.browser import follow as follow_link
 from tests.demo_fixture import Demo, DemoTemplate, demo_database
 from tests.helpers import uvicorn_registry
 from tests.served_clock import FACTORY, NOW_FILE
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Locator, Page
 
 pytestmark = needs_browser
 OFFER = "亲子阅读分享会（每周）"
@@ -52,10 +53,9 @@ def served(demo: Demo, now_file: Path) -> Iterator[str]:
         yield base
 
 
-def follow(page: Page, selector: str) -> None:
+def follow(page: Page, target: str | Locator) -> None:
     """Click what leads to another page and wait for it; then the phone check."""
-    with page.expect_navigation():
-        page.click(selector)
+    follow_link(page, target)
     assert_fits(page)
 
 
@@ -133,18 +133,14 @@ def test_offer_plan_allocate_accept_fulfil_complete_and_report_on_phones(
         visit(liaison, f"{served}/pages/inbox")
         dispatch = liaison.locator("li.item", has_text=OFFER)
         assert dispatch.count() == 1 and "待接单" in dispatch.inner_text()
-        with liaison.expect_navigation():
-            dispatch.locator("form[action$='/accept'] button").click()
-        assert_fits(liaison)
+        follow(liaison, dispatch.locator("form[action$='/accept'] button"))
         accepted = liaison.locator("li.item", has_text=OFFER)
         assert "已接单" in accepted.inner_text()
         # The reading hour has come and gone (the served clock moves; nothing else does).
         now_file.write_text((ends + timedelta(minutes=30)).isoformat())
         accepted.locator("input[name=people_served]").fill("25")
         accepted.locator("input[name=volunteer_hours]").fill("1.5")
-        with liaison.expect_navigation():
-            accepted.locator("form[action$='/fulfil'] button").click()
-        assert_fits(liaison)
+        follow(liaison, accepted.locator("form[action$='/fulfil'] button"))
         assert liaison.url.endswith("/pages/inbox"), liaison.locator("main").inner_text()
         assert liaison.locator("li.item", has_text=OFFER).count() == 0, "nothing left to record"
 

@@ -21,7 +21,7 @@ from registry.domain.values import LOCAL_ZONE
 from registry.service import commands
 from registry.settings import Settings
 from tests.api_fixtures import CLI
-from tests.browser import DESKTOP, PHONE, assert_fits, chromium, needs_browser, sign_in
+from tests.browser import DESKTOP, PHONE, assert_fits, chromium, follow, needs_browser, sign_in
 from tests.demo_fixture import TRAINING_ID, Demo, DemoTemplate, demo_database
 from tests.helpers import uvicorn_registry
 
@@ -78,7 +78,7 @@ def test_a_liaison_offers_raises_claims_and_accepts_on_a_phone(served: str, stag
         # An offer with a weekly window: every day 08:00–20:00 for the next two months.
         phone.goto(f"{served}/pages/offers")
         assert_fits(phone)
-        phone.click("a.button.primary[href$='/offers/new']")
+        follow(phone, "a.button.primary[href$='/offers/new']")
         assert_fits(phone)
         phone.select_option("select[name=category]", "medical.consultation")
         phone.fill("input[name=title]", "社区健康咨询（每日）")
@@ -89,23 +89,21 @@ def test_a_liaison_offers_raises_claims_and_accepts_on_a_phone(served: str, stag
         phone.fill("input[name='availability[3].end_time']", "20:00")
         phone.fill("input[name='availability[3].from_date']", today.isoformat())
         phone.fill("input[name='availability[3].to_date']", (today + timedelta(days=60)).isoformat())
-        phone.click("form.offer-form button.primary")
-        phone.wait_for_load_state()
+        follow(phone, "form.offer-form button.primary")
         assert "社区健康咨询（每日）" in phone.content() and "08:00–20:00" in phone.content()
         assert_fits(phone)
 
         # A need.
         phone.goto(f"{served}/pages/needs")
         assert_fits(phone)
-        phone.click("a.button.primary[href$='/needs/new']")
+        follow(phone, "a.button.primary[href$='/needs/new']")
         assert_fits(phone)
         phone.select_option("select[name=category]", "volunteers.elderly-care")
         phone.fill("input[name=title]", "独居老人探访")
         phone.fill("input[name=quantity]", "2")
         phone.fill("input[name=starts_at]", (day + timedelta(days=1)).strftime("%Y-%m-%dT14:00"))
         phone.fill("input[name=ends_at]", (day + timedelta(days=1)).strftime("%Y-%m-%dT16:00"))
-        phone.click("form.need-form button.primary")
-        phone.wait_for_load_state()
+        follow(phone, "form.need-form button.primary")
         assert "独居老人探访" in phone.content() and "待满足" in phone.content()
         assert_fits(phone)
 
@@ -117,8 +115,7 @@ def test_a_liaison_offers_raises_claims_and_accepts_on_a_phone(served: str, stag
         assert "类别相符 · 时间全覆盖 · 剩余 3 人" in fit.inner_text()
         fit.locator("input[type=radio]").check()
         card.locator("input[name=quantity]").fill("2")
-        card.locator("button.primary").click()
-        phone.wait_for_load_state()
+        follow(phone, card.locator("button.primary"))
         assert phone.locator(f"li.card.claim[data-slot='{staged.slot_id}']").count() == 0, (
             "the slot is covered"
         )
@@ -128,15 +125,12 @@ def test_a_liaison_offers_raises_claims_and_accepts_on_a_phone(served: str, stag
         desk = browser.new_context(locale="zh-CN", viewport=DESKTOP).new_page()
         sign_in(desk, served, demo.coordinator)
         desk.goto(f"{served}/pages/plans/{TRAINING_ID}")
-        desk.locator("tr", has_text=demo.offer_title).locator(
-            "form[action$='/dispatch'] button"
-        ).first.click()
-        desk.wait_for_load_state()
+        dispatch = desk.locator("tr", has_text=demo.offer_title).locator("form[action$='/dispatch'] button")
+        follow(desk, dispatch.first)
 
         # The liaison accepts it in the inbox.
         phone.goto(f"{served}/pages/inbox")
         assert_fits(phone)
-        phone.click("li.item form[action$='/accept'] button")
-        phone.wait_for_load_state()
+        follow(phone, "li.item form[action$='/accept'] button")
         assert "已接单" in phone.content() and "登记成效" in phone.content()
         assert_fits(phone)

@@ -10,7 +10,9 @@ the fresh state, so no update is ever lost, only re-judged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sysconfig
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -36,6 +38,36 @@ log = logging.getLogger(__name__)
 # How long a shutdown waits for the runner and the pools before it terminates the connections.
 CLOSE_GRACE_SECONDS = 10.0
 S = TypeVar("S")
+# Where the frames that say nothing of who holds a connection live (asyncio's, asyncpg's).
+_NOT_OURS = tuple(sysconfig.get_paths()[name] for name in ("stdlib", "purelib", "platlib"))
+
+
+def outstanding(pools: dict[str, asyncpg.Pool[Any]]) -> str:
+    """What a shutdown still waits for: each pool's connections in use, and every other task of
+    the loop with the line it waits at (the one holding a connection among them)."""
+    in_use = [
+        f"{name} pool: {pool.get_size() - pool.get_idle_size()} of {pool.get_size()} connections in use"
+        for name, pool in pools.items()
+    ]
+    current = asyncio.current_task()
+    tasks = [_where(task) for task in asyncio.all_tasks() if task is not current and not task.done()]
+    return "; ".join([*in_use, *(tasks or ["no other task"])])
+
+
+def _where(task: asyncio.Task[Any]) -> str:
+    """The task's name and the innermost line of ours (not the standard library's, not a
+    package's) its coroutines wait at: a suspended task's stack is its outermost frame alone, so
+    the chain of awaited coroutines is walked instead."""
+    awaited: Any = task.get_coro()
+    frames = []
+    while getattr(awaited, "cr_frame", None) is not None:
+        frames.append(awaited.cr_frame)
+        awaited = awaited.cr_await
+    ours = [f for f in frames if not f.f_code.co_filename.startswith(_NOT_OURS)]
+    if not (ours or frames):
+        return f"task {task.get_name()}"
+    frame = (ours or frames)[-1]
+    return f"task {task.get_name()} at {frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}"
 
 
 class Registry:
@@ -66,14 +98,32 @@ class Registry:
 
         A graceful pool close waits for every connection to be given back: one that never is (a
         leak) would hold the process's shutdown for ever. Seen in the tests, rarely, after the
-        test client's last request, and not found yet: so the wait is bounded and logged.
+        test client's last request, and not found yet: so the wait is bounded, and the warning
+        names what was still out (connections in use, tasks and where each one waits), so that
+        the next time it happens says where the leak is.
         """
+        pools = {"write": self.store.pool, "list": self.list_pool}
+        if self.reads.pool is not self.list_pool:
+            pools["read"] = self.reads.pool
+        closing = asyncio.get_running_loop().create_task(self._close(), name="registry-close")
         try:
-            await asyncio.wait_for(self._close(), grace_seconds)
-        except TimeoutError:
-            log.warning("the registry did not close within %s s: terminating its pools", grace_seconds)
-            for pool in {id(p): p for p in (self.list_pool, self.reads.pool, self.store.pool)}.values():
-                pool.terminate()
+            done, _ = await asyncio.wait({closing}, timeout=grace_seconds)
+            if closing in done:
+                closing.result()  # its error, if it failed
+                return
+            # Told before the close is cancelled: a cancelled pool close terminates the pool,
+            # and what held it would no longer show.
+            log.warning(
+                "the registry did not close within %s s: terminating its pools; still out: %s",
+                grace_seconds, outstanding(pools),
+            )  # fmt: skip
+        finally:
+            if not closing.done():
+                closing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await closing
+        for pool in pools.values():
+            pool.terminate()
 
     async def _close(self) -> None:
         await self.runner.stop()
