@@ -177,3 +177,29 @@ async def test_one_leader_at_a_time_and_another_takes_over_when_it_dies(
             await r.stop()
         for s in stores:
             await s.close()
+
+
+async def test_the_leader_applies_batches_on_its_own_session_while_every_pooled_connection_is_busy(
+    database_dsn: str,
+) -> None:
+    # Under load the pool's connections are the requests' queue: the batch a write waits for
+    # must not queue there behind them. Here the requests hold the whole pool until the write
+    # they wait for is in the read model: a batch that needed one of them would never come.
+    store = await EventStore.connect(database_dsn, min_size=2, max_size=2)
+    leader = ProjectionRunner(store, [offers_projection()], poll_interval=0.05)
+    try:
+        leader.start()
+        await _until(lambda: leader.is_leader)
+        # A first batch: the projection's schema is checked, and the watch has looked.
+        await leader.await_position((await store.append("offer-0", [submitted("先到")])).position)
+        held = [await store.pool.acquire() for _ in range(2)]
+        try:
+            written = await store.append("offer-1", [submitted("义诊")])  # the lone writer's own session
+            await leader.await_position(written.position)
+            assert await held[0].fetchval(CURRENT, "offer-1") == "义诊"
+        finally:
+            for conn in held:
+                await store.pool.release(conn)
+    finally:
+        await leader.stop()
+        await store.close()

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from registry.app import open_registry
 from registry.domain import unit
+from registry.domain.errors import NotFound
 from registry.domain.values import UnitKind
 from registry.service import commands
 from registry.service.aggregates import UNITS
@@ -61,3 +64,29 @@ def test_the_cache_keeps_the_latest_version_and_forgets_the_least_recently_used(
     assert cache.get("b") == (0, None) and cache.get("a") == (3, "a3") and cache.get("c") == (1, "c1")
     cache.keep("d", 0, None)  # nothing folded: nothing kept
     assert cache.get("d") == (0, None)
+
+
+async def test_a_unit_once_seen_is_known_to_exist_without_asking_the_database_again(
+    database_dsn: str,
+) -> None:
+    # Submitting an offer or raising a need checks its unit; under load each question is a wait
+    # for a pooled connection. A stream's events are never removed, so a yes holds for good; a
+    # no is asked again (the unit may be registered meanwhile).
+    registry = await open_registry(Settings(database_url=database_dsn, pool_min_size=1, pool_max_size=1))
+    asked: list[str] = []
+    try:
+        async with registry.store.pool.acquire() as conn:  # the pool's only connection
+            conn.add_query_logger(lambda record: asked.append(record.query))
+        unit_id = uuid.uuid4()
+        with pytest.raises(NotFound):
+            await commands.require_unit_exists(registry, unit_id)
+        register = unit.RegisterUnit(
+            unit_id=unit_id, name="和平眼科医院", kind=UnitKind.PUBLIC_INSTITUTION, area="虹口区"
+        )
+        await commands.register_unit(registry, CLI, register)
+        await commands.require_unit_exists(registry, unit_id)  # asked: now it exists
+        asked.clear()
+        await commands.require_unit_exists(registry, unit_id)
+        assert asked == []
+    finally:
+        await registry.close()

@@ -28,6 +28,7 @@ import msgspec
 from events.errors import ProjectionBehind, ProjectionError
 from events.model import RecordedEvent
 from events.outage import close_session, is_unavailable
+from events.pool import take_json_as_bytes
 from events.projection import (
     Build,
     Difference,
@@ -134,6 +135,8 @@ class ProjectionRunner:
         try:
             conn = await self.store.connect_single()
             if await conn.fetchval(query("events/leader-try-lock"), self.name):
+                # Its batches run on this session too: it speaks json as the pool's connections do.
+                await take_json_as_bytes(conn)
                 self._lock_conn, conn = conn, None
                 self.is_leader = True
                 log.info("projection runner %s: leading", self.name)
@@ -234,9 +237,25 @@ class ProjectionRunner:
                 projection.schema_hash,
             )
 
+    @contextlib.asynccontextmanager
+    async def _batch_connection(self) -> AsyncIterator[Connection]:
+        """The leader's own session (the one holding its lock), else one from the pool.
+
+        Under load the pool's connections are the requests' queue (200 clients, 10 connections):
+        a batch that borrowed one waited there behind them (40 ms on average, 136 ms at p90 under
+        `bench.load`), and every write waiting for that batch with it. The lock's session is the
+        leader's alone, and only this loop uses it, one batch at a time.
+        """
+        conn = self._lock_conn
+        if conn is not None and not conn.is_closed():
+            yield conn
+            return
+        async with self.store.pool.acquire() as pooled:
+            yield pooled
+
     async def _step(self, projection: Projection, size: int) -> bool:
         """Apply one batch of at most `size` events in one transaction; True if it moved."""
-        async with self.store.pool.acquire() as conn, conn.transaction():
+        async with self._batch_connection() as conn, conn.transaction():
             row = await conn.fetchrow(query("events/projection-checkpoint-lock"), projection.name)
             assert row is not None
             if row["schema_hash"] != projection.schema_hash:

@@ -24,7 +24,7 @@ def hash_secret(secret: str) -> str:
 
 
 async def require_unit_exists(registry: Registry, unit_id: uuid.UUID) -> None:
-    if await registry.store.stream_version(stream_id("unit", unit_id)) == 0:
+    if not await registry.stream_exists(stream_id("unit", unit_id)):
         raise NotFound("unit", unit_id)
 
 

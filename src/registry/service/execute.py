@@ -146,6 +146,21 @@ class Registry:
         self.states.keep(key, version, state)
         return state, version
 
+    async def stream_exists(self, stream: str) -> bool:
+        """Whether the stream has an event: a yes is kept, a no is asked again every time.
+
+        A stream's events are never removed, so once seen it exists for good. Submitting an offer
+        or raising a need asks this of its unit, and under load every question is another wait
+        for a pooled connection (~90 ms at p50 under `bench.load`).
+        """
+        key = ("exists", stream)
+        if self.states.get(key)[0] > 0:
+            return True
+        version = await self.store.stream_version(stream)
+        if version > 0:
+            self.states.keep(key, version, True)
+        return version > 0
+
     async def execute(
         self,
         aggregate: Aggregate[S],
