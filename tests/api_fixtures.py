@@ -7,7 +7,7 @@ import itertools
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import asyncpg
@@ -137,6 +137,17 @@ def _admin(dsn: str, *statements: str) -> None:
     asyncio.run(run_statements(dsn, *statements))
 
 
+@contextmanager
+def named_clone(server_dsn: str, template: str, name: str) -> Iterator[str]:
+    """The database `name` made afresh as a clone of `template`: its DSN, and it is dropped after
+    (any sessions left on it ended)."""
+    _admin(server_dsn, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name} TEMPLATE {template}")
+    try:
+        yield with_database(server_dsn, name)
+    finally:
+        _admin(server_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 class Cast(msgspec.Struct, frozen=True, kw_only=True):
     """The cast `serving_api` gives every test: tokens by who holds them, and the two units."""
 
@@ -228,12 +239,9 @@ def cast_template(server_dsn: str, template_database: str, run_prefix: str) -> I
     same order, only recorded earlier, and nothing one test writes reaches another's clone.
     """
     name = f"{run_prefix}_cast_template"
-    _admin(
-        server_dsn, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name} TEMPLATE {template_database}"
-    )
-    cast = asyncio.run(_cast_into(with_database(server_dsn, name)))
-    yield CastTemplate(database=name, cast=cast)
-    _admin(server_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with named_clone(server_dsn, template_database, name) as dsn:
+        cast = asyncio.run(_cast_into(dsn))
+        yield CastTemplate(database=name, cast=cast)
 
 
 class SharedApp(msgspec.Struct, frozen=True, kw_only=True):

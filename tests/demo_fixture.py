@@ -15,7 +15,6 @@ import msgspec
 import pytest
 
 from registry.app import open_registry
-from registry.database import with_database
 from registry.demo.load import demo_id, load_demo
 from registry.demo.network import TRAINING
 from registry.domain.values import Role
@@ -24,7 +23,7 @@ from registry.read.board import read_plan_board
 from registry.service import commands
 from registry.service.aggregates import UNITS
 from registry.settings import Settings
-from tests.api_fixtures import CLI, _admin
+from tests.api_fixtures import CLI, named_clone
 
 TRAINING_ID = demo_id("plan", TRAINING.key)
 
@@ -66,18 +65,12 @@ async def _load(dsn: str) -> Demo:
 def demo_template(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[DemoTemplate]:
     """The demo loaded (the fair closed, the training open) and the cast's tokens issued, once."""
     name = f"{run_prefix}_demo_template"
-    _admin(
-        server_dsn, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name} TEMPLATE {template_database}"
-    )
-    demo = asyncio.run(_load(with_database(server_dsn, name)))
-    yield DemoTemplate(database=name, demo=demo)
-    _admin(server_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with named_clone(server_dsn, template_database, name) as dsn:
+        demo = asyncio.run(_load(dsn))
+        yield DemoTemplate(database=name, demo=demo)
 
 
 def demo_database(server_dsn: str, template: DemoTemplate, name: str) -> Iterator[Demo]:
     """A database of its own named `name`, with the demo loaded and the cast's tokens."""
-    _admin(
-        server_dsn, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name} TEMPLATE {template.database}"
-    )
-    yield msgspec.structs.replace(template.demo, dsn=with_database(server_dsn, name))
-    _admin(server_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with named_clone(server_dsn, template.database, name) as dsn:
+        yield msgspec.structs.replace(template.demo, dsn=dsn)

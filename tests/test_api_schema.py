@@ -44,10 +44,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from registry.app import create_app
-from registry.database import with_database
 from registry.settings import Settings
-from tests.api_fixtures import need_body, offer_body, plan_body, unit_body
-from tests.conftest import _admin
+from tests.api_fixtures import named_clone, need_body, offer_body, plan_body, unit_body
 from tests.helpers import coordinator_token, uvicorn_registry
 
 ROLES = ("coordinator", "auditor", "liaison")
@@ -102,16 +100,10 @@ def seed(base: str, coordinator: str) -> Live:
 @pytest.fixture(scope="module")
 def live_registry(server_dsn: str, template_database: str, run_prefix: str) -> Iterator[Live]:
     """A seeded registry served by uvicorn on loopback, and a token for each role."""
-    name = f"{run_prefix}_schema"
-    _admin(
-        server_dsn, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name} TEMPLATE {template_database}"
-    )
-    dsn = with_database(server_dsn, name)
-
-    token = asyncio.run(coordinator_token(dsn, "schemathesis"))
-    with uvicorn_registry(dsn) as base:
-        yield seed(base, token)
-    _admin(server_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with named_clone(server_dsn, template_database, f"{run_prefix}_schema") as dsn:
+        token = asyncio.run(coordinator_token(dsn, "schemathesis"))
+        with uvicorn_registry(dsn) as base:
+            yield seed(base, token)
 
 
 def closed_request_bodies(document: dict[str, Any]) -> dict[str, Any]:

@@ -23,9 +23,8 @@ from click.testing import CliRunner, Result
 from events import RecordedEvent
 from events.projection import Projection
 from registry.cli import main
-from registry.database import with_database
 from registry.progress import counting_bytes, progress, tracking
-from tests.api_fixtures import _admin, run_statements
+from tests.api_fixtures import named_clone, run_statements
 from tests.conftest import Dropper, clone_of
 from tests.test_transfer import fill_registry_at, read_model_rows
 
@@ -48,12 +47,9 @@ def filled_template(server_dsn: str, template_database: str, run_prefix: str) ->
     """A registry's events and caught-up read models, made once for the module (about a second
     through the API), for each test to clone."""
     name = f"{run_prefix}_cli_audit"
-    _admin(
-        server_dsn, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name} TEMPLATE {template_database}"
-    )
-    asyncio.run(fill_registry_at(with_database(server_dsn, name)))
-    yield name
-    _admin(server_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with named_clone(server_dsn, template_database, name) as dsn:
+        asyncio.run(fill_registry_at(dsn))
+        yield name
 
 
 @pytest.fixture

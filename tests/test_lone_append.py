@@ -280,6 +280,21 @@ async def test_a_cancelled_caller_does_not_cancel_its_lone_write(
     assert (await store.verify()).ok
 
 
+async def head_scans(conn: asyncpg.Connection[Any]) -> tuple[int, int]:
+    """This transaction's sequential and index scans of events_head, so far."""
+    row = await conn.fetchrow(
+        "SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'events_head'"
+    )
+    assert row is not None
+    return row["seq_scan"], row["idx_scan"]
+
+
+async def append_three(store: EventStore) -> None:
+    """Three lone appends, so that a test's own append is not the log's first."""
+    for i in range(3):
+        await store.append(f"warm-{i}", [ev(i)])
+
+
 async def test_a_lone_event_is_judged_and_written_without_a_locking_read(
     store: EventStore, database_dsn: str
 ) -> None:
@@ -293,9 +308,7 @@ async def test_a_lone_event_is_judged_and_written_without_a_locking_read(
         )  # fmt: skip
         async with conn.transaction():
             row = await conn.fetchrow(query("events/append-one"), *arguments)
-            reads = await conn.fetchval(
-                "SELECT seq_scan + idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'events_head'"
-            )
+            reads = sum(await head_scans(conn))
         assert (row["stream_positions"], row["stream_versions"]) == ([1], [1])
         # The snapshot's read of the head and the UPDATE that locks it by moving it; the locking
         # read (and the check of it against the snapshot) that a longer append takes is not made.
@@ -310,8 +323,7 @@ async def test_a_lone_event_finds_the_head_by_its_key_not_by_reading_every_page(
 ) -> None:
     # The head's row moves with every append; the pages its old versions spread over stay. A
     # sequential scan (as events_append_one's statements make) reads them all, every append.
-    for i in range(3):
-        await store.append(f"warm-{i}", [ev(i)])
+    await append_three(store)
     conn = await asyncpg.connect(database_dsn)
     try:
         request = prepare([StreamAppend("s", [ev(1)], NO_STREAM)], None)
@@ -321,11 +333,9 @@ async def test_a_lone_event_finds_the_head_by_its_key_not_by_reading_every_page(
                 query("events/append-one-event"), stream.stream_id, -2, event.event_id, event.type,
                 event.schema_version, event.data, event.metadata, None, b"",
             )  # fmt: skip
-            scans = await conn.fetchrow(
-                "SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'events_head'"
-            )
+            scans = await head_scans(conn)
         assert (row["position"], row["version"]) == (4, 1)
-        assert (scans["seq_scan"], scans["idx_scan"]) == (0, 2)
+        assert scans == (0, 2)
     finally:
         await conn.close()
     assert (await store.verify()).ok
@@ -430,8 +440,7 @@ async def test_no_append_path_and_no_read_of_the_head_scans_the_head_table(
     # events_begin_append and insert, events_append_one's locking path (two events; a condition
     # that fails), the head's reads and an import's lock. A scan of the table reads every page
     # the head's row has left behind, and their count only grows with the log.
-    for i in range(3):
-        await store.append(f"warm-{i}", [ev(i)])
+    await append_three(store)
     conn = await asyncpg.connect(database_dsn)
     try:
         async with conn.transaction():
@@ -443,12 +452,10 @@ async def test_no_append_path_and_no_read_of_the_head_scans_the_head_table(
             head = await conn.fetchval(query("events/head-position"))
             await conn.fetchrow(query("events/head"))
             await conn.fetchrow(query("events/import-begin"))
-            scans = await conn.fetchrow(
-                "SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'events_head'"
-            )
+            scans = await head_scans(conn)
         assert two == [AppendResult(5, 2)] and isinstance(refused, WrongExpectedVersion)
         assert batch == [[AppendResult(6, 1)], [AppendResult(7, 1)]] and head == 7
-        assert scans["seq_scan"] == 0 and scans["idx_scan"] > 0, dict(scans)
+        assert scans[0] == 0 and scans[1] > 0, scans
     finally:
         await conn.close()
     assert (await store.verify()).ok
