@@ -13,7 +13,8 @@ granted as soon as every one of its streams is free, even ahead of older waiters
 wait for another stream; to keep that from starving a waiter that needs two busy streams, one
 overtaken `INSISTENT` times reserves its streams: nobody behind it on them passes it any more.
 
-Deadlock-free: nobody holds a turn while waiting for one, and the oldest waiter is never passed.
+Deadlock-free: nobody holds a turn while waiting for one. Starvation-free: a waiter passed
+`INSISTENT` times is passed no more on any of its streams.
 An entry lives only while someone holds or waits for it, so the table does not grow with the
 number of streams ever written.
 """
