@@ -9,10 +9,12 @@ keeps for every process on it; never derived from anything.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import stat
 import uuid
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -104,6 +106,38 @@ async def test_without_a_setting_the_database_keeps_one_secret_for_every_process
         assert await secret.resolve("x" * 40, None, pool) == "x" * 40  # REGISTRY_SECRET wins
     finally:
         await pool.close()
+
+
+async def test_a_process_starting_while_another_keeps_the_secret_gets_the_one_kept(database_dsn: str) -> None:
+    """Two workers starting at once: the second's insert waits on the first's and must read its row.
+
+    The first is held here mid-transaction; the second's keep waits on it, and once it commits the
+    second must answer the first's secret, not nothing (its statement's snapshot predates the row).
+    """
+    pool = await asyncpg.create_pool(database_dsn, min_size=1, max_size=2)
+    first = await asyncpg.connect(database_dsn)
+    try:
+        kept = "k" * 48
+        async with first.transaction():
+            await first.execute("INSERT INTO registry_secret (name, value) VALUES ('registry', $1)", kept)
+            second = asyncio.ensure_future(secret.resolve(None, None, pool))
+            await _until_one_waits_on_a_lock(first)
+        assert await asyncio.wait_for(second, 10) == kept
+    finally:
+        await first.close()
+        await pool.close()
+
+
+async def _until_one_waits_on_a_lock(connection: asyncpg.Connection[Any]) -> None:
+    for _ in range(500):
+        waiting = await connection.fetchval(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        if waiting:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the second keep never waited on the first")
 
 
 def test_the_data_directory_keeps_the_secret_in_a_file_only_its_owner_reads(tmp_path: Path) -> None:

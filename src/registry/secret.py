@@ -59,7 +59,14 @@ def _read_when_written(path: Path, attempts: int = 50) -> str:
 
 async def from_database(pool: asyncpg.Pool[Any]) -> str:
     """The secret kept in the database, made there if it is not yet (the first start wins)."""
-    value: str = await pool.fetchval(query("registry/secret-keep"), new_secret())
+    value: str | None = await pool.fetchval(query("registry/secret-keep"), new_secret())
+    if value is None:
+        # Another process kept one at the same moment: our insert waited for its commit and did
+        # nothing, but the statement's snapshot is older than that commit, so it saw no row. The
+        # same statement once more, with a new snapshot, finds the row now committed.
+        value = await pool.fetchval(query("registry/secret-keep"), new_secret())
+    if value is None:
+        raise RuntimeError("the database kept no registry secret")
     return value
 
 
