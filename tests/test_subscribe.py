@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
+import time
+import warnings
 
 from events import EventStore, RecordedEvent
 from events.read import LogFilter
-from events.subscription import follow
+from events.subscription import Wakeup, follow
 from tests.helpers import ev
 
 
@@ -71,3 +75,31 @@ async def test_subscribe_filters_by_stream_prefix(store: EventStore) -> None:
     stream = store.subscribe(stream_prefix="offer-")
     assert (await _next(stream)).stream_id == "offer-1"
     await stream.aclose()  # type: ignore[attr-defined]
+
+
+async def test_a_listener_cancelled_while_it_opens_leaves_no_session_behind(database_dsn: str) -> None:
+    """A follower stopped while its LISTEN session is still being set up closes that session.
+
+    Cancelled at every point of the opening in turn (spread over one whole opening's time, as
+    long as this machine takes now), in connecting or in one of its LISTENs: none may be left
+    for the garbage collector to find open (asyncpg then terminates it with a ResourceWarning,
+    whenever the collector runs).
+    """
+    wakeup = Wakeup(database_dsn, {})
+    wakeup.listen_also({f"channel_{n}": lambda *_: None for n in range(8)})
+    started = time.perf_counter()
+    await wakeup.ensure_listening()
+    one_opening = time.perf_counter() - started
+    await wakeup.close()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        for step in range(120):
+            opening = asyncio.ensure_future(wakeup.ensure_listening())
+            await asyncio.sleep(one_opening * step / 100)
+            opening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await opening
+            await wakeup.close()
+        del opening
+        gc.collect()
+    assert [str(w.message) for w in caught if "unclosed connection" in str(w.message)] == []

@@ -65,10 +65,12 @@ class Wakeup:
             for channel, listener in self._others.items():
                 await conn.add_listener(channel, listener)
             conn.add_termination_listener(self._terminated)
-        except Exception as error:
+        except BaseException as error:
+            # Cancelled too (a follower stopped while it opens): the session is closed here, not
+            # left for the garbage collector to find open.
             if conn is not None:
                 conn.terminate()
-            if not is_unavailable(error):
+            if not isinstance(error, Exception) or not is_unavailable(error):
                 raise
             log.warning("cannot listen for new events, polling only: %s", error)
             return
