@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 import pytest
 
+from events.sql import query
 from registry.app import open_registry
 from registry.domain.errors import Conflict, PreconditionFailed
 from registry.domain.need import RaiseNeed
@@ -484,3 +485,45 @@ async def test_a_stream_moved_by_this_process_is_not_read_again_under_the_turn(c
     assert (await unit.require(OFFERS, cast.first)).remaining == 4
     assert unit.version_of(OFFERS, cast.first) == 2
     assert unit.reads == [stream_id("offer", cast.first)]
+
+
+# -- creates: the stream of an id just drawn is not read -------------------------------------
+
+
+async def test_a_create_appends_without_reading_the_stream_of_the_id_it_has_just_drawn(
+    database_dsn: str,
+) -> None:
+    # Reading it would find nothing, at the cost of one more wait for a pooled connection under
+    # load: the append expects the stream empty instead.
+    registry = await open_registry(Settings(database_url=database_dsn, pool_min_size=1, pool_max_size=1))
+    asked: list[str] = []
+    try:
+        unit_id = uuid.uuid4()
+        register = RegisterUnit(unit_id=unit_id, name="眼科医院", kind="public_institution", area="虹口区")
+        await commands.register_unit(registry, CLI, register)
+        await commands.require_unit_exists(registry, unit_id)
+        async with registry.store.pool.acquire() as conn:  # the pool's only connection
+            conn.add_query_logger(lambda record: asked.append(record.query))
+        offer_id = await offer(registry, unit_id)
+        assert query("events/read-stream") not in asked
+        submitted, version = await registry.load(OFFERS, offer_id)
+        assert (submitted.unit_id, version) == (unit_id, 1)
+    finally:
+        await registry.close()
+
+
+@pytest.mark.parametrize("process", ["here", "there"])
+async def test_a_create_on_an_id_that_exists_is_refused_once_the_stream_is_read(
+    cast: Cast, process: str
+) -> None:
+    # The append that took it as absent is refused by the store; the next attempt reads it.
+    registry: Registry = getattr(cast, process)
+    submit = SubmitOffer(
+        offer_id=cast.first, unit_id=cast.own, category="repair.shoe", title="修鞋",
+        capacity=Capacity(quantity=1, measure="people"),
+        availability=[OneOffWindow(starts_at=DAY[0], ends_at=DAY[1])],
+    )  # fmt: skip
+    with pytest.raises(Conflict, match="already exists"):
+        await commands.submit_offer(registry, CLI, submit)
+    kept, version = await registry.load(OFFERS, cast.first)
+    assert (kept.title, version) == ("修伞", 1)

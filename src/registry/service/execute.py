@@ -173,11 +173,14 @@ class Registry:
         """Decide `command` against the entity and append what it decides.
 
         `authorize` sees the current state before anything is decided; `creates` says the
-        command makes the entity (so its absence is expected, not a 404).
+        command makes the entity (so its absence is expected, not a 404, and its stream is not
+        read first: see `UnitOfWork.presume_absent`).
         """
         stream = stream_id(aggregate.kind, entity_id)
 
         async def decide(unit: UnitOfWork) -> uuid.UUID:
+            if creates and context.if_match is None:
+                unit.presume_absent(aggregate, entity_id)
             state = await unit.load(aggregate, entity_id)
             if state is None and not creates:
                 raise NotFound(aggregate.kind, entity_id)

@@ -78,6 +78,8 @@ class UnitOfWork:
         self._states: dict[str, Any] = {}
         self._emitted: dict[str, list[Event]] = {}
         self._conditional: set[str] = set()
+        # Streams an append of this unit lost on: never presumed absent again.
+        self._lost: set[str] = set()
         # Every stream folded from the store, in order, over all attempts.
         self.reads: list[str] = []
 
@@ -95,6 +97,18 @@ class UnitOfWork:
     def version_of(self, aggregate: Aggregate[Any], key: uuid.UUID) -> int:
         """The version the entity was read at (it must have been loaded)."""
         return self._read[stream_id(aggregate.kind, key)].version
+
+    def presume_absent(self, aggregate: Aggregate[Any], key: uuid.UUID) -> None:
+        """Take the entity as having no events yet, without reading its stream.
+
+        For an entity whose id the server has just drawn (uuid4, or derived from an idempotency
+        key whose earlier request has not landed): reading its stream would find nothing, at the
+        cost of one more wait for a pooled connection. The append expects the stream to be empty,
+        so if it exists after all the store refuses the append, and the next attempt reads it.
+        """
+        stream = stream_id(aggregate.kind, key)
+        if stream not in self._read and stream not in self._lost:
+            self._read[stream] = _Read(aggregate, None, 0)
 
     async def load(self, aggregate: Aggregate[S], key: uuid.UUID) -> S | None:
         stream = stream_id(aggregate.kind, key)
@@ -157,6 +171,7 @@ class UnitOfWork:
         """The append lost on `lost.stream_id`: 412 if the request held it to If-Match, else forget it."""
         if self.context.if_match is not None and lost.stream_id in self._conditional:
             raise PreconditionFailed(self.context.if_match, lost.actual) from None
+        self._lost.add(lost.stream_id)
         self._read.pop(lost.stream_id, None)
 
     async def forget_moved(self) -> bool:
