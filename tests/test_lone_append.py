@@ -32,6 +32,7 @@ from events.lone import MAX_LONE_EVENTS, write_alone
 from events.migrate import MIGRATIONS, migrate
 from events.sql import query
 from events.store import create_pool
+from events.writer import BATCHES_IN_FLIGHT
 from tests.helpers import ev
 
 
@@ -364,8 +365,7 @@ async def test_a_store_writes_lone_appends_on_a_connection_of_its_own(database_d
             written = await asyncio.wait_for(store.append("s", [ev(2)], 1), timeout=10)
         assert written == AppendResult(2, 2)
         # Only the writer's statements run there, planned once: generic plans from the first call.
-        lone = store._writer._lone  # the session alone sees its prepared statements
-        assert lone is not None
+        (lone,) = store._writer.idle_connections  # the session alone sees its prepared statements
         plans = await lone.fetchrow(
             "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1",
             query("events/append-one-event"),
@@ -373,6 +373,20 @@ async def test_a_store_writes_lone_appends_on_a_connection_of_its_own(database_d
         assert (plans["generic_plans"], plans["custom_plans"]) == (2, 0)
     finally:
         await admin.close()
+        await store.close()
+
+
+async def test_a_store_writes_its_batches_on_connections_of_its_own(database_dsn: str) -> None:
+    store = await EventStore.connect(database_dsn, min_size=1, max_size=1)
+    try:
+        async with store.pool.acquire():
+            # A reader holds the pool's only connection: concurrent appends, written in batches
+            # behind the first (lone) one, do not wait for it.
+            appends = [store.append(f"s-{i}", [ev(i)], NO_STREAM) for i in range(20)]
+            written = await asyncio.wait_for(asyncio.gather(*appends), timeout=10)
+        assert sorted(w.position for w in written) == list(range(1, 21))
+        assert 1 <= len(store._writer.idle_connections) <= BATCHES_IN_FLIGHT
+    finally:
         await store.close()
 
 

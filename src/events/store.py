@@ -81,7 +81,7 @@ class EventStore:
         self._connect_kwargs = connect_kwargs or {}
         self._owns_pool = owns_pool
         self._acquire_timeout = acquire_timeout
-        self._writer = GroupCommitWriter(pool, open_lone=self._open_lone_writer if dsn else None)
+        self._writer = GroupCommitWriter(pool, open_connection=self._open_writer_connection if dsn else None)
 
     @classmethod
     async def connect(
@@ -194,10 +194,10 @@ class EventStore:
         conn: asyncpg.Connection[Any] = await asyncpg.connect(self._dsn, **self._connect_kwargs)
         return conn
 
-    async def _open_lone_writer(self) -> asyncpg.Connection[Any]:
-        """The connection the writer sends lone appends on: only its two statements run there,
-        so it plans them once (generic plans from the first call, as the function's are) and
-        never considers JIT for them; opened within the pool's bound on waiting for one."""
+    async def _open_writer_connection(self) -> asyncpg.Connection[Any]:
+        """A connection the writer sends appends on: only its few statements run there, so it
+        plans them once (generic plans from the first call, as the function's are) and never
+        considers JIT for them; opened within the pool's bound on waiting for one."""
         settings = self._connect_kwargs.get("server_settings") or {}
         lone_settings = {**settings, "plan_cache_mode": "force_generic_plan", "jit": "off"}
         kwargs = {**self._connect_kwargs, "server_settings": lone_settings}

@@ -3,8 +3,11 @@
 Every append must hold the single log-head lock, so appends are serial whatever we do; what we
 choose is how much work one hold of the lock (and one fsync at commit) carries. While one batch
 commits, the next gathers, so the batch size adapts to the load by itself. When nothing is
-queued or being written, a lone request skips the queue: its caller writes it at once, on a
-connection the writer keeps for that when it can open one.
+queued or being written, a lone request skips the queue: its caller writes it at once.
+
+Batches and lone writes go out on connections the writer keeps for them when it can open its
+own (one per batch in flight), not on the pool's, which readers keep busy under load: a write
+that waited for a pooled connection to be appended waited behind reads.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, cast
 
 import asyncpg
 
@@ -28,7 +31,7 @@ MAX_BATCH_EVENTS = 2000
 BATCHES_IN_FLIGHT = 2
 CLOSE_TIMEOUT_SECONDS = 5
 
-# Opens the connection lone writes are sent on (see GroupCommitWriter._write_alone).
+# Opens a connection of the writer's own (see GroupCommitWriter._connection).
 OpenConnection = Callable[[], Awaitable["asyncpg.Connection[Any]"]]
 
 
@@ -41,17 +44,18 @@ class _Pending:
 
 
 class GroupCommitWriter:
-    """Owns one connection and writes queued appends in batches."""
+    """Writes queued appends in batches, on connections of its own when it can open them."""
 
     def __init__(
         self,
         pool: asyncpg.Pool[Any],
         max_batch_events: int = MAX_BATCH_EVENTS,
-        open_lone: OpenConnection | None = None,
+        open_connection: OpenConnection | None = None,
     ) -> None:
         self._pool = pool
-        self._open_lone = open_lone
-        self._lone: asyncpg.Connection[Any] | None = None
+        self._open = open_connection
+        # The writer's own connections not in use now: at most one per batch in flight.
+        self.idle_connections: list[asyncpg.Connection[Any]] = []
         self._max = max_batch_events
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -91,34 +95,43 @@ class GroupCommitWriter:
 
     async def _write_alone(self, request: PreparedAppend) -> Outcome:
         try:
-            if self._open_lone is None:
-                async with self._pool.acquire() as conn:
-                    return await write_alone(conn, request)
-            return await self._write_on_own_connection(request, self._open_lone)
+            async with self._connection() as conn:
+                return await write_alone(conn, request)
         finally:
             self._slots.release()
 
-    async def _write_on_own_connection(self, request: PreparedAppend, open_lone: OpenConnection) -> Outcome:
-        """Write on the connection kept for lone writes, opened when first needed.
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection[Any]]:
+        """A connection to write on: one of the writer's own, opened when first needed (else the pool's).
 
         Borrowing a pooled connection and giving it back cost the event loop ~50 us a write
-        (asyncpg's acquire, and a task for its release), a third of a lone write's Python; and a
-        lone write no longer waits for a pooled connection that readers hold. Only one lone write
-        is in flight at a time (it counts as a batch, and one starts only when none is), so one
-        connection serves them all.
+        (asyncpg's acquire, and a task for its release), a third of a lone write's Python; and
+        under load the pool's connections are busy with reads, which a write then queued behind.
+        A batch in flight holds one (a lone write counts as one), so there are never more than
+        BATCHES_IN_FLIGHT.
         """
-        conn = self._lone
-        if conn is None or conn.is_closed():
-            conn = self._lone = await open_lone()
+        if self._open is None:
+            async with self._pool.acquire() as pooled:
+                yield cast("asyncpg.Connection[Any]", pooled)  # a proxy that answers as one
+            return
+        conn = None
+        while self.idle_connections and conn is None:
+            kept = self.idle_connections.pop()
+            conn = None if kept.is_closed() else kept
+        if conn is None:
+            conn = await self._open()
         try:
-            return await write_alone(conn, request)
+            yield conn
         except asyncpg.PostgresError:
-            raise  # the server refused the statement: the session is as it was
+            # The server refused a statement: the session is as it was (a transaction that was
+            # open has been rolled back), unless the server ended it, which the next use sees.
+            self.idle_connections.append(conn)
+            raise
         except BaseException:
-            # Lost, timed out or cut off mid-statement: the next lone write opens a fresh one.
-            self._lone = None
+            # Lost, timed out or cut off mid-statement: it is not used again.
             conn.terminate()
             raise
+        self.idle_connections.append(conn)
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._in_flight.discard(task)
@@ -133,10 +146,10 @@ class GroupCommitWriter:
             self._task = None
         if self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
-        if self._lone is not None:
-            lone, self._lone = self._lone, None
+        own, self.idle_connections = self.idle_connections, []
+        for conn in own:
             with contextlib.suppress(Exception):
-                await lone.close(timeout=CLOSE_TIMEOUT_SECONDS)  # terminates it if that runs out
+                await conn.close(timeout=CLOSE_TIMEOUT_SECONDS)  # terminates it if that runs out
         while not self._queue.empty():
             pending = self._queue.get_nowait()
             if not pending.future.done():
@@ -190,7 +203,7 @@ class GroupCommitWriter:
                 pending.future.set_result(outcome)
 
     async def _transaction(self, requests: list[PreparedAppend]) -> list[Outcome]:
-        async with self._pool.acquire() as conn:
+        async with self._connection() as conn:
             if len(requests) == 1 and can_write_alone(requests[0]):
                 # Nobody else is waiting: one statement (one round trip) instead of a transaction.
                 return [await write_alone(conn, requests[0])]
