@@ -159,12 +159,14 @@ async def test_thirty_claims_on_capacity_five_late_ones_are_409_after_one_attemp
     cast: Cast,
 ) -> None:
     target = await published_slot(cast.here, 30)
-    tried, lost = attempts(), lost_appends()
+    tried, lost, early = attempts(), lost_appends(), total(WRITE_EARLY_REFUSALS)
     claims = await asyncio.gather(*(claim(cast.here, cast, cast.first, target) for _ in range(30)))
     assert sorted(claims) == ["201"] * 5 + ["409"] * 25
     # Every claim was decided once, on fresh state: the 25 late ones saw the capacity gone and
-    # were told so at once; none lost a race and tried again.
-    assert (attempts() - tried, lost_appends() - lost) == (30, 0)
+    # were told so at once, under the turn or (when the capacity was gone before they queued,
+    # which depends on the machine's timing) before it; none lost a race and tried again.
+    refused_early = total(WRITE_EARLY_REFUSALS) - early
+    assert (attempts() - tried + refused_early, lost_appends() - lost) == (30, 0)
     offered, _ = await cast.here.load(OFFERS, cast.first)
     assert offered.remaining == 0
 
