@@ -88,6 +88,28 @@ async def test_a_handler_failing_half_way_stops_the_checkpoint_just_before_its_e
     assert isinstance(runner.last_error, ProjectionError)
 
 
+async def test_committed_hears_each_committed_batch_before_its_waiters_and_never_a_failed_one(
+    store: EventStore,
+) -> None:
+    heard: list[tuple[int, int, int]] = []
+    projection = offers_projection(with_poison=True)
+    runner = ProjectionRunner(store, [projection], batch_size=2)
+    # What the waiters have been told when it is heard: nothing past the batch's start yet.
+    projection.committed = lambda before, reached: heard.append((before, reached, runner.watch.reached or 0))
+    try:
+        await runner.watch.wait(0, 1)  # the watch knows the checkpoints: it can be advanced
+        for n in range(3):
+            await store.append(f"offer-{n}", [submitted(str(n))])
+        await runner.catch_up()
+        await store.append("offer-poison", [NewEvent(type="offer_poisoned", data={})])
+        with pytest.raises(ProjectionError):
+            await runner.catch_up()
+        assert heard == [(0, 2, 0), (2, 3, 2)]
+        assert await runner.positions() == {"offers": 3}
+    finally:
+        await runner.stop()
+
+
 async def test_rebuild_equals_live_and_check_finds_a_tampered_read_model(
     store: EventStore, runner: ProjectionRunner
 ) -> None:

@@ -27,6 +27,8 @@ from events.sql import Connection, query
 
 Handler = Callable[[Connection, RecordedEvent], Awaitable[None]]
 BatchHandler = Callable[[Connection, Sequence[RecordedEvent]], Awaitable[None]]
+# The checkpoint a committed batch moved from, and the one it moved to.
+Committed = Callable[[int, int], None]
 
 
 class PageWrites(Protocol):
@@ -55,7 +57,9 @@ class Projection:
     """A named read model: its schema, the DDL of its tables, and how it takes its events.
 
     Either `handlers` (one per event type, called event by event) or `apply` with the `types` it
-    takes (called once per page with that page's events of those types).
+    takes (called once per page with that page's events of those types). `committed` hears of
+    each batch the runner commits (the positions it moved the checkpoint from and to): what the
+    last `apply` made is then in the schema for good.
     """
 
     def __init__(
@@ -68,6 +72,7 @@ class Projection:
         apply: BatchHandler | None = None,
         types: Collection[str] = (),
         build: Callable[[], Build] | None = None,
+        committed: Committed | None = None,
     ) -> None:
         if not name or not schema:
             raise ValueError("a projection needs a name and a schema")
@@ -81,6 +86,9 @@ class Projection:
         self.types = sorted(self.handlers) if handlers is not None else sorted(types)
         # Optional: how to fill an empty schema fast (rebuild, check); `apply` does it otherwise.
         self.build = build
+        # Optional: told by the runner once a batch's transaction has committed, before anyone
+        # waiting for its positions is woken (what the batch's `apply` made is now the schema's).
+        self.committed = committed
         # A changed DDL means the stored read model no longer fits the code: rebuild it.
         self.schema_hash = hashlib.sha256(ddl.encode()).hexdigest()
 

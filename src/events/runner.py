@@ -283,6 +283,8 @@ class ProjectionRunner:
             )
         self.batches_applied += 1
         self.last_error = None
+        if projection.committed is not None:
+            projection.committed(before, reached)
         self.watch.advance(projection.name, reached)
         if self._on_batch is not None:
             self._on_batch(projection.name, reached - before)

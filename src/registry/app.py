@@ -38,6 +38,7 @@ from registry.edge.problems import EXCEPTION_HANDLERS
 from registry.matching import allocation
 from registry.pages import PAGE_PATHS, csrf_config, pages_router, static_router, template_config
 from registry.pages.sessions import PageSessions
+from registry.read.fresh import FreshDocs
 from registry.read.projection import read_model_projection, registry_codec
 from registry.read.replica import ReadSide
 from registry.service.execute import Registry
@@ -79,9 +80,10 @@ async def open_registry(settings: Settings) -> Registry:
         **database_timeouts(settings),
     )
     list_pool = await _list_pool(settings, settings.database_url)
+    fresh = FreshDocs()
     runner = ProjectionRunner(
         store,
-        [read_model_projection()],
+        [read_model_projection(fresh)],
         name="registry",
         wait_timeout=settings.projection_wait_seconds,
         on_batch=ops.projection_batch,
@@ -98,7 +100,7 @@ async def open_registry(settings: Settings) -> Registry:
         # Serve anyway: reads answer from the read model as far as it got, writes answer 503 with
         # their position, and /ready and the metrics say why (the runner keeps trying).
         log.error("the read model could not catch up at start: %s", error)
-    return Registry(store, runner, list_pool, reads, settings.clock)
+    return Registry(store, runner, list_pool, reads, settings.clock, fresh)
 
 
 async def _list_pool(settings: Settings, url: str) -> asyncpg.Pool[Any]:

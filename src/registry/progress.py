@@ -94,6 +94,7 @@ def tracking(projection: Projection, advance: Advance) -> Projection:
     return Projection(
         projection.name, projection.schema, projection.ddl, apply=apply, types=projection.types,
         build=None if build is None else lambda: _TrackedBuild(build(), advance),
+        committed=projection.committed,
     )  # fmt: skip
 
 

@@ -79,11 +79,15 @@ def doc_response(doc: Doc, status_code: int = 200, position: int | None = None) 
 
 
 async def written_response(
-    store: EventStore, table: Table, written: Written[Any], status_code: int = 200
+    registry: Registry, table: Table, written: Written[Any], status_code: int = 200
 ) -> Response[bytes]:
-    """The entity as the write left it (a retried request: as the first one left it)."""
+    """The entity as the write left it (a retried request: as the first one left it): made by
+    this process's leader just now (registry.read.fresh), else read from the read model."""
+    store = registry.store
     position = written.position if written.position is not None else (await store.head())[0]
-    doc = await get_doc(store.pool, table, written.entity_id, position)
+    doc = await registry.fresh.doc_at(table, written.entity_id, position)
+    if doc is None:
+        doc = await get_doc(store.pool, table, written.entity_id, position)
     if doc is None:
         raise NotFound(table.rstrip("s"), written.entity_id)
     return doc_response(doc, status_code, position)
@@ -100,7 +104,7 @@ async def apply_change(
     """Run a change to an existing entity and answer with the entity as it left it."""
     ctx = await command(request, if_match=if_match, idempotency_key=idempotency_key)
     written = await change(request.app.state.registry, ctx, cmd)
-    return await written_response(request.app.state.store, table, written)
+    return await written_response(request.app.state.registry, table, written)
 
 
 async def read_doc(

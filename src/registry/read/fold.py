@@ -11,9 +11,9 @@ rule, except that they are rewritten only when they change.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import msgspec
@@ -24,7 +24,20 @@ from registry.read import memo, views
 from registry.read.tables import TABLES, TABLES_BY_NAME, Table
 from registry.streams import entity_id
 
+if TYPE_CHECKING:
+    from registry.read.fresh import FreshDocs
+
 _encoder = msgspec.json.Encoder()
+
+
+class Newest(msgspec.Struct, frozen=True):
+    """An entity's newest row in a page: its document (None: the entity is gone) from `valid_from`."""
+
+    table: str
+    entity_id: Any
+    valid_from: int
+    version: int
+    doc: bytes | None
 
 
 class _Current(msgspec.Struct):
@@ -118,6 +131,18 @@ class TableBatch:
             self.child_rows.append([key, after.created_position, *row, position, None])
             after.child_rows.append(len(self.child_rows) - 1)
 
+    def newest(self) -> Iterator[Newest]:
+        """Each entity the page touched as the page left it (registry.read.fresh)."""
+        name = self.table.name
+        for key in self._touched:
+            entry = self.current[key]
+            if entry.state is None or entry.row is None:
+                yield Newest(name, key, entry.created_position, 0, None)
+                continue
+            row = self.rows[entry.row]
+            # The row's layout: id, version, …, doc, created_at, valid_from, valid_to.
+            yield Newest(name, key, row[-2], row[1], row[-4])
+
     def settle(self) -> None:
         """The page is to be written: its rows become the stored rows the next page ends."""
         for key in self._touched:
@@ -167,8 +192,13 @@ def _routes() -> dict[str, list[Table[Any]]]:
 ROUTES = _routes()
 
 
-async def apply_page(conn: Connection, events: Sequence[RecordedEvent]) -> None:
-    """Fold a page of events into the read model (search_path names the schema to write)."""
+async def apply_page(
+    conn: Connection, events: Sequence[RecordedEvent], fresh: FreshDocs | None = None
+) -> None:
+    """Fold a page of events into the read model (search_path names the schema to write); the
+    newest document of each entity it touched is staged in `fresh`, kept once the page commits."""
+    if fresh is not None:
+        fresh.begin_page(events[-1].position if events else 0)
     touched = by_table(events)
     for table in TABLES:
         page = touched.get(table.name)
@@ -179,6 +209,8 @@ async def apply_page(conn: Connection, events: Sequence[RecordedEvent]) -> None:
         for key, recorded in page:
             batch.fold(key, recorded)
         await batch.write(conn)
+        if fresh is not None:
+            fresh.stage(batch.newest())
     memo.forget_all()
 
 

@@ -7,11 +7,17 @@ the rules.
 
 from __future__ import annotations
 
+import functools
+from typing import TYPE_CHECKING
+
 from events import TypedCodec
 from events.projection import Projection
 from events.sql import query
 from registry.domain.events import EVENT_TYPES
 from registry.read.fold import ROUTES, Build, apply_page
+
+if TYPE_CHECKING:
+    from registry.read.fresh import FreshDocs
 
 SCHEMA = "registry_read"
 # Events no table shows: a unit's name claims serve the write side alone (registry.domain.unit_name).
@@ -22,12 +28,15 @@ NOT_READ = {"unit_name_claimed", "unit_name_released"}
 READ_MODEL = "registry"
 
 
-def read_model_projection() -> Projection:
+def read_model_projection(fresh: FreshDocs | None = None) -> Projection:
+    """The read model's projection; with `fresh`, each committed batch's newest documents are
+    kept there for the writes of this process that wait on them (registry.read.fresh)."""
     missing = set(EVENT_TYPES) - set(ROUTES) - NOT_READ
     assert not missing, f"events with no read-model table: {sorted(missing)}"
     return Projection(
-        READ_MODEL, SCHEMA, query("registry/read-model"), apply=apply_page, types=ROUTES, build=Build
-    )
+        READ_MODEL, SCHEMA, query("registry/read-model"), apply=functools.partial(apply_page, fresh=fresh),
+        types=ROUTES, build=Build, committed=None if fresh is None else fresh.committed,
+    )  # fmt: skip
 
 
 def registry_codec() -> TypedCodec:

@@ -23,6 +23,7 @@ from events import AppendResult, EventStore, IdempotencyKeyReused, Metadata, New
 from events.runner import ProjectionRunner
 from registry.domain.errors import NotFound
 from registry.domain.events import Event, tag_of
+from registry.read.fresh import FreshDocs
 from registry.read.replica import ReadSide
 from registry.service.context import Clock, Command, wall_clock
 from registry.service.entity import Aggregate, Written
@@ -80,6 +81,7 @@ class Registry:
         list_pool: asyncpg.Pool[Any],
         reads: ReadSide,
         clock: Clock = wall_clock,
+        fresh: FreshDocs | None = None,
     ) -> None:
         self.store = store
         self.runner = runner
@@ -92,6 +94,8 @@ class Registry:
         self.states = StateCache()
         self.retry: RetryPolicy = RETRY
         self.clock = clock
+        # The documents this process's leader has just made, for the answers of writes.
+        self.fresh = fresh if fresh is not None else FreshDocs()
 
     async def close(self, grace_seconds: float = CLOSE_GRACE_SECONDS) -> None:
         """Stop the runner and close the pools; what has not closed within the grace is terminated.

@@ -50,7 +50,7 @@ async def _step(
 ) -> Response[bytes]:
     ctx = await command(request, if_match=if_match, idempotency_key=idempotency_key)
     written = await commitments.step(request.app.state.registry, ctx, commitment_id, decide)
-    return await written_response(request.app.state.store, "commitments", written)
+    return await written_response(request.app.state.registry, "commitments", written)
 
 
 async def _reasoned(
@@ -117,7 +117,7 @@ class CommitmentController(Controller):
             plan_id=data.plan_id, slot_id=data.slot_id, need_id=data.need_id,
         )  # fmt: skip
         written = await commitments.make_commitment(request.app.state.registry, ctx, cmd)
-        return await written_response(request.app.state.store, "commitments", written, 201)
+        return await written_response(request.app.state.registry, "commitments", written, 201)
 
     @post(
         "/{commitment_id:uuid}/confirm",

@@ -100,7 +100,7 @@ class NeedController(Controller):
             measure=data.measure,
         )
         written = await commands.raise_need(request.app.state.registry, ctx, cmd)
-        return await written_response(request.app.state.store, "needs", written, 201)
+        return await written_response(request.app.state.registry, "needs", written, 201)
 
     @get(
         "/needs",

@@ -99,7 +99,7 @@ class OfferController(Controller):
         ctx = await command(request, idempotency_key=idempotency_key)
         cmd = data.to_command(ctx.new_id(), unit_id)
         written = await commands.submit_offer(request.app.state.registry, ctx, cmd)
-        response = await written_response(request.app.state.store, "offers", written, 201)
+        response = await written_response(request.app.state.registry, "offers", written, 201)
         return as_shown_at(response, request.app.state.registry.clock())
 
     @get(

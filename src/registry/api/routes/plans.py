@@ -108,7 +108,7 @@ class PlanController(Controller):
         ctx = await command(request, idempotency_key=idempotency_key)
         cmd = DraftPlan(plan_id=ctx.new_id(), **msgspec.structs.asdict(data))
         written = await commands.change_plan(request.app.state.registry, ctx, cmd, creates=True)
-        return await written_response(request.app.state.store, "plans", written, 201)
+        return await written_response(request.app.state.registry, "plans", written, 201)
 
     @post(
         "/{plan_id:uuid}/slots",

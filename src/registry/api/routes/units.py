@@ -73,7 +73,7 @@ class UnitController(Controller):
         ctx = await command(request, idempotency_key=idempotency_key)
         cmd = RegisterUnit(unit_id=ctx.new_id(), **_fields(data))
         written = await commands.register_unit(request.app.state.registry, ctx, cmd)
-        return await written_response(request.app.state.store, "units", written, 201)
+        return await written_response(request.app.state.registry, "units", written, 201)
 
     @get(
         "/",
@@ -184,7 +184,7 @@ class UnitController(Controller):
         ctx = await command(request, if_match=if_match)
         cmd = UpdateUnitProfile(unit_id=unit_id, **_fields(data))
         written = await commands.update_unit(request.app.state.registry, ctx, cmd)
-        return await written_response(request.app.state.store, "units", written)
+        return await written_response(request.app.state.registry, "units", written)
 
 
 def _fields(data: UnitIn | UnitPatch) -> dict[str, Any]:
