@@ -42,6 +42,7 @@ async def make_commitment(registry: Registry, ctx: Command, cmd: MakeCommitment)
         offered = await unit.require(OFFERS, cmd.offer_id)
         ctx.actor.require_unit(offered.unit_id)
         target = await load_target(unit, cmd.plan_id, cmd.slot_id, cmd.need_id)
+        unit.presume_absent(COMMITMENTS, cmd.commitment_id)
         if await unit.load(COMMITMENTS, cmd.commitment_id) is not None:
             raise Conflict(f"commitment {cmd.commitment_id} already exists")
         effects = commitment.make(

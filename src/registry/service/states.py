@@ -26,6 +26,20 @@ class StateCache:
     def __init__(self, capacity: int = CAPACITY) -> None:
         self._capacity = capacity
         self._states: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
+        # Streams this process appended to without keeping the state that left: what is kept for
+        # them is right for its version but known to be behind the store.
+        self._behind: set[Hashable] = set()
+
+    def latest(self, stream: Hashable) -> tuple[int, Any]:
+        """`get`, unless what is kept is known to be behind the store: then (0, None)."""
+        if stream in self._behind:
+            return 0, None
+        return self.get(stream)
+
+    def behind(self, stream: Hashable) -> None:
+        """This process moved the stream past what is kept (the state it left is not known)."""
+        if stream in self._states:
+            self._behind.add(stream)
 
     def get(self, stream: Hashable) -> tuple[int, Any]:
         """(version, state) last folded for the stream; (0, None) if none is kept."""
@@ -43,6 +57,8 @@ class StateCache:
         if found is not None and found[0] >= version:
             return
         self._states[stream] = (version, state)
+        self._behind.discard(stream)
         self._states.move_to_end(stream)
         while len(self._states) > self._capacity:
-            self._states.popitem(last=False)
+            forgotten, _ = self._states.popitem(last=False)
+            self._behind.discard(forgotten)

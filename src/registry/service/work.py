@@ -9,6 +9,14 @@ The append then expects every version that was read: a concurrent change anywher
 whole append, and the unit is decided again on fresh state, so no capacity is committed twice
 and no unconditional update is lost.
 
+A stream's first look asks the store nothing when it can: a stream this process has folded is
+taken from the state cache (`registry.service.states`) at the version kept there, and the
+stream of an id the server has just drawn is taken as empty. The append expects those versions,
+so what another process changed meanwhile makes the store refuse it, and the next attempt reads
+the stream; a refusal decided on a cached state is given only once one query for the versions
+says nothing moved (else it is decided again). In one process, where commands on a stream take
+turns and every append lands in the cache, that spares a write every read of its streams.
+
 How one command runs:
 
 1. An earlier request with the same idempotency key is answered as it was (before any turn).
@@ -78,13 +86,17 @@ class UnitOfWork:
         self._states: dict[str, Any] = {}
         self._emitted: dict[str, list[Event]] = {}
         self._conditional: set[str] = set()
-        # Streams an append of this unit lost on: never presumed absent again.
-        self._lost: set[str] = set()
+        # Streams an append of this unit lost on, or found moved: read from the store from now on
+        # (never presumed absent or taken from the state cache again).
+        self._stale: set[str] = set()
+        # Streams taken from the state cache without asking the store (see `load`).
+        self._unchecked: set[str] = set()
         # Every stream folded from the store, in order, over all attempts.
         self.reads: list[str] = []
 
     def reset(self) -> None:
-        """Forget everything read and emitted (to start the unit over on fresh state)."""
+        """Forget everything read and emitted (to start the unit over on the store's state)."""
+        self._stale.update(self._read)
         self._read.clear()
         self.begin_attempt()
 
@@ -107,18 +119,38 @@ class UnitOfWork:
         so if it exists after all the store refuses the append, and the next attempt reads it.
         """
         stream = stream_id(aggregate.kind, key)
-        if stream not in self._read and stream not in self._lost:
+        if stream not in self._read and stream not in self._stale:
             self._read[stream] = _Read(aggregate, None, 0)
 
     async def load(self, aggregate: Aggregate[S], key: uuid.UUID) -> S | None:
+        """The entity as this attempt has it: as first read, then as the events emitted leave it.
+
+        A stream this process has folded is first taken from the state cache as it is, without
+        asking the store whether it moved (one wait for a pooled connection less): the append
+        expects the version it was taken at, so a stream another process moved meanwhile makes
+        the store refuse it, and the next attempt reads it. A refusal decided on such a state is
+        checked before it is given (`checked_refusal`).
+        """
         stream = stream_id(aggregate.kind, key)
         if stream not in self._states:
             read = self._read.get(stream)
             if read is None:
-                read = self._read[stream] = _Read(aggregate, *await self.registry.load(aggregate, key))
-                self.reads.append(stream)
+                read = self._read[stream] = await self._first_read(aggregate, key, stream)
             self._states[stream] = read.state
         return self.state_of(aggregate, key)
+
+    async def _first_read(self, aggregate: Aggregate[Any], key: uuid.UUID, stream: str) -> _Read:
+        version, state = self.registry.states.latest(fold_key(aggregate.evolve, stream))
+        if version > 0 and stream not in self._stale:
+            self._unchecked.add(stream)
+            return _Read(aggregate, state, version)
+        self.reads.append(stream)
+        return _Read(aggregate, *await self.registry.load(aggregate, key))
+
+    async def checked_refusal(self) -> bool:
+        """Whether a refusal of this attempt stands: True unless it was decided on a state taken
+        from the cache that the store has moved past (then decide again on the fresh state)."""
+        return not self._unchecked or await self.forget_moved()
 
     async def require(self, aggregate: Aggregate[S], key: uuid.UUID, conditional: bool = False) -> S:
         """The entity, or NotFound; `conditional` holds it to the request's If-Match."""
@@ -171,7 +203,10 @@ class UnitOfWork:
         """The append lost on `lost.stream_id`: 412 if the request held it to If-Match, else forget it."""
         if self.context.if_match is not None and lost.stream_id in self._conditional:
             raise PreconditionFailed(self.context.if_match, lost.actual) from None
-        self._lost.add(lost.stream_id)
+        self._stale.add(lost.stream_id)
+        read = self._read.get(lost.stream_id)
+        if read is not None:
+            self.registry.states.behind(fold_key(read.aggregate.evolve, lost.stream_id))
         self._read.pop(lost.stream_id, None)
 
     async def forget_moved(self) -> bool:
@@ -182,6 +217,7 @@ class UnitOfWork:
         ahead in the queue moved it), and it keeps the turn from being held across those reads.
         True if none had moved: then every stream as read was the store's at the query's instant.
         """
+        self._unchecked.clear()  # every stream kept is the store's as of the query below
         if not self._read:
             return True
         # The store answers one stream's version; its query answers any number in one round trip.
@@ -195,6 +231,7 @@ class UnitOfWork:
                 self._read[stream] = _Read(aggregate, state, version)
             else:
                 del self._read[stream]
+                self._stale.add(stream)
         return not moved
 
     def keep_landed(self, results: list[AppendResult]) -> None:
@@ -203,13 +240,13 @@ class UnitOfWork:
         Only when the append is certainly this unit's own: a keyed request may have been answered
         with the result of an earlier copy, whose events were decided on another state.
         """
-        if self.context.scoped_key is not None:
-            return
         for (stream, events), result in zip(self._emitted.items(), results, strict=True):
             read = self._read[stream]
-            if result.version == read.version + len(events):
-                key = fold_key(read.aggregate.evolve, stream)
+            key = fold_key(read.aggregate.evolve, stream)
+            if self.context.scoped_key is None and result.version == read.version + len(events):
                 self.registry.states.keep(key, result.version, self._states[stream])
+            else:
+                self.registry.states.behind(key)  # the next first look reads it from the store
 
 
 class Landed(NamedTuple):
@@ -258,6 +295,9 @@ async def write(
                 turns.update(outcome.streams)
                 losses = 0  # nothing raced: no pause
                 continue
+            if isinstance(outcome, _Moved):
+                losses = 0  # nothing was appended: decide again at once
+                continue
             if isinstance(outcome, WrongExpectedVersion):
                 WRITE_RETRIES.labels(outcome.stream_id.partition("-")[0]).inc()
                 unit.lost_on(outcome)
@@ -287,6 +327,10 @@ class _Wider(NamedTuple):
     streams: list[str]
 
 
+class _Moved(NamedTuple):
+    """A refusal decided on a cached state the store had moved past: decide again on the fresh one."""
+
+
 async def _peek(unit: UnitOfWork, work: Work) -> list[str]:
     """Decide without the turns; the streams the decision writes (their turns are needed too).
 
@@ -308,7 +352,7 @@ async def _peek(unit: UnitOfWork, work: Work) -> list[str]:
 
 async def _attempt(
     unit: UnitOfWork, work: Work, turns: set[str], refresh: bool
-) -> tuple[uuid.UUID, list[AppendResult]] | WrongExpectedVersion | _Wider:
+) -> tuple[uuid.UUID, list[AppendResult]] | WrongExpectedVersion | _Wider | _Moved:
     """Decide and append once, holding `turns` until the append returns (no results: nothing decided)."""
     registry, context = unit.registry, unit.context
     async with registry.locks.hold(turns) as held:
@@ -316,7 +360,12 @@ async def _attempt(
             await unit.forget_moved()
         unit.begin_attempt()
         WRITE_ATTEMPTS.inc()
-        primary = await work(unit)
+        try:
+            primary = await work(unit)
+        except RegistryError:
+            if await unit.checked_refusal():
+                raise
+            return _Moved()
         appends = unit.appends()
         if not appends:
             return primary, []
