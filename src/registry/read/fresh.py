@@ -86,6 +86,7 @@ class FreshDocs:
         if self.reached is None or position > self.reached:
             return None
         entry = self._docs.get((table, entity_id))
-        if entry is None or entry.doc is None or entry.valid_from > position:
+        if entry is None or entry.valid_from > position:
             return None
+        assert entry.doc is not None  # an entity gone is not kept
         return Doc(entry.doc.decode(), entry.version)

@@ -204,10 +204,9 @@ class UnitOfWork:
         if self.context.if_match is not None and lost.stream_id in self._conditional:
             raise PreconditionFailed(self.context.if_match, lost.actual) from None
         self._stale.add(lost.stream_id)
-        read = self._read.get(lost.stream_id)
+        read = self._read.pop(lost.stream_id, None)
         if read is not None:
             self.registry.states.behind(fold_key(read.aggregate.evolve, lost.stream_id))
-        self._read.pop(lost.stream_id, None)
 
     async def forget_moved(self) -> bool:
         """Forget the streams that moved since they were read (one query for all their versions).
