@@ -493,6 +493,27 @@ async def test_a_stream_moved_by_this_process_is_not_read_again_under_the_turn(c
     assert unit.reads == []  # first from the cache as this process's submit left it, then as the claim did
 
 
+async def test_a_write_queued_behind_a_keyed_one_reads_the_stream_that_one_left_unkept(cast: Cast) -> None:
+    # A keyed request's state is not kept, so the cache is behind the store once it lands: the
+    # write queued behind it must read the stream, not take the cache and lose its append.
+    taken, go = asyncio.Event(), asyncio.Event()
+    offer_stream = stream_id("offer", cast.first)
+    holder = asyncio.create_task(held_until(cast.here.locks, [offer_stream], taken, go))
+    await taken.wait()
+    keyed = msgspec.structs.replace(CLI, idempotency_key="改名-2")
+    queued = []
+    for context, title in ((keyed, "修鞋"), (CLI, "修锁")):
+        revise = ReviseOffer(offer_id=cast.first, title=title)
+        queued.append(asyncio.create_task(commands.change_offer(cast.here, context, revise)))
+        while cast.here.locks.queued(offer_stream) < len(queued):
+            await asyncio.sleep(0.01)
+    lost = lost_appends()
+    go.set()
+    await holder
+    first, second = await asyncio.gather(*queued)
+    assert (first.version, second.version, second.state.title, lost_appends() - lost) == (2, 3, "修锁", 0)
+
+
 # -- first looks that ask the store nothing --------------------------------------------------
 
 
@@ -559,6 +580,22 @@ async def test_a_claim_on_streams_this_process_wrote_last_reads_none_of_them(wat
     await commitments.make_commitment(registry, CLI, cmd)
     assert not watched.read_a_stream()
     assert await committed(registry, target) == 1
+
+
+async def test_a_claim_queued_behind_another_decides_on_what_that_one_left_without_asking_the_store(
+    watched: Watched,
+) -> None:
+    # Under the turns the streams are taken as the command ahead left them in the state cache:
+    # no version query while the turns are held, and no append lost on a version gone by.
+    registry = watched.registry
+    offer_id, target = await offer(registry, watched.unit_id), await published_slot(registry, 3)
+    await watched.watch()
+    lost, tried = lost_appends(), attempts()
+    two = [MakeCommitment(commitment_id=uuid.uuid4(), offer_id=offer_id, quantity=1, **target) for _ in "ab"]
+    await asyncio.gather(*(commitments.make_commitment(registry, CLI, cmd) for cmd in two))
+    assert (lost_appends() - lost, attempts() - tried) == (0, 2)
+    assert query("events/stream-versions") not in watched.sent
+    assert await committed(registry, target) == 2
 
 
 @pytest.mark.parametrize("process", ["here", "there"])

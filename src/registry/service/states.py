@@ -36,6 +36,10 @@ class StateCache:
             return 0, None
         return self.get(stream)
 
+    def is_behind(self, stream: Hashable) -> bool:
+        """Whether what is kept for the stream is known to be behind the store."""
+        return stream in self._behind
+
     def behind(self, stream: Hashable) -> None:
         """This process moved the stream past what is kept (the state it left is not known)."""
         if stream in self._states:

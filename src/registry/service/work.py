@@ -31,14 +31,18 @@ How one command runs:
    the append lose. A decision that writes a stream whose turn it does not hold (a release
    names its commitment, and writes its offer and plan too) takes that turn too if nobody has
    or wants it; else it is not appended, and the work is decided again with those turns.
-4. Under the turns the work reads (what moved since an earlier look, per one version query) and
-   decides; the append expects the versions read. The turns are let go when the append returns,
-   before the wait for the read model.
+4. Under the turns the work decides on its streams as the commands ahead of it in the queue
+   left them: each is taken from the state cache where that is newer than the earlier look (no
+   query: in one process, every append lands in the cache, so a turn is not held across a wait
+   for a pooled connection); the append expects the versions taken, and a refusal is checked
+   with one version query as in 2. The turns are let go when the append returns, before the
+   wait for the read model.
 5. Lost (`WrongExpectedVersion`): a stream held to the request's If-Match is 412 at once; else a
    pause (`registry.service.retry`: exponential backoff, full jitter, bounded attempts), then
-   the turns of every stream the lost attempt wrote, and the work is decided again. The streams
-   as read are kept across attempts: the one the append lost on is read again, the others only
-   when one query for their versions says they moved too.
+   the turns of every stream the lost attempt wrote, and the work is decided again. Another
+   process raced it, so the streams as read are checked against the store: the one the append
+   lost on is read again, the others only when one query for their versions says they moved
+   too.
 6. A domain error on the fresh state (the capacity is gone, the slot is full) is the answer at
    once: it is never retried. If a request with the same idempotency key landed meanwhile (two
    copies of one request queued behind each other), that one's answer is given instead.
@@ -47,6 +51,7 @@ How one command runs:
 from __future__ import annotations
 
 import asyncio
+import enum
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
@@ -208,6 +213,25 @@ class UnitOfWork:
         if read is not None:
             self.registry.states.behind(fold_key(read.aggregate.evolve, lost.stream_id))
 
+    def catch_up_cached(self) -> None:
+        """Take each stream as read at the state cache's version where that is newer (no query).
+
+        After a wait for the turns: the commands ahead in the queue moved the streams, and each
+        append of this process lands in the cache, so the cache has them as they left them. A
+        stream this process moved without keeping its state (a keyed request) is read again. What
+        another process changed meanwhile makes the append lose, and every stream counts as
+        unchecked, so a refusal decided now is checked first (`checked_refusal`).
+        """
+        for stream, read in list(self._read.items()):
+            key = fold_key(read.aggregate.evolve, stream)
+            if self.registry.states.is_behind(key):
+                del self._read[stream]  # the next load reads it from the store
+                continue
+            version, state = self.registry.states.get(key)
+            if version > read.version:
+                self._read[stream] = _Read(read.aggregate, state, version)
+            self._unchecked.add(stream)
+
     async def forget_moved(self) -> bool:
         """Forget the streams that moved since they were read (one query for all their versions).
 
@@ -279,17 +303,19 @@ async def write(
     unit = UnitOfWork(registry, context)
     turns = set(hot_streams)
     try:
-        stale = False
+        # What may have moved the streams since they were read: nothing yet, this process's
+        # commands (a wait for the turns), or another process (a lost append).
+        moved_by = _MovedBy.NOBODY
         if not registry.locks.free(turns):
             # Someone has the turn: decide meanwhile; a sure refusal need not queue at all.
             turns.update(await _peek(unit, work))
-            stale = True
+            moved_by = _MovedBy.THIS_PROCESS
         losses = 0
         for attempt in range(policy.attempts):
             if attempt and losses:
                 await asyncio.sleep(policy.pause(losses))
-            outcome = await _attempt(unit, work, turns, refresh=stale)
-            stale = True
+            outcome = await _attempt(unit, work, turns, moved_by)
+            moved_by = _MovedBy.THIS_PROCESS
             if isinstance(outcome, _Wider):
                 turns.update(outcome.streams)
                 losses = 0  # nothing raced: no pause
@@ -302,6 +328,7 @@ async def write(
                 unit.lost_on(outcome)
                 turns.update(unit.written())
                 losses += 1
+                moved_by = _MovedBy.ANOTHER_PROCESS
                 continue
             primary, results = outcome
             unit.keep_landed(results)
@@ -318,6 +345,14 @@ async def write(
     raise Conflict(
         f"the entities kept changing while this was decided ({policy.attempts} attempts); try again"
     )
+
+
+class _MovedBy(enum.Enum):
+    """Who may have moved the streams of a unit since it read them, before an attempt."""
+
+    NOBODY = enum.auto()  # the first attempt, straight after the first looks
+    THIS_PROCESS = enum.auto()  # the commands ahead in the turns' queue: the state cache has it
+    ANOTHER_PROCESS = enum.auto()  # an append lost: ask the store what moved
 
 
 class _Wider(NamedTuple):
@@ -350,12 +385,14 @@ async def _peek(unit: UnitOfWork, work: Work) -> list[str]:
 
 
 async def _attempt(
-    unit: UnitOfWork, work: Work, turns: set[str], refresh: bool
+    unit: UnitOfWork, work: Work, turns: set[str], moved_by: _MovedBy
 ) -> tuple[uuid.UUID, list[AppendResult]] | WrongExpectedVersion | _Wider | _Moved:
     """Decide and append once, holding `turns` until the append returns (no results: nothing decided)."""
     registry, context = unit.registry, unit.context
     async with registry.locks.hold(turns) as held:
-        if refresh:
+        if moved_by is _MovedBy.THIS_PROCESS:
+            unit.catch_up_cached()
+        elif moved_by is _MovedBy.ANOTHER_PROCESS:
             await unit.forget_moved()
         unit.begin_attempt()
         WRITE_ATTEMPTS.inc()
