@@ -598,6 +598,31 @@ async def test_a_claim_queued_behind_another_decides_on_what_that_one_left_witho
     assert await committed(registry, target) == 2
 
 
+async def test_a_refusal_under_the_turns_lets_them_go_before_its_version_query(watched: Watched) -> None:
+    # The refusal was decided on cached states: one version query checks it, and waiting for a
+    # pooled connection for it must not keep the offer's and plan's turns from the claims behind.
+    registry = watched.registry
+    offer_id, target = await offer(registry, watched.unit_id), await published_slot(registry, 1)
+    one = MakeCommitment(commitment_id=uuid.uuid4(), offer_id=offer_id, quantity=1, **target)
+    await commitments.make_commitment(registry, CLI, one)
+
+    async def refused() -> str:
+        late = MakeCommitment(commitment_id=uuid.uuid4(), offer_id=offer_id, quantity=1, **target)
+        with pytest.raises(Conflict, match="still uncovered"):
+            await commitments.make_commitment(registry, CLI, late)
+        return "409"
+
+    tried = attempts()
+    async with registry.store.pool.acquire():  # the pool's one connection: the check must wait
+        refusing = asyncio.create_task(refused())
+        async with asyncio.timeout(5):
+            while attempts() == tried or len(registry.locks):
+                await asyncio.sleep(0.01)
+        assert not refusing.done()
+    assert await refusing == "409"
+    assert await committed(registry, target) == 1
+
+
 @pytest.mark.parametrize("process", ["here", "there"])
 async def test_a_create_on_an_id_that_exists_is_refused_once_the_stream_is_read(
     cast: Cast, process: str

@@ -34,9 +34,10 @@ How one command runs:
 4. Under the turns the work decides on its streams as the commands ahead of it in the queue
    left them: each is taken from the state cache where that is newer than the earlier look (no
    query: in one process, every append lands in the cache, so a turn is not held across a wait
-   for a pooled connection); the append expects the versions taken, and a refusal is checked
-   with one version query as in 2. The turns are let go when the append returns, before the
-   wait for the read model.
+   for a pooled connection); the append expects the versions taken. The turns are let go when
+   the append returns, before the wait for the read model, or when the work refuses: that
+   refusal is checked with one version query as in 2 once they are let go (if something moved,
+   the work is decided again).
 5. Lost (`WrongExpectedVersion`): a stream held to the request's If-Match is 412 at once; else a
    pause (`registry.service.retry`: exponential backoff, full jitter, bounded attempts), then
    the turns of every stream the lost attempt wrote, and the work is decided again. Another
@@ -320,8 +321,10 @@ async def write(
                 turns.update(outcome.streams)
                 losses = 0  # nothing raced: no pause
                 continue
-            if isinstance(outcome, _Moved):
-                losses = 0  # nothing was appended: decide again at once
+            if isinstance(outcome, _Refused):
+                if await unit.checked_refusal():
+                    raise outcome.error
+                losses = 0  # decided on a state gone by, nothing appended: decide again at once
                 continue
             if isinstance(outcome, WrongExpectedVersion):
                 WRITE_RETRIES.labels(outcome.stream_id.partition("-")[0]).inc()
@@ -361,8 +364,10 @@ class _Wider(NamedTuple):
     streams: list[str]
 
 
-class _Moved(NamedTuple):
-    """A refusal decided on a cached state the store had moved past: decide again on the fresh one."""
+class _Refused(NamedTuple):
+    """The work refused under the turns: the refusal is checked once they are let go."""
+
+    error: RegistryError
 
 
 async def _peek(unit: UnitOfWork, work: Work) -> list[str]:
@@ -386,8 +391,12 @@ async def _peek(unit: UnitOfWork, work: Work) -> list[str]:
 
 async def _attempt(
     unit: UnitOfWork, work: Work, turns: set[str], moved_by: _MovedBy
-) -> tuple[uuid.UUID, list[AppendResult]] | WrongExpectedVersion | _Wider | _Moved:
-    """Decide and append once, holding `turns` until the append returns (no results: nothing decided)."""
+) -> tuple[uuid.UUID, list[AppendResult]] | WrongExpectedVersion | _Wider | _Refused:
+    """Decide and append once, holding `turns` until the append returns (no results: nothing decided).
+
+    A refusal is returned, not raised: checking it may take a version query, and a turn is never
+    held across a wait for a pooled connection.
+    """
     registry, context = unit.registry, unit.context
     async with registry.locks.hold(turns) as held:
         if moved_by is _MovedBy.THIS_PROCESS:
@@ -398,10 +407,8 @@ async def _attempt(
         WRITE_ATTEMPTS.inc()
         try:
             primary = await work(unit)
-        except RegistryError:
-            if await unit.checked_refusal():
-                raise
-            return _Moved()
+        except RegistryError as refused:
+            return _Refused(refused)
         appends = unit.appends()
         if not appends:
             return primary, []
