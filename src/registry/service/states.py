@@ -14,7 +14,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-CAPACITY = 1_000
+# A kept offer's state is ~0.9 KB (tracemalloc, a revised offer of one window), so this is ~10 MB:
+# room for a subdistrict's live offers, needs, plans and open commitments all at once. A stream
+# forgotten costs its next write one read of the stream (a wait for a pooled connection under load).
+CAPACITY = 10_000
 
 
 def fold_key(evolve: Callable[..., Any], stream: str) -> Hashable:
