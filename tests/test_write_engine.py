@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import msgspec
 import pytest
 
@@ -524,10 +525,15 @@ class Watched(msgspec.Struct):
     registry: Registry
     unit_id: uuid.UUID
     sent: list[str]
+    dsn: str  # the database's, as the tests' own role (the registry's sessions may not lock the log)
 
     async def watch(self) -> None:
+        def log(record: Any) -> None:
+            self.sent.append(record.query)
+
         async with self.registry.store.pool.acquire() as conn:
-            conn.add_query_logger(lambda record: self.sent.append(record.query))
+            conn.add_query_logger(log)
+        self.registry.store.lookups.add_query_logger(log)  # the write path's version queries
 
     def read_a_stream(self) -> bool:
         return bool({query("events/read-stream"), query("events/stream-versions")} & set(self.sent))
@@ -542,7 +548,7 @@ async def watched(database_dsn: str) -> AsyncIterator[Watched]:
         await commands.register_unit(registry, CLI, register)
         await commands.require_unit_exists(registry, unit_id)
         # The runner is not started: a write's own catch-up runs on that connection too.
-        yield Watched(registry, unit_id, [])
+        yield Watched(registry, unit_id, [], database_dsn)
     finally:
         await registry.close()
 
@@ -598,29 +604,52 @@ async def test_a_claim_queued_behind_another_decides_on_what_that_one_left_witho
     assert await committed(registry, target) == 2
 
 
-async def test_a_refusal_under_the_turns_lets_them_go_before_its_version_query(watched: Watched) -> None:
-    # The refusal was decided on cached states: one version query checks it, and waiting for a
-    # pooled connection for it must not keep the offer's and plan's turns from the claims behind.
+async def refused_claim(registry: Registry, offer_id: uuid.UUID, target: dict[str, uuid.UUID]) -> str:
+    late = MakeCommitment(commitment_id=uuid.uuid4(), offer_id=offer_id, quantity=1, **target)
+    with pytest.raises(Conflict, match="still uncovered"):
+        await commitments.make_commitment(registry, CLI, late)
+    return "409"
+
+
+async def full_slot(watched: Watched) -> tuple[uuid.UUID, dict[str, uuid.UUID]]:
+    """An offer and a slot of one that it has taken: the next claim on it is refused."""
     registry = watched.registry
     offer_id, target = await offer(registry, watched.unit_id), await published_slot(registry, 1)
     one = MakeCommitment(commitment_id=uuid.uuid4(), offer_id=offer_id, quantity=1, **target)
     await commitments.make_commitment(registry, CLI, one)
+    return offer_id, target
 
-    async def refused() -> str:
-        late = MakeCommitment(commitment_id=uuid.uuid4(), offer_id=offer_id, quantity=1, **target)
-        with pytest.raises(Conflict, match="still uncovered"):
-            await commitments.make_commitment(registry, CLI, late)
-        return "409"
 
-    tried = attempts()
-    async with registry.store.pool.acquire():  # the pool's one connection: the check must wait
-        refusing = asyncio.create_task(refused())
-        async with asyncio.timeout(5):
-            while attempts() == tried or len(registry.locks):
-                await asyncio.sleep(0.01)
-        assert not refusing.done()
-    assert await refusing == "409"
+async def test_a_refusal_under_the_turns_lets_them_go_before_its_version_query(watched: Watched) -> None:
+    # The refusal was decided on cached states: one version query checks it, and that query
+    # (held up here by a lock on the log) must not keep the offer's and plan's turns from others.
+    registry = watched.registry
+    offer_id, target = await full_slot(watched)
+    blocker = await asyncpg.connect(watched.dsn)
+    try:
+        async with blocker.transaction():
+            await blocker.execute("LOCK TABLE events IN ACCESS EXCLUSIVE MODE")
+            tried = attempts()
+            refusing = asyncio.create_task(refused_claim(registry, offer_id, target))
+            async with asyncio.timeout(5):
+                while attempts() == tried or len(registry.locks):
+                    await asyncio.sleep(0.01)
+            assert not refusing.done()  # its version query waits for the lock
+        assert await refusing == "409"
+    finally:
+        await blocker.close()
     assert await committed(registry, target) == 1
+
+
+async def test_a_refusal_is_checked_without_waiting_for_a_pooled_connection(watched: Watched) -> None:
+    # Under load the pool's connections are the readers' queue: the version query that checks a
+    # refusal is asked on a connection of the store's own.
+    registry = watched.registry
+    offer_id, target = await full_slot(watched)
+    await watched.watch()
+    async with registry.store.pool.acquire(), asyncio.timeout(5):  # the pool's one connection
+        assert await refused_claim(registry, offer_id, target) == "409"
+    assert query("events/stream-versions") in watched.sent
 
 
 @pytest.mark.parametrize("process", ["here", "there"])

@@ -11,6 +11,7 @@ import asyncpg
 
 from events.append import IdempotentResult, decode_results, prepare
 from events.codec import Codec, JsonCodec
+from events.lookup import LookupLane
 from events.model import (
     ANY,
     AppendResult,
@@ -82,6 +83,8 @@ class EventStore:
         self._owns_pool = owns_pool
         self._acquire_timeout = acquire_timeout
         self._writer = GroupCommitWriter(pool, open_connection=self._open_writer_connection if dsn else None)
+        # The write path's look-ups (stream versions) skip the pool's queue (events.lookup).
+        self.lookups = LookupLane(pool, self._open_lookup_connection if dsn else None)
 
     @classmethod
     async def connect(
@@ -103,6 +106,7 @@ class EventStore:
 
     async def close(self) -> None:
         await self._writer.close()
+        await self.lookups.close()
         if self._owns_pool:
             await self.pool.close()
 
@@ -205,11 +209,20 @@ class EventStore:
             conn: asyncpg.Connection[Any] = await asyncpg.connect(self._dsn, **kwargs)
         return conn
 
+    async def _open_lookup_connection(self) -> asyncpg.Connection[Any]:
+        async with asyncio.timeout(self._acquire_timeout):
+            conn: asyncpg.Connection[Any] = await asyncpg.connect(self._dsn, **self._connect_kwargs)
+        return conn
+
     async def stream_version(self, stream_id: str) -> int:
         """A stream's current version; 0 if it has no events."""
-        rows = await self.pool.fetch(query("events/stream-versions"), [stream_id])
-        version: int = rows[0]["version"]
-        return version
+        return (await self.stream_versions([stream_id]))[stream_id]
+
+    async def stream_versions(self, stream_ids: Sequence[str]) -> dict[str, int]:
+        """Each stream's current version (0 for one with no events), in one round trip, asked on
+        a connection of the store's own rather than in the pool's queue (events.lookup)."""
+        rows = await self.lookups.fetch(query("events/stream-versions"), list(stream_ids))
+        return {row["stream_id"]: row["version"] for row in rows}
 
     async def idempotent_result(self, key: str) -> IdempotentResult | None:
         """What an earlier append made with `key` returned, and the fingerprint it was made with."""

@@ -14,7 +14,8 @@ taken from the state cache (`registry.service.states`) at the version kept there
 stream of an id the server has just drawn is taken as empty. The append expects those versions,
 so what another process changed meanwhile makes the store refuse it, and the next attempt reads
 the stream; a refusal decided on a cached state is given only once one query for the versions
-says nothing moved (else it is decided again). In one process, where commands on a stream take
+says nothing moved (else it is decided again); that query is asked on the store's own look-up
+connection, not in the pool's queue (`events.lookup`). In one process, where commands on a stream take
 turns and every append lands in the cache, that spares a write every read of its streams.
 
 How one command runs:
@@ -58,7 +59,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from events import AppendResult, StreamAppend, WrongExpectedVersion
-from events.sql import query
 from registry.domain.errors import Conflict, NotFound, PreconditionFailed, RegistryError
 from registry.domain.events import Event
 from registry.service.context import Command
@@ -244,9 +244,7 @@ class UnitOfWork:
         self._unchecked.clear()  # every stream kept is the store's as of the query below
         if not self._read:
             return True
-        # The store answers one stream's version; its query answers any number in one round trip.
-        rows = await self.registry.store.pool.fetch(query("events/stream-versions"), list(self._read))
-        now = {row["stream_id"]: row["version"] for row in rows}
+        now = await self.registry.store.stream_versions(list(self._read))
         moved = [(stream, v) for stream, v in now.items() if v != self._read[stream].version]
         for stream, version in moved:
             aggregate = self._read[stream].aggregate
