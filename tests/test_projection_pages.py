@@ -13,10 +13,13 @@ from __future__ import annotations
 import pytest
 
 from events.runner import ProjectionRunner
+from events.sql import query
 from registry.app import open_registry
 from registry.demo.load import load_demo
 from registry.matching.config import MatchConfig
+from registry.read import page_sql
 from registry.read.projection import read_model_projection
+from registry.read.tables import TABLES
 from registry.settings import Settings
 
 
@@ -43,5 +46,27 @@ async def test_pages_of_any_size_give_the_rows_that_events_one_by_one_give(
             "SELECT count(*) FROM registry_read.offers WHERE valid_to IS NULL"
         )
         assert versions > offers > 0  # offers changed within pages: intermediate versions are kept
+    finally:
+        await registry.close()
+
+
+async def test_a_page_reads_and_ends_the_rows_of_every_table_it_touches_in_one_statement_each(
+    database_dsn: str,
+) -> None:
+    # Under load a write waits for about one and a half batches, and each of a batch's round
+    # trips waits for a backend on shared cores: the tables' reads and ends go in one each.
+    registry = await open_registry(Settings(database_url=database_dsn, pool_min_size=1, pool_max_size=1))
+    try:
+        await load_demo(registry, MatchConfig())
+        await registry.store.pool.execute("UPDATE projection_checkpoints SET schema_hash = 'changed'")
+        sent: list[str] = []
+        async with registry.store.pool.acquire() as conn:
+            conn.add_query_logger(lambda record: sent.append(record.query))
+        live = ProjectionRunner(registry.store, [read_model_projection()], name="registry", batch_size=200)
+        await live.catch_up()
+        pages = sent.count(page_sql.CURRENT_ROWS)
+        assert pages > 1 and sent.count(page_sql.END_ROWS) == pages - 1  # the first page ends none
+        per_table = {query(f"registry/{t.name}-{what}") for t in TABLES for what in ("current", "end")}
+        assert not per_table & set(sent)
     finally:
         await registry.close()

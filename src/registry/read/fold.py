@@ -1,11 +1,12 @@
 """Folding a page of events into the read model, and writing what it made set-based.
 
-For each table the page touches: the current rows of its entities are read in one query (or, in
-a build from empty, remembered); the page's events are folded into their states in memory with
-the domain's own `evolve`; then one UPDATE ends the rows the page replaced and one COPY adds a
-row for every event, valid from its position until the entity's next event, inside the page or
-after it. "As of" any position therefore reads exactly what it would have read had the events
-been applied one by one. A table's child rows (an offer's availability index) follow the same
+For each table the page touches: the current rows of its entities are read (every table's in
+one query, `registry.read.page_sql`; in a build from empty, remembered); the page's events are
+folded into their states in memory with the domain's own `evolve`; then one statement ends the
+rows the page replaced, in every table at once, and one COPY a table adds a row for every
+event, valid from its position until the entity's next event, inside the page or after it. "As
+of" any position therefore reads exactly what it would have read had the events been applied
+one by one. A table's child rows (an offer's availability index) follow the same
 rule, except that they are rewritten only when they change.
 """
 
@@ -19,8 +20,8 @@ import asyncpg
 import msgspec
 
 from events import RecordedEvent
-from events.sql import Connection, query
-from registry.read import memo, views
+from events.sql import Connection
+from registry.read import memo, page_sql, views
 from registry.read.tables import TABLES, TABLES_BY_NAME, Table
 from registry.streams import entity_id
 
@@ -151,15 +152,18 @@ class TableBatch:
             entry.child_rows = None
         self._touched.clear()
 
-    async def write(self, conn: Connection) -> None:
-        name, child = self.table.name, self.table.child
-        if self.ended:
-            await conn.execute(query(f"registry/{name}-end"), list(self.ended), list(self.ended.values()))
-        if child is not None and self.children_ended:
-            ended = self.children_ended
-            await conn.execute(query(child.end_query), list(ended), list(ended.values()))
+    def ends(self) -> dict[str, dict[Any, int]]:
+        """The rows this batch ends, by the `-end` query that ends them: {key: position}."""
+        ends = {f"registry/{self.table.name}-end": self.ended}
+        if self.table.child is not None:
+            ends[self.table.child.end_query] = self.children_ended
+        return ends
+
+    async def add_rows(self, conn: Connection) -> None:
+        """COPY the rows this batch adds (the rows it ends must have been ended first)."""
+        table, child = self.table, self.table.child
         if self.rows:
-            await conn.copy_records_to_table(name, records=self.rows, columns=self.table.copy_columns)
+            await conn.copy_records_to_table(table.name, records=self.rows, columns=table.copy_columns)
         if child is not None and self.child_rows:
             await conn.copy_records_to_table(child.name, records=self.child_rows, columns=child.copy_columns)
 
@@ -200,18 +204,36 @@ async def apply_page(
     if fresh is not None:
         fresh.begin_page(events[-1].position if events else 0)
     touched = by_table(events)
-    for table in TABLES:
+    ids = {name: list({key for key, _ in page}) for name, page in touched.items()}
+    stored: dict[int, list[asyncpg.Record]] = {}
+    for row in await conn.fetch(page_sql.CURRENT_ROWS, *page_sql.current_rows_arguments(ids)):
+        stored.setdefault(row["table_index"], []).append(row)
+    batches = []
+    for index, table in enumerate(TABLES):
         page = touched.get(table.name)
         if not page:
             continue
-        ids = list({key for key, _ in page})
-        batch = TableBatch.of_stored(table, await conn.fetch(query(f"registry/{table.name}-current"), ids))
+        batch = TableBatch.of_stored(table, stored.get(index, []))
         for key, recorded in page:
             batch.fold(key, recorded)
-        await batch.write(conn)
+        batches.append(batch)
         if fresh is not None:
             fresh.stage(batch.newest())
+    await write_batches(conn, batches)
     memo.forget_all()
+
+
+async def write_batches(conn: Connection, batches: Sequence[TableBatch]) -> None:
+    """Every table's share of a page: all the rows it ends in one statement, then each table's
+    new rows (page_sql: one round trip where there was one per table)."""
+    ends: dict[str, dict[Any, int]] = {}
+    for batch in batches:
+        ends.update(batch.ends())
+    arguments = page_sql.end_rows_arguments(ends)
+    if arguments is not None:
+        await conn.execute(page_sql.END_ROWS, *arguments)
+    for batch in batches:
+        await batch.add_rows(conn)
 
 
 class Build:
@@ -246,5 +268,4 @@ class PageWrites:
         self.batches = batches
 
     async def write(self, conn: Connection) -> None:
-        for batch in self.batches:
-            await batch.write(conn)
+        await write_batches(conn, self.batches)
