@@ -8,6 +8,8 @@ import gc
 import time
 import warnings
 
+import pytest
+
 from events import EventStore, RecordedEvent
 from events.read import LogFilter
 from events.subscription import Wakeup, follow
@@ -103,3 +105,15 @@ async def test_a_listener_cancelled_while_it_opens_leaves_no_session_behind(data
         del opening
         gc.collect()
     assert [str(w.message) for w in caught if "unclosed connection" in str(w.message)] == []
+
+
+async def test_a_wait_cancelled_just_as_it_is_woken_stays_cancelled() -> None:
+    # A runner stopped at the moment a notification came must stop: with Python 3.11's
+    # asyncio.wait_for the cancellation was swallowed and the runner's loop went on.
+    wakeup = Wakeup("postgresql://unused", {})
+    waiting = asyncio.create_task(wakeup.wait(60))
+    await asyncio.sleep(0)  # it waits for the event
+    wakeup.event.set()
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting

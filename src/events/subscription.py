@@ -88,8 +88,12 @@ class Wakeup:
             self._on_lost()
 
     async def wait(self, timeout: float) -> None:
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for returns normally when it is
+        # cancelled just as the event is set, so a runner stopped at that moment went on
+        # running (and its registry's close waited out its grace).
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.event.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self.event.wait()
         self.event.clear()
 
     async def close(self) -> None:

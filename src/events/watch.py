@@ -125,7 +125,8 @@ class CheckpointWatch:
         heapq.heappush(self._waiters, (position, next(self._order), future))
         self._ensure_polling()
         try:
-            await asyncio.wait_for(asyncio.shield(future), timeout)
+            async with asyncio.timeout(timeout):  # not wait_for: see Wakeup.wait
+                await asyncio.shield(future)
         except TimeoutError:
             reason = f"the read model did not reach it within {timeout:g} s"
             raise ProjectionBehind(position, reason) from None

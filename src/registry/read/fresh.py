@@ -78,7 +78,8 @@ class FreshDocs:
         kept = self._kept
         if (self.reached or 0) < position <= self._staged_up_to:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(kept.wait(), COMMIT_WAIT_SECONDS)
+                async with asyncio.timeout(COMMIT_WAIT_SECONDS):  # not wait_for: see Wakeup.wait
+                    await kept.wait()
         return self.get(table, entity_id, position)
 
     def get(self, table: str, entity_id: uuid.UUID, position: int) -> Doc | None:
