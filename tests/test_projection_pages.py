@@ -66,7 +66,7 @@ async def test_a_page_reads_and_ends_the_rows_of_every_table_it_touches_in_one_s
         await live.catch_up()
         pages = sent.count(page_sql.CURRENT_ROWS)
         assert pages > 1 and sent.count(page_sql.END_ROWS) == pages - 1  # the first page ends none
-        per_table = {query(f"registry/{t.name}-{what}") for t in TABLES for what in ("current", "end")}
+        per_table = {query(name) for t in TABLES for name in (t.current_query, t.end_query)}
         assert not per_table & set(sent)
     finally:
         await registry.close()

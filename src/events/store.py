@@ -82,9 +82,9 @@ class EventStore:
         self._connect_kwargs = connect_kwargs or {}
         self._owns_pool = owns_pool
         self._acquire_timeout = acquire_timeout
-        self._writer = GroupCommitWriter(pool, open_connection=self._open_writer_connection if dsn else None)
+        self._writer = GroupCommitWriter(pool, open_connection=self._open_own_connection if dsn else None)
         # The write path's look-ups (stream versions) skip the pool's queue (events.lookup).
-        self.lookups = LookupLane(pool, self._open_lookup_connection if dsn else None)
+        self.lookups = LookupLane(pool, self._open_own_connection if dsn else None)
 
     @classmethod
     async def connect(
@@ -198,20 +198,16 @@ class EventStore:
         conn: asyncpg.Connection[Any] = await asyncpg.connect(self._dsn, **self._connect_kwargs)
         return conn
 
-    async def _open_writer_connection(self) -> asyncpg.Connection[Any]:
-        """A connection the writer sends appends on: only its few statements run there, so it
-        plans them once (generic plans from the first call, as the function's are) and never
-        considers JIT for them; opened within the pool's bound on waiting for one."""
+    async def _open_own_connection(self) -> asyncpg.Connection[Any]:
+        """A connection of the store's own, for the writer's appends or the write path's look-ups:
+        only their few statements run there, so it plans them once (generic plans from the first
+        call, as the append function's are) and never considers JIT for them; opened within the
+        pool's bound on waiting for one."""
         settings = self._connect_kwargs.get("server_settings") or {}
-        lone_settings = {**settings, "plan_cache_mode": "force_generic_plan", "jit": "off"}
-        kwargs = {**self._connect_kwargs, "server_settings": lone_settings}
+        own_settings = {**settings, "plan_cache_mode": "force_generic_plan", "jit": "off"}
+        kwargs = {**self._connect_kwargs, "server_settings": own_settings}
         async with asyncio.timeout(self._acquire_timeout):
             conn: asyncpg.Connection[Any] = await asyncpg.connect(self._dsn, **kwargs)
-        return conn
-
-    async def _open_lookup_connection(self) -> asyncpg.Connection[Any]:
-        async with asyncio.timeout(self._acquire_timeout):
-            conn: asyncpg.Connection[Any] = await asyncpg.connect(self._dsn, **self._connect_kwargs)
         return conn
 
     async def stream_version(self, stream_id: str) -> int:

@@ -154,7 +154,7 @@ class TableBatch:
 
     def ends(self) -> dict[str, dict[Any, int]]:
         """The rows this batch ends, by the `-end` query that ends them: {key: position}."""
-        ends = {f"registry/{self.table.name}-end": self.ended}
+        ends = {self.table.end_query: self.ended}
         if self.table.child is not None:
             ends[self.table.child.end_query] = self.children_ended
         return ends
@@ -206,8 +206,9 @@ async def apply_page(
     touched = by_table(events)
     ids = {name: list({key for key, _ in page}) for name, page in touched.items()}
     stored: dict[int, list[asyncpg.Record]] = {}
-    for row in await conn.fetch(page_sql.CURRENT_ROWS, *page_sql.current_rows_arguments(ids)):
-        stored.setdefault(row["table_index"], []).append(row)
+    if touched:  # a page of events no table takes reads nothing
+        for row in await conn.fetch(page_sql.CURRENT_ROWS, *page_sql.current_rows_arguments(ids)):
+            stored.setdefault(row["table_index"], []).append(row)
     batches = []
     for index, table in enumerate(TABLES):
         page = touched.get(table.name)

@@ -21,9 +21,7 @@ from registry.read.tables import TABLES
 
 # The `-end` statements of every table and its child table, in TABLES order.
 END_QUERIES: tuple[str, ...] = tuple(
-    name
-    for table in TABLES
-    for name in (f"registry/{table.name}-end", *([table.child.end_query] if table.child else []))
+    name for table in TABLES for name in (table.end_query, *([table.child.end_query] if table.child else []))
 )
 _PARAMETER = re.compile(r"\$(\d+)(?!\d)")
 
@@ -40,7 +38,7 @@ def _current_rows() -> str:
     # Composed from our own query files and table names, never from input.
     selects = [
         f"SELECT {index} AS table_index, c.* "  # noqa: S608
-        f"FROM ({_renumbered(query(f'registry/{table.name}-current'), index)}) c"
+        f"FROM ({_renumbered(query(table.current_query), index)}) c"
         for index, table in enumerate(TABLES)
     ]
     return "\nUNION ALL\n".join(selects)

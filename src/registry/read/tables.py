@@ -67,6 +67,16 @@ class Table(Generic[S]):
     def copy_columns(self) -> list[str]:
         return [*_LEADING, *self.own_columns, *_TRAILING]
 
+    @property
+    def current_query(self) -> str:
+        """Reads the current rows of some entities ($1 keys)."""
+        return f"registry/{self.name}-current"
+
+    @property
+    def end_query(self) -> str:
+        """Ends the current rows of some entities, each at a position ($1 keys, $2 positions)."""
+        return f"registry/{self.name}-end"
+
 
 def _encoded_slot(slot: plan.Slot, _: None) -> msgspec.Raw:
     return msgspec.Raw(_encode(slot))
