@@ -9,7 +9,6 @@ import pytest
 
 from events import EventStore, NewEvent, ProjectionError
 from events.runner import ProjectionRunner
-from events.sql import query
 from tests.projection_fixture import AS_OF, CURRENT, offers_projection
 
 
@@ -225,27 +224,4 @@ async def test_the_leader_applies_batches_on_its_own_session_while_every_pooled_
                 await store.pool.release(conn)
     finally:
         await leader.stop()
-        await store.close()
-
-
-async def test_a_batch_reads_the_log_head_in_the_statement_that_locks_its_checkpoint(
-    database_dsn: str,
-) -> None:
-    # One round trip less a batch: under load a write waits for about one and a half batches.
-    store = await EventStore.connect(database_dsn, min_size=1, max_size=1)
-    runner = ProjectionRunner(store, [offers_projection(with_poison=True)])
-    sent: list[str] = []
-    try:
-        await runner.catch_up()  # makes the checkpoint and the schema
-        async with store.pool.acquire() as conn:
-            conn.add_query_logger(lambda record: sent.append(record.query))
-        await store.append("offer-1", [submitted("1")])
-        await runner.catch_up()
-        assert await runner.positions() == {"offers": 1}
-        # Two steps: the batch, which applies up to the head read with the lock, and the one that
-        # finds nothing new, which asks for the head again (it may have waited for the lock).
-        assert sent.count(query("events/projection-checkpoint-lock")) == 2
-        assert sent.count(query("events/head-position")) == 1
-    finally:
-        await runner.stop()
         await store.close()

@@ -121,17 +121,13 @@ async def apply_batch(
     after: int,
     batch_size: int,
     up_to: int | None = None,
-    head: int | None = None,
 ) -> int:
     """Apply the events after `after` (at most `batch_size` handled ones) to `schema`.
 
     Runs in the caller's transaction; returns the position the read model has reached, which is
     the log head (or `up_to`, if lower) when fewer than `batch_size` handled events remained.
-    `head` is the log's head if the caller has just read it (one round trip less), else None.
     """
-    if head is None:
-        head = await conn.fetchval(query("events/head-position"))
-        assert head is not None
+    head: int = await conn.fetchval(query("events/head-position"))
     if up_to is not None:
         head = min(head, up_to)
     if head <= after:

@@ -263,12 +263,9 @@ class ProjectionRunner:
                 self._prepared.discard(projection.name)
                 return False
             before = row["position"]
-            # The head read with the lock, unless the lock was waited for while another process
-            # moved the checkpoint past it: then it is asked again.
-            head = row["head"] if row["head"] > before else None
             try:
                 reached = await apply_batch(
-                    conn, projection, self.store.codec, projection.schema, before, size, head=head
+                    conn, projection, self.store.codec, projection.schema, before, size
                 )
             except (asyncpg.PostgresError, ValueError, KeyError, TypeError) as error:
                 if is_unavailable(error):
