@@ -42,6 +42,7 @@ from events import ANY, EventStore, Metadata, NewEvent, StreamAppend
 from events.append import prepare, write_batch
 from events.projection import apply_batch, create_schema
 from events.runner import ProjectionRunner
+from events.sql import query
 from registry.database import embedded_dsn
 from registry.domain import commitment, offer, plan
 from registry.domain.commitment import Circumstances, Origin, Side
@@ -318,9 +319,8 @@ async def live_pages(store: EventStore, up_to: int) -> None:
     async with store.pool.acquire() as conn:
         while position < up_to:
             async with conn.transaction():
-                reached = await apply_batch(
-                    conn, projection, store.codec, "bench_live", position, PAGE, up_to
-                )
+                await conn.execute(query("events/projection-transaction"), "bench_live")
+                reached = await apply_batch(conn, projection, store.codec, position, PAGE, up_to)
             if reached == position:
                 break
             position = reached

@@ -22,7 +22,7 @@ import msgspec
 
 from events.codec import Codec
 from events.model import RecordedEvent
-from events.read import LogFilter, read_all_page, to_event
+from events.read import to_event
 from events.sql import Connection, query
 
 Handler = Callable[[Connection, RecordedEvent], Awaitable[None]]
@@ -117,24 +117,35 @@ async def apply_batch(
     conn: Connection,
     projection: Projection,
     codec: Codec,
-    schema: str,
     after: int,
     batch_size: int,
     up_to: int | None = None,
 ) -> int:
-    """Apply the events after `after` (at most `batch_size` handled ones) to `schema`.
+    """Apply the events after `after` (at most `batch_size` handled ones) to the projection's schema.
 
-    Runs in the caller's transaction; returns the position the read model has reached, which is
-    the log head (or `up_to`, if lower) when fewer than `batch_size` handled events remained.
+    Runs in the caller's transaction, which has been set up to write the schema (the runner's
+    projection-batch-lock, or projection-transaction); returns the position the read model has
+    reached, which is the log head (or `up_to`, if lower) when fewer than `batch_size` handled
+    events remained.
     """
-    head: int = await conn.fetchval(query("events/head-position"))
-    if up_to is not None:
-        head = min(head, up_to)
+    types = list(projection.types) if projection.types is not None else None
+    rows = await conn.fetch(query("events/projection-page"), after, _up_to(up_to), types, batch_size)
+    head: int = rows[0]["head"]
     if head <= after:
         return after
-    rows = await read_all_page(conn, after, batch_size, LogFilter(types=projection.types), up_to=head)
-    await apply_events(conn, projection, schema, [to_event(row, codec) for row in rows])
+    if rows[0]["position"] is None:  # nothing of the projection's between `after` and the head
+        await projection.apply(conn, [])
+        return head
+    await projection.apply(conn, [to_event(row[:_EVENT_COLUMNS], codec) for row in rows])
     return rows[-1]["position"] if len(rows) == batch_size else head
+
+
+def _up_to(position: int | None) -> int:
+    return position if position is not None else 2**63 - 1
+
+
+# projection-page's columns: an event's, as to_event takes them, then the head.
+_EVENT_COLUMNS = 10
 
 
 async def apply_events(

@@ -28,7 +28,7 @@ class LogFilter(msgspec.Struct, frozen=True, kw_only=True):
     actor: str | None = None
 
 
-def to_event(row: asyncpg.Record, codec: Codec) -> RecordedEvent:
+def to_event(row: asyncpg.Record | tuple[Any, ...], codec: Codec) -> RecordedEvent:
     """A stored row as a RecordedEvent, its payload decoded (and upcast) by `codec`.
 
     The hot path of every replay: columns by index, in the order of the read queries.

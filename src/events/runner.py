@@ -256,7 +256,9 @@ class ProjectionRunner:
     async def _step(self, projection: Projection, size: int) -> bool:
         """Apply one batch of at most `size` events in one transaction; True if it moved."""
         async with self._batch_connection() as conn, conn.transaction():
-            row = await conn.fetchrow(query("events/projection-checkpoint-lock"), projection.name)
+            # The checkpoint's lock and the transaction's settings, in one round trip.
+            lock = query("events/projection-batch-lock")
+            row = await conn.fetchrow(lock, projection.name, projection.schema)
             assert row is not None
             if row["schema_hash"] != projection.schema_hash:
                 # Another version of the code rebuilt it with other DDL: check again next time.
@@ -264,9 +266,7 @@ class ProjectionRunner:
                 return False
             before = row["position"]
             try:
-                reached = await apply_batch(
-                    conn, projection, self.store.codec, projection.schema, before, size
-                )
+                reached = await apply_batch(conn, projection, self.store.codec, before, size)
             except (asyncpg.PostgresError, ValueError, KeyError, TypeError) as error:
                 if is_unavailable(error):
                     raise  # the database's fault, not the projection's: it is retried as it is
@@ -482,11 +482,10 @@ class ProjectionRunner:
         up_to: int | None,
     ) -> int:
         """Apply events after `after` (up to `up_to` when given) in the caller's transaction."""
+        await conn.execute(query("events/projection-transaction"), schema)
         position = after
         while True:
-            reached = await apply_batch(
-                conn, projection, self.store.codec, schema, position, self.batch_size, up_to
-            )
+            reached = await apply_batch(conn, projection, self.store.codec, position, self.batch_size, up_to)
             if reached == position:
                 break
             position = reached

@@ -2,9 +2,10 @@
 
 For each table the page touches: the current rows of its entities are read (every table's in
 one query, `registry.read.page_sql`; in a build from empty, remembered); the page's events are
-folded into their states in memory with the domain's own `evolve`; then one statement ends the
-rows the page replaced, in every table at once, and one COPY a table adds a row for every
-event, valid from its position until the entity's next event, inside the page or after it. "As
+folded into their states in memory with the domain's own `evolve`; then the rows the page
+replaced are ended, in every table at once, and a row is added for every event, valid from its
+position until the entity's next event, inside the page or after it (a live page: both in one
+statement; a build's: one for the ends, then one COPY a table). "As
 of" any position therefore reads exactly what it would have read had the events been applied
 one by one. A table's child rows (an offer's availability index) follow the same
 rule, except that they are rewritten only when they change.
@@ -159,6 +160,13 @@ class TableBatch:
             ends[self.table.child.end_query] = self.children_ended
         return ends
 
+    def added(self) -> dict[str, list[list[Any]]]:
+        """The rows this batch adds, by table (its child's too)."""
+        added = {self.table.name: self.rows}
+        if self.table.child is not None:
+            added[self.table.child.name] = self.child_rows
+        return added
+
     async def add_rows(self, conn: Connection) -> None:
         """COPY the rows this batch adds (the rows it ends must have been ended first)."""
         table, child = self.table, self.table.child
@@ -220,16 +228,25 @@ async def apply_page(
         batches.append(batch)
         if fresh is not None:
             fresh.stage(batch.newest())
-    await write_batches(conn, batches)
+    if batches:
+        await conn.execute(page_sql.WRITE_PAGE, *page_sql.write_page_arguments(*_writes(batches)))
     memo.forget_all()
 
 
-async def write_batches(conn: Connection, batches: Sequence[TableBatch]) -> None:
-    """Every table's share of a page: all the rows it ends in one statement, then each table's
-    new rows (page_sql: one round trip where there was one per table)."""
+def _writes(batches: Sequence[TableBatch]) -> tuple[dict[str, dict[Any, int]], dict[str, list[list[Any]]]]:
+    """The rows the batches end, by `-end` query, and the rows they add, by table."""
     ends: dict[str, dict[Any, int]] = {}
+    rows: dict[str, list[list[Any]]] = {}
     for batch in batches:
         ends.update(batch.ends())
+        rows.update(batch.added())
+    return ends, rows
+
+
+async def write_batches(conn: Connection, batches: Sequence[TableBatch]) -> None:
+    """A build's page: all the rows it ends in one statement, then a COPY of each table's new
+    rows (a live page writes both in one statement, page_sql.WRITE_PAGE)."""
+    ends, _ = _writes(batches)
     arguments = page_sql.end_rows_arguments(ends)
     if arguments is not None:
         await conn.execute(page_sql.END_ROWS, *arguments)

@@ -24,7 +24,7 @@ against the domain's `covering_range`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -36,6 +36,34 @@ from registry.read.memo import IdentityMemo
 
 MICROSECOND = timedelta(microseconds=1)
 WEEK_US = WEEK // MICROSECOND
+
+
+class Multirange(Sequence["asyncpg.Range[datetime]"]):
+    """A `tstzmultirange` column's value: its ranges in order. asyncpg's COPY takes any sequence
+    of ranges; a live page's JSON rows (registry.read.page_sql) need to tell it from an array."""
+
+    __slots__ = ("ranges",)
+
+    def __init__(self, ranges: Iterable[asyncpg.Range[datetime]]) -> None:
+        self.ranges = tuple(ranges)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.ranges[index]
+
+    def __len__(self) -> int:
+        return len(self.ranges)
+
+    def __iter__(self) -> Iterator[asyncpg.Range[datetime]]:
+        return iter(self.ranges)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Multirange) and self.ranges == other.ranges
+
+    def __hash__(self) -> int:
+        return hash(self.ranges)
+
+    def __repr__(self) -> str:
+        return f"Multirange({list(self.ranges)!r})"
 
 
 class WindowRow(NamedTuple):
@@ -52,7 +80,7 @@ class WindowRow(NamedTuple):
     # When the offer expires (None: never); whether it has is a question of the time asked.
     expires_at: datetime | None
     # The union of the holds' windows.
-    held: list[asyncpg.Range[datetime]]
+    held: Multirange
     term: asyncpg.Range[datetime]
     week: asyncpg.Range[int]
     # The length of one range of the run.
@@ -111,7 +139,9 @@ _runs = IdentityMemo(_weekly_runs_of)
 def offer_window_rows(state: Offer) -> list[WindowRow]:
     """The `offer_windows` rows an offer's state gives (the projection writes them as they are)."""
     rows: list[WindowRow] = []
-    held = [asyncpg.Range(s, e) for s, e in merged_ranges((h.starts_at, h.ends_at) for h in state.holds)]
+    held = Multirange(
+        asyncpg.Range(s, e) for s, e in merged_ranges((h.starts_at, h.ends_at) for h in state.holds)
+    )
     common = (
         state.unit_id, state.category, state.status, state.service_area, state.capacity.quantity,
         state.capacity.measure.value, state.expires_at, held,
