@@ -13,6 +13,7 @@ rule, except that they are rewritten only when they change.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
     from registry.read.fresh import FreshDocs
 
 _encoder = msgspec.json.Encoder()
+# How many entities' states a live projection keeps for its next pages (KeptStates): about as
+# many as the state cache of the write side, a few MB.
+KEPT_STATES = 10_000
 
 
 class Newest(msgspec.Struct, frozen=True):
@@ -55,6 +59,8 @@ class _Current(msgspec.Struct):
     # page's new child rows that hold them (None: the stored ones do).
     children: Sequence[tuple[Any, ...]] | None = None
     child_rows: list[int] | None = None
+    # The stream version of the event that left it so (0: read from the table, not known).
+    version: int = 0
 
 
 class TableBatch:
@@ -95,7 +101,7 @@ class TableBatch:
         state = before.state if before is not None else None
         new = table.evolve(state, recorded.data)
         if new is None:
-            after = _Current(None, recorded.position, recorded.recorded_at)
+            after = _Current(None, recorded.position, recorded.recorded_at, version=recorded.version)
         else:
             made = before if state is not None else None
             created_position = made.created_position if made is not None else recorded.position
@@ -106,7 +112,7 @@ class TableBatch:
                 table.encode_state(new), _encoder.encode(table.view(new, stamp)),
                 created_at, recorded.position, None,
             ])  # fmt: skip
-            after = _Current(new, created_position, created_at, len(self.rows) - 1)
+            after = _Current(new, created_position, created_at, len(self.rows) - 1, version=recorded.version)
         if table.child is not None:
             self._fold_children(key, before, after, recorded.position)
         self.current[key] = after
@@ -147,11 +153,19 @@ class TableBatch:
 
     def settle(self) -> None:
         """The page is to be written: its rows become the stored rows the next page ends."""
+        self.settled()
+
+    def settled(self) -> list[tuple[Any, _Current]]:
+        """`settle`, and each entity the page touched as it left it (a live page's, once it
+        has committed: KeptStates)."""
+        entries = []
         for key in self._touched:
             entry = self.current[key]
             entry.row = None
             entry.child_rows = None
+            entries.append((key, entry))
         self._touched.clear()
+        return entries
 
     def ends(self) -> dict[str, dict[Any, int]]:
         """The rows this batch ends, by the `-end` query that ends them: {key: position}."""
@@ -204,17 +218,80 @@ def _routes() -> dict[str, list[Table[Any]]]:
 ROUTES = _routes()
 
 
+class KeptStates:
+    """The states the last committed pages left, so that the next page need not read them back.
+
+    An entity's state after version v of its stream is the log's to say, whoever folded it: an
+    entry kept at version v - 1 is exactly what the table holds before the page's event v of
+    that stream, whichever process led meanwhile, whatever was rebuilt. So a page takes an
+    entity from here only when its first event there is the next version of the entry's, and
+    one whose first event is its stream's version 1 has nothing stored; it reads the rest
+    (`CURRENT_ROWS`), and none at all when every entity it touches is known. What a page folded
+    is kept only once it commits: a failed page leaves the entries as they were.
+    """
+
+    def __init__(self, capacity: int = KEPT_STATES) -> None:
+        self._capacity = capacity
+        self._entries: OrderedDict[tuple[str, Any], _Current] = OrderedDict()
+        self._staged: list[TableBatch] = []
+
+    def known(
+        self, table: str, page: list[tuple[Any, RecordedEvent]]
+    ) -> tuple[dict[Any, _Current], list[Any]]:
+        """The page's entities of `table` known before it ({key: entry}), and the keys to read."""
+        known: dict[Any, _Current] = {}
+        unknown: list[Any] = []
+        seen: set[Any] = set()
+        for key, recorded in page:
+            if key in seen:
+                continue
+            seen.add(key)
+            if recorded.version == 1:
+                continue  # a new stream: no row before it (its table starts it with no entry)
+            entry = self._entries.get((table, key))
+            if entry is not None and entry.version == recorded.version - 1:
+                known[key] = entry
+            else:
+                unknown.append(key)
+        return known, unknown
+
+    def stage(self, batches: list[TableBatch]) -> None:
+        """What the page being applied folded; kept when it commits (an earlier page's, never
+        committed, is dropped)."""
+        self._staged = batches
+
+    def committed(self) -> None:
+        staged, self._staged = self._staged, []
+        for batch in staged:
+            name = batch.table.name
+            for key, entry in batch.settled():
+                self._entries[(name, key)] = entry
+                self._entries.move_to_end((name, key))
+        while len(self._entries) > self._capacity:
+            self._entries.popitem(last=False)
+
+
 async def apply_page(
-    conn: Connection, events: Sequence[RecordedEvent], fresh: FreshDocs | None = None
+    conn: Connection,
+    events: Sequence[RecordedEvent],
+    fresh: FreshDocs | None = None,
+    kept: KeptStates | None = None,
 ) -> None:
     """Fold a page of events into the read model (search_path names the schema to write); the
-    newest document of each entity it touched is staged in `fresh`, kept once the page commits."""
+    newest document of each entity it touched is staged in `fresh`, and its state in `kept`,
+    each kept once the page commits."""
     if fresh is not None:
         fresh.begin_page(events[-1].position if events else 0)
     touched = by_table(events)
-    ids = {name: list({key for key, _ in page}) for name, page in touched.items()}
+    known: dict[str, dict[Any, _Current]] = {}
+    ids: dict[str, list[Any]] = {}
+    for name, taken in touched.items():
+        if kept is not None:
+            known[name], ids[name] = kept.known(name, taken)
+        else:
+            ids[name] = list({key for key, _ in taken})
     stored: dict[int, list[asyncpg.Record]] = {}
-    if touched:  # a page of events no table takes reads nothing
+    if any(ids.values()):  # a page whose entities are all known (or new) reads nothing
         for row in await conn.fetch(page_sql.CURRENT_ROWS, *page_sql.current_rows_arguments(ids)):
             stored.setdefault(row["table_index"], []).append(row)
     batches = []
@@ -223,11 +300,14 @@ async def apply_page(
         if not page:
             continue
         batch = TableBatch.of_stored(table, stored.get(index, []))
+        batch.current.update(known.get(table.name, {}))
         for key, recorded in page:
             batch.fold(key, recorded)
         batches.append(batch)
         if fresh is not None:
             fresh.stage(batch.newest())
+    if kept is not None:
+        kept.stage(batches)
     if batches:
         await conn.execute(page_sql.WRITE_PAGE, *page_sql.write_page_arguments(*_writes(batches)))
     memo.forget_all()

@@ -14,7 +14,7 @@ from events import TypedCodec
 from events.projection import Projection
 from events.sql import query
 from registry.domain.events import EVENT_TYPES
-from registry.read.fold import ROUTES, Build, apply_page
+from registry.read.fold import ROUTES, Build, KeptStates, apply_page
 
 if TYPE_CHECKING:
     from registry.read.fresh import FreshDocs
@@ -30,12 +30,21 @@ READ_MODEL = "registry"
 
 def read_model_projection(fresh: FreshDocs | None = None) -> Projection:
     """The read model's projection; with `fresh`, each committed batch's newest documents are
-    kept there for the writes of this process that wait on them (registry.read.fresh)."""
+    kept there for the writes of this process that wait on them (registry.read.fresh). Each
+    committed batch's states are kept for the next (registry.read.fold.KeptStates)."""
     missing = set(EVENT_TYPES) - set(ROUTES) - NOT_READ
     assert not missing, f"events with no read-model table: {sorted(missing)}"
+    kept = KeptStates()
+
+    def committed(before: int, reached: int) -> None:
+        kept.committed()
+        if fresh is not None:
+            fresh.committed(before, reached)
+
     return Projection(
-        READ_MODEL, SCHEMA, query("registry/read-model"), apply=functools.partial(apply_page, fresh=fresh),
-        types=ROUTES, build=Build, committed=None if fresh is None else fresh.committed,
+        READ_MODEL, SCHEMA, query("registry/read-model"),
+        apply=functools.partial(apply_page, fresh=fresh, kept=kept),
+        types=ROUTES, build=Build, committed=committed,
     )  # fmt: skip
 
 
