@@ -79,7 +79,7 @@ async def test_a_live_page_reads_in_one_statement_and_writes_in_one(database_dsn
     # trips waits for a backend on shared cores: a live page reads every table's current rows in
     # one statement and ends and adds rows in every table in one, with no COPY.
     async with _demo_to_project_again(database_dsn, 1) as (registry, sent):
-        live = ProjectionRunner(registry.store, [read_model_projection()], name="registry", batch_size=200)
+        live = ProjectionRunner(registry.store, [read_model_projection()], name="registry", batch_size=40)
         await live.catch_up()
         pages = sent.count(page_sql.WRITE_PAGE)
         # From the log's start every entity is new or folded by an earlier page of this runner:
@@ -87,7 +87,7 @@ async def test_a_live_page_reads_in_one_statement_and_writes_in_one(database_dsn
         assert pages > 1 and page_sql.CURRENT_ROWS not in sent
         per_table = {query(name) for t in TABLES for name in (t.current_query, t.end_query)}
         assert not per_table & set(sent)
-        assert page_sql.END_ROWS not in sent and not [s for s in sent if s.lstrip().startswith("COPY")]
+        assert page_sql.END_ROWS not in sent  # the rows a COPY would add are ended by it
         # A batch's other statements: its transaction, the checkpoint's lock with its settings,
         # the page with the head, the checkpoint's move (and a last step that finds no more).
         assert sent.count(query("events/projection-batch-lock")) == pages + 1
@@ -112,3 +112,16 @@ async def test_a_page_reads_back_only_the_states_its_process_did_not_fold_last(d
         assert turn > 20
         assert page_sql.CURRENT_ROWS in sent  # what the other one folded was read back
         assert await runners[0].check(read_model_projection()) == []
+
+
+async def test_a_live_page_of_many_rows_copies_them(database_dsn: str) -> None:
+    # A leader catching up writes pages of thousands of rows: a COPY a table parses them faster
+    # than the one statement's JSON. (asyncpg's query logger does not see a COPY; the rows are
+    # there, and nothing but a COPY wrote them.)
+    async with _demo_to_project_again(database_dsn, 1) as (registry, sent):
+        live = ProjectionRunner(
+            registry.store, [read_model_projection()], name="registry", batch_size=1_000_000
+        )
+        await live.catch_up()
+        assert page_sql.WRITE_PAGE not in sent
+        assert await registry.store.pool.fetchval("SELECT count(*) FROM registry_read.offers") > 0
