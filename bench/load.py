@@ -18,7 +18,10 @@ this tree's, one after the other with the same clients, seconds and PostgreSQL; 
 both side by side, the ratios and the targets of issue 12.
 
 One Python process drives every client, so on a small machine latencies include the client's own
-queueing; the report shows both processes' CPU use to tell whether the client was the bottleneck.
+queueing; the report shows both processes' CPU use to tell whether the client was the bottleneck,
+and the whole machine's: the load is closed-loop, so throughput and latency trade by Little's law,
+and once every core is busy the CPU a request costs (client, server and PostgreSQL together)
+bounds the throughput.
 """
 
 from __future__ import annotations
@@ -347,6 +350,15 @@ class ProcessSampler:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
+def machine_cpu_seconds() -> tuple[float, float]:
+    """The whole machine's busy and total CPU seconds so far, every core summed (/proc/stat)."""
+    user, nice, system, idle, iowait, irq, softirq, steal = (
+        int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    busy = user + nice + system + irq + softirq + steal
+    return busy / os.sysconf("SC_CLK_TCK"), (busy + idle + iowait) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -419,12 +431,19 @@ async def drive(
     team = [Client(base, cast, record, random.Random(rng.random()), tls) for _ in range(clients)]
     sampler = ProcessSampler(server_pid) if server_pid else None
     cpu_before, started = time.process_time(), time.monotonic()
+    machine_before = machine_cpu_seconds()
     with sampler or contextlib.nullcontext():
         await asyncio.gather(*(c.run(started + seconds) for c in team))
     elapsed = time.monotonic() - started
+    busy_after, total_after = machine_cpu_seconds()
+    busy, total = busy_after - machine_before[0], total_after - machine_before[1]
     summary = summarize(record, elapsed)
     summary |= {"clients": clients, "seconds": seconds, "elapsed": elapsed, "url": base,
-                "client_cpu": (time.process_time() - cpu_before) / elapsed}  # fmt: skip
+                "client_cpu": (time.process_time() - cpu_before) / elapsed,
+                # Every core's busy time over the run (the client, the server, PostgreSQL and
+                # whatever else runs): near 1.0, the machine's CPU bounds the throughput.
+                "machine_busy": busy / total if total else 0.0,
+                "machine_cpu_ms_per_request": busy * 1000 / max(summary["requests"], 1)}  # fmt: skip
     if sampler:
         summary |= {"server_cpu": sampler.cpu, "rss_kib": sampler.rss_kib, "rss": rss_trend(sampler.rss_kib)}
     return summary
@@ -447,6 +466,13 @@ def report(summary: dict[str, Any]) -> None:
         f"{summary['requests_per_second']:.0f} req/s, {summary['failures']} failures (5xx or no answer); "
         f"{cpu}"
     )
+    if "machine_busy" in summary:
+        per_request = summary["machine_cpu_ms_per_request"]
+        print(
+            f"machine CPU {summary['machine_busy']:.0%} busy over {os.cpu_count()} cores: "
+            f"{per_request:.1f} ms of CPU a request, client, server and PostgreSQL together "
+            f"(at most ~{(os.cpu_count() or 1) * 1000 / per_request:.0f} req/s at that cost)"
+        )
     for error, count in summary["errors"].items():
         print(f"  {count} x {error}")
     if "rss" in summary:
@@ -505,6 +531,8 @@ def run_baseline(options: argparse.Namespace) -> dict[str, Any]:
     return found
 
 
+# Busier than this, the machine's cores (not a lock or a queue) set the throughput.
+MACHINE_BOUND = 0.9
 WRITES = ("submit_offer", "revise_offer", "raise_need", "claim", "release")
 
 
@@ -533,6 +561,13 @@ def compare(baseline: dict[str, Any], ours: dict[str, Any]) -> None:
         f"p99/p50 worst: {worst} {tails[worst]:.1f}x (target <= 10x for every kind)\n"
         f"5xx: {fivexx} (target 0)"
     )
+    if ours.get("machine_busy", 0) >= MACHINE_BOUND:
+        ceiling = (os.cpu_count() or 1) * 1000 / ours["machine_cpu_ms_per_request"]
+        print(
+            f"the machine's CPU bounds this run ({ours['machine_busy']:.0%} busy): 5x the baseline is "
+            f"{5 * base_rate:.0f} req/s, and at {ours['machine_cpu_ms_per_request']:.1f} ms of CPU a "
+            f"request these cores give at most ~{ceiling:.0f}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
