@@ -48,12 +48,13 @@ import asyncpg
 
 from bench.api_offers import ROOT, Served, load
 from bench.common import DATA_DIR, Server
+from events.sql import query
 from registry.app import open_registry
 from registry.database import embedded_dsn
 from registry.domain.plan import Plan
 from registry.domain.values import LOCAL_ZONE
 from registry.matching.config import MatchConfig
-from registry.read.board import ALL, CURRENT_CANDIDATES, read_plan_board
+from registry.read.board import ALL, read_plan_board
 from registry.service.allocations import CANDIDATES_PER_SLOT, solve
 from registry.settings import Settings
 
@@ -175,7 +176,7 @@ def offer_list_path(plan: Plan, index: int) -> str:
 
 async def candidate_args(dsn: str, plan_id: uuid.UUID, config: MatchConfig, keep: int) -> tuple[Any, ...]:
     """The candidate SQL's parameters exactly as `read_plan_board` sends them (caught in flight)."""
-    sql, sent = CURRENT_CANDIDATES, []
+    sql, sent = query("registry/match-candidates"), []
 
     def catch(record: Any) -> None:
         if record.query == sql:
@@ -252,7 +253,7 @@ async def measure_plan(label: str, plan_id: str, rig: Rig, options: argparse.Nam
     """Every scenario for one plan, in turn; ratios are of p50s."""
     config, (_, client, raw, pool) = MatchConfig(), rig
     plan, board = await read_plan_board(pool, uuid.UUID(plan_id), None, config, CANDIDATES_PER_SLOT)
-    sql = CURRENT_CANDIDATES  # what a current board sends
+    sql = query("registry/match-candidates")
     args = await candidate_args(rig.dsn, plan.id, config, SHOWN)  # what GET …/matches sends
     every = await candidate_args(rig.dsn, plan.id, config, ALL)  # no cut: every candidate
     per_slot = Counter(row["demand"] for row in await raw.fetch(sql, *every))
@@ -333,8 +334,7 @@ async def run(options: argparse.Namespace) -> int:
         say(f"appended in {appended:.1f} s, projected in {projected:.1f} s; load average {_load_average()}")
         app = Served("registry.app:app_from_env", {"DATABASE_URL": dsn}, factory=True)
         registry = await open_registry(Settings(database_url=dsn))
-        # The plan a current board's candidate query runs on (registry.read.board).
-        raw = await asyncpg.connect(dsn, server_settings={"plan_cache_mode": "force_generic_plan"})
+        raw = await asyncpg.connect(dsn, server_settings={"plan_cache_mode": "force_custom_plan"})
         try:
             app.wait("/health")
             client = Client(app.port, token)

@@ -11,9 +11,6 @@
 -- $21 is the time asked (now, or the recorded time of position $1): an offer expired by then is
 -- no candidate.
 --
--- A current board runs this with every now-or-as-of test reduced to its current half, under a
--- generic plan (registry.read.current, which names the one form each table's test must keep).
---
 -- The planner cannot estimate how many offers cover a window (it guesses a handful; the answer
 -- is hundreds a demand), so nothing after the index scan is a join it could choose badly: units'
 -- records reach their hits through a window over each unit, the cut is a window over each demand.
@@ -61,8 +58,8 @@ WITH demand AS MATERIALIZED (
     SELECT coalesce(array_agg(DISTINCT unit_id), '{}') AS ids FROM hit
 ), live AS NOT MATERIALIZED (
     SELECT * FROM registry_read.commitments
-    WHERE (($1::bigint IS NULL AND valid_to IS NULL)
-           OR ($1::bigint IS NOT NULL AND int8range(valid_from, valid_to) @> $1::bigint))
+    WHERE ($1::bigint IS NULL AND valid_to IS NULL)
+       OR ($1::bigint IS NOT NULL AND int8range(valid_from, valid_to) @> $1::bigint)
 ), stream AS (
     -- The hits, their units' areas and the units' commitments (given by the unit, received by its
     -- needs) in one stream, so that a window over each unit spreads its record onto its hits.

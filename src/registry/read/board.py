@@ -25,17 +25,11 @@ from registry.domain.values import LOCAL_ZONE
 from registry.matching.config import MatchConfig
 from registry.matching.scoring import Demand, OfferFacts, Scored, UnitHistory, assess, ranked
 from registry.read.asked import asked_time
-from registry.read.current import current_only
 from registry.read.snapshot import snapshot
 from registry.read.windows import week_span
 
 # Every candidate the board needs when no limit is asked for: as many as any demand can have.
 ALL = 2**31 - 1
-# As of a position the candidate query runs whole, on the list pool's custom plans (which fold
-# the as-of tests away); a current board runs it current-only, on a generic plan made once per
-# connection: planning it was ~3-5 ms a call (registry.read.current).
-CANDIDATES = query("registry/match-candidates")
-CURRENT_CANDIDATES = current_only(CANDIDATES)
 
 
 class DemandMatches(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,7 +62,7 @@ async def read_plan_board(
 ) -> tuple[Plan, Board]:
     """The plan's board: each slot's best `keep` candidates, ranked. `now` (the wall clock if
     None) is the time a current board asks about; one `as_of` a position asks about its time."""
-    async with snapshot(pool, as_of, generic_plans=True) as (conn, position):
+    async with snapshot(pool, as_of) as (conn, position):
         row = await conn.fetchrow(query("registry/plan-state"), plan_id, as_of)
         if row is None:
             raise NotFound("plan", plan_id)
@@ -98,7 +92,7 @@ async def read_need_board(
     now: datetime | None = None,
 ) -> tuple[Need, Board]:
     """The need's board: its best `keep` candidates, ranked (`now` as for a plan's)."""
-    async with snapshot(pool, as_of, generic_plans=True) as (conn, position):
+    async with snapshot(pool, as_of) as (conn, position):
         row = await conn.fetchrow(query("registry/need-state"), need_id, as_of)
         if row is None:
             raise NotFound("need", need_id)
@@ -125,9 +119,8 @@ async def _board(
     config: MatchConfig,
     keep: int,
 ) -> Board:
-    candidates = CANDIDATES if as_of is not None else CURRENT_CANDIDATES
     rows = await conn.fetch(
-        candidates, as_of, *_demand_arrays(demands, excluded_unit),
+        query("registry/match-candidates"), as_of, *_demand_arrays(demands, excluded_unit),
         *_history_bounds(moment, config), list(msgspec.structs.astuple(config.weights)),
         [config.tuning.busy_commitments, config.tuning.received_for_full_nudge], keep,
         [d.measure.value for d in demands], asked,
