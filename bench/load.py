@@ -438,12 +438,16 @@ async def drive(
     busy_after, total_after = machine_cpu_seconds()
     busy, total = busy_after - machine_before[0], total_after - machine_before[1]
     summary = summarize(record, elapsed)
+    per_request = busy * 1000 / max(summary["requests"], 1)
+    ceiling = (os.cpu_count() or 1) * 1000 / per_request if per_request else 0.0
     summary |= {"clients": clients, "seconds": seconds, "elapsed": elapsed, "url": base,
                 "client_cpu": (time.process_time() - cpu_before) / elapsed,
                 # Every core's busy time over the run (the client, the server, PostgreSQL and
-                # whatever else runs): near 1.0, the machine's CPU bounds the throughput.
+                # whatever else runs): near 1.0, the machine's CPU bounds the throughput, and
+                # the cores over the CPU a request costs is the most they can give.
                 "machine_busy": busy / total if total else 0.0,
-                "machine_cpu_ms_per_request": busy * 1000 / max(summary["requests"], 1)}  # fmt: skip
+                "machine_cpu_ms_per_request": per_request,
+                "machine_ceiling_per_second": ceiling}  # fmt: skip
     if sampler:
         summary |= {"server_cpu": sampler.cpu, "rss_kib": sampler.rss_kib, "rss": rss_trend(sampler.rss_kib)}
     return summary
@@ -467,11 +471,10 @@ def report(summary: dict[str, Any]) -> None:
         f"{cpu}"
     )
     if "machine_busy" in summary:
-        per_request = summary["machine_cpu_ms_per_request"]
         print(
             f"machine CPU {summary['machine_busy']:.0%} busy over {os.cpu_count()} cores: "
-            f"{per_request:.1f} ms of CPU a request, client, server and PostgreSQL together "
-            f"(at most ~{(os.cpu_count() or 1) * 1000 / per_request:.0f} req/s at that cost)"
+            f"{summary['machine_cpu_ms_per_request']:.1f} ms of CPU a request, client, server and "
+            f"PostgreSQL together (at most ~{summary['machine_ceiling_per_second']:.0f} req/s at that cost)"
         )
     for error, count in summary["errors"].items():
         print(f"  {count} x {error}")
@@ -562,11 +565,10 @@ def compare(baseline: dict[str, Any], ours: dict[str, Any]) -> None:
         f"5xx: {fivexx} (target 0)"
     )
     if ours.get("machine_busy", 0) >= MACHINE_BOUND:
-        ceiling = (os.cpu_count() or 1) * 1000 / ours["machine_cpu_ms_per_request"]
         print(
             f"the machine's CPU bounds this run ({ours['machine_busy']:.0%} busy): 5x the baseline is "
             f"{5 * base_rate:.0f} req/s, and at {ours['machine_cpu_ms_per_request']:.1f} ms of CPU a "
-            f"request these cores give at most ~{ceiling:.0f}"
+            f"request these cores give at most ~{ours['machine_ceiling_per_second']:.0f}"
         )
 
 
